@@ -1,0 +1,20 @@
+# mscsurvey: raw survey -> de-identified -> clean -> (scales -> analyses -> figures -> brief).
+# Set-up only: the rules live in workflow/rules/, one file per stage; the logic in src/mscsurvey/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/synthesize.smk"
+include: "workflow/rules/deidentify.smk"
+include: "workflow/rules/clean.smk"
+
+
+rule all:
+    input:
+        all_outputs,
+    default_target: True

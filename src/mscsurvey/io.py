@@ -1,0 +1,208 @@
+"""Reading raw exports and writing outputs atomically and deterministically.
+
+Every output is written to a temporary file in the same folder and renamed into place, so a run killed
+mid-write never leaves a file that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from mscsurvey.errors import SurveyError
+
+__all__ = [
+    "atomic_path",
+    "atomic_open",
+    "write_parquet",
+    "write_json",
+    "read_json",
+    "read_raw",
+    "sha256_file",
+    "to_jsonable",
+]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """Open a temporary file for writing that replaces ``path`` when the block succeeds."""
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+        kwargs.setdefault("newline", "\n")
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``df`` to Parquet atomically, without the index; same frame -> same bytes."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas scalars and NaN to plain JSON values (NaN -> null)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return obj
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` as indented JSON with sorted keys, atomically."""
+    text = json.dumps(to_jsonable(obj), indent=2, sort_keys=True, ensure_ascii=False)
+    with atomic_open(path) as fh:
+        fh.write(text + "\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise SurveyError(
+                f"cannot be read as {encoding} ({exc}); set datasets.<name>.encoding in config",
+                file=str(path),
+            ) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Exports from Excel on Windows are usually cp1252 (a superset of latin-1's printable range).
+        return raw.decode("cp1252", errors="strict")
+
+
+def _read_csv(path: Path, delimiter: str | None, encoding: str | None, skip_rows: int) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SurveyError("is empty (expected a header row and at least one response)", file=str(path))
+    try:
+        text = _decode(raw, path, encoding)
+    except UnicodeDecodeError as exc:
+        raise SurveyError(f"is not UTF-8 or cp1252 text ({exc.reason} at byte {exc.start})",
+                          file=str(path)) from None
+    lines = text.splitlines()[skip_rows:]
+    if delimiter is None:
+        sample = "\n".join(lines[:50])
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    _check_header(header, path)
+    from io import StringIO
+
+    df = pd.read_csv(
+        StringIO("\n".join(lines)),
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        skipinitialspace=False,
+    )
+    return df
+
+
+def _check_header(header: list[str], path: Path) -> None:
+    names = [h.strip() for h in header]
+    if not names or all(not n for n in names):
+        raise SurveyError("has no header row (expected column names in the first row)", file=str(path))
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise SurveyError(f"header column {i} has no name", file=str(path))
+        if name in seen:
+            raise SurveyError(
+                f"column name '{name}' appears twice (columns {seen[name]} and {i}); "
+                "every column needs a unique name",
+                file=str(path),
+            )
+        seen[name] = i
+
+
+def read_raw(
+    path: str | os.PathLike[str],
+    *,
+    fmt: str = "auto",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int = 0,
+    skip_rows: int = 0,
+) -> pd.DataFrame:
+    """Read a raw survey export as text columns, adding ``_source_row`` (the row number a person
+    sees in a spreadsheet: the header is row 1 + ``skip_rows``).
+
+    CSV (delimiter and encoding detected unless given), Excel (.xlsx) and SPSS (.sav) / Stata (.dta),
+    whose value labels are used as the answers' labels. Every value is returned as text (or missing).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SurveyError("does not exist (expected the raw survey export)", file=str(p))
+    kind = fmt if fmt != "auto" else p.suffix.lower().lstrip(".")
+    if kind in ("csv", "txt", "tsv"):
+        df = _read_csv(p, delimiter, encoding, skip_rows)
+    elif kind in ("xlsx", "xlsm"):
+        df = pd.read_excel(p, sheet_name=sheet, dtype=str, skiprows=skip_rows, header=0)
+        _check_header([str(c) for c in df.columns if not str(c).startswith("Unnamed")], p)
+    elif kind in ("sav", "dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+        df, _meta = reader(str(p), apply_value_formats=True)
+        df = df.astype(object).where(df.notna(), None).astype("str").where(df.notna())
+    else:
+        raise SurveyError(
+            f"has format '{kind}', which cannot be read (expected csv, xlsx, sav or dta; "
+            "set datasets.<name>.format in config)",
+            file=str(p),
+        )
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise SurveyError("has a header but no responses", file=str(p))
+    df.insert(0, "_source_row", range(2 + skip_rows, 2 + skip_rows + len(df)))
+    return df

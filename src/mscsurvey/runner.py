@@ -1,0 +1,60 @@
+"""Run one workflow step: log to the rule's log file, turn a SurveyError into one line and exit 1.
+
+Snakemake scripts call :func:`run_step` with the ``snakemake`` object they receive; this module does not
+import snakemake (it only reads ``.log``), so the library stays usable without a workflow.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mscsurvey.errors import SurveyError
+
+__all__ = ["run_step", "debug_enabled"]
+
+
+def debug_enabled() -> bool:
+    """Tracebacks are shown only when MSCSURVEY_DEBUG is set (to anything but 0/empty)."""
+    return os.environ.get("MSCSURVEY_DEBUG", "") not in ("", "0")
+
+
+def _setup_logging(log_path: str | None) -> logging.Logger:
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    handlers: list[logging.Handler] = []
+    if log_path:
+        os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    fmt = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    for h in handlers:
+        h.setFormatter(fmt)
+        root.addHandler(h)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    return logging.getLogger("mscsurvey")
+
+
+def run_step(smk: Any, main: Callable[[Any], None]) -> None:
+    """Call ``main(smk)``; log its start, end and duration; on a user error print one line and exit 1."""
+    log_path = smk.log[0] if getattr(smk, "log", None) else None
+    log = _setup_logging(log_path)
+    rule = getattr(smk, "rule", "step")
+    t0 = time.perf_counter()
+    log.info("rule %s started", rule)
+    try:
+        main(smk)
+    except SurveyError as exc:
+        log.error("%s", exc)
+        if debug_enabled():
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    log.info("rule %s finished in %.2f s", rule, time.perf_counter() - t0)

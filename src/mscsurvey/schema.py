@@ -1,0 +1,114 @@
+"""JSON-Schema validation with defaults and one-line errors naming the offending key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+
+from mscsurvey.errors import SurveyError
+
+__all__ = ["SCHEMA_DIR", "load_yaml", "validate", "schema_path"]
+
+# The schemas live with the workflow (workflow/schemas/), which the project installs in editable mode.
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+
+
+def schema_path(name: str) -> Path:
+    return SCHEMA_DIR / f"{name}.schema.yaml"
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file; a syntax error becomes one line with its line number."""
+    p = Path(path)
+    if not p.exists():
+        raise SurveyError("does not exist", file=str(p))
+    try:
+        with open(p, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SurveyError(f"{line}is not valid YAML ({problem})", file=str(p)) from None
+
+
+def _with_defaults(cls: type) -> type:
+    """A validator that fills in schema defaults (the pattern in jsonschema's FAQ)."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # type: ignore[no-untyped-def]
+        if isinstance(instance, dict):
+            for prop, sub in properties.items():
+                if "default" in sub and prop not in instance:
+                    instance[prop] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(cls, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(Draft202012Validator)
+
+
+def _key(error: ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path)
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    """Return (key, message) for the error a person should fix first."""
+    key = _key(error)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        if error.schema.get("properties") is not None and extra:
+            full = f"{key}.{extra[0]}" if key else extra[0]
+            hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+            return full, f"unknown key{hint}"
+        return key, error.message
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        full = f"{key}.{missing}" if key else missing
+        return full, "is required but missing"
+    if v == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return key, f"expected {expected}, got {error.instance!r}"
+    if v == "enum":
+        return key, f"{error.instance!r} is not allowed (expected one of: " + ", ".join(
+            map(str, error.validator_value)) + ")"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return key, f"{error.instance!r} is out of range ({v} {error.validator_value})"
+    if v == "pattern":
+        return key, f"{error.instance!r} does not match the expected form {error.validator_value}"
+    if v == "propertyNames":
+        return key, f"name {error.instance!r} is not allowed ({error.message})"
+    return key, error.message
+
+
+def validate(instance: Any, schema_file: str | Path, *, source: str) -> Any:
+    """Validate ``instance`` against a YAML schema, fill defaults, and return the filled copy.
+
+    Raises
+    ------
+    SurveyError
+        one line naming ``source`` and the key at fault, e.g.
+        ``config/config.yaml: key 'clean.speeder_min_seconds': expected number, got 'abc'``.
+    """
+    schema = load_yaml(schema_file)
+    data = copy.deepcopy(instance) if instance is not None else {}
+    validator = _Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), _key(e)))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        # Prefer an unknown key: a typo'd key also shows up as a missing required one.
+        unknown = [e for e in errors if e.validator == "additionalProperties"]
+        err = unknown[0] if unknown else best
+        key, msg = _describe(err)
+        raise SurveyError(msg, file=source, key=key or "(top level)")
+    return data

@@ -1,0 +1,30 @@
+# De-identified responses -> coded, validated, analysable responses plus an exclusion log.
+
+
+rule clean:
+    input:
+        responses="{res}/deidentified/responses.parquet",
+        codebook=lambda wc: dataset(wc).codebook,
+    output:
+        responses="{res}/clean/responses.parquet",
+        exclusions="{res}/clean/exclusions.parquet",
+        validation=report(
+            "{res}/clean/validation.json",
+            caption="../report/validation.rst",
+            category="2. Cleaning",
+        ),
+    params:
+        settings=config["clean"],
+        raw_name=lambda wc: dataset(wc).raw,
+    log:
+        "{res}/logs/clean.log",
+    benchmark:
+        "{res}/benchmarks/clean.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/mscsurvey.yaml"
+    script:
+        "../scripts/clean.py"

@@ -1,0 +1,90 @@
+# Validates config and codebooks before any job runs, and holds every input function.
+import re
+import sys
+from pathlib import Path
+
+from mscsurvey.codebook import load_codebook
+from mscsurvey.config import datasets as _datasets
+from mscsurvey.config import validate_config
+from mscsurvey.errors import SurveyError
+
+_CONFIG_SOURCE = str(workflow.configfiles[-1]) if workflow.configfiles else "config"
+if Path(_CONFIG_SOURCE).is_absolute():
+    try:
+        _CONFIG_SOURCE = str(Path(_CONFIG_SOURCE).relative_to(Path.cwd()))
+    except ValueError:
+        pass
+
+try:
+    _validated = validate_config(dict(config), source=_CONFIG_SOURCE)
+    config.clear()
+    config.update(_validated)
+    DATASETS = _datasets(config)
+    CODEBOOKS = {name: load_codebook(ds.codebook) for name, ds in DATASETS.items()}
+except SurveyError as exc:
+    sys.stderr.write(f"error: {exc}\n")
+    sys.exit(1)
+
+BY_RESULTS = {ds.results: ds for ds in DATASETS.values()}
+SYNTHETIC = {ds.raw_dir: ds for ds in DATASETS.values() if ds.synthetic}
+
+
+def _alternatives(values):
+    return "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) or "(?!)"
+
+
+wildcard_constraints:
+    res=_alternatives(BY_RESULTS),
+    rawdir=_alternatives(SYNTHETIC),
+
+
+def dataset(wildcards):
+    return BY_RESULTS[wildcards.res]
+
+
+def raw_input(wildcards):
+    """The raw export and, when the dataset has one, its pseudonym key file."""
+    ds = dataset(wildcards)
+    files = {"raw": ds.raw, "codebook": ds.codebook}
+    if ds.key_file:
+        files["key"] = ds.key_file
+    return files
+
+
+def synthetic_input(wildcards):
+    ds = SYNTHETIC[wildcards.rawdir]
+    return {
+        "codebook": ds.codebook,
+        "model": ds.synthetic["model"],
+        "published": ds.synthetic["published"],
+    }
+
+
+def synthetic_params(wildcards):
+    ds = SYNTHETIC[wildcards.rawdir]
+    return {"seed": config["seed"], "n_respondents": ds.synthetic.get("n_respondents")}
+
+
+def deidentify_params(wildcards):
+    ds = dataset(wildcards)
+    return {
+        "dataset": ds.name,
+        "raw_name": ds.raw,
+        "synthetic": ds.synthetic is not None,
+        "read_options": ds.read_options,
+        **config["deidentify"],
+    }
+
+
+def all_outputs(wildcards):
+    """What `rule all` asks for: every stage that exists, for every dataset."""
+    out = []
+    for ds in DATASETS.values():
+        out += [
+            f"{ds.results}/deidentified/responses.parquet",
+            f"{ds.results}/deidentified/deid_report.json",
+            f"{ds.results}/clean/responses.parquet",
+            f"{ds.results}/clean/exclusions.parquet",
+            f"{ds.results}/clean/validation.json",
+        ]
+    return out
