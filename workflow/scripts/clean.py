@@ -1,0 +1,28 @@
+"""Adapter for rule clean: de-identified Parquet -> coded responses, exclusions, validation report."""
+
+import logging
+
+import pandas as pd
+
+from mscsurvey.clean import clean
+from mscsurvey.codebook import load_codebook
+from mscsurvey.io import write_json, write_parquet
+from mscsurvey.runner import run_step
+
+
+def main(smk):
+    log = logging.getLogger("clean")
+    result = clean(
+        pd.read_parquet(smk.input.responses),
+        load_codebook(smk.input.codebook),
+        settings=dict(smk.params.settings),
+        source=smk.params.raw_name,
+    )
+    v = result.validation
+    log.info("received %d responses; excluded %s; analysed %d", v["received"], v["excluded"], v["analysed"])
+    write_parquet(result.responses, smk.output.responses)
+    write_parquet(result.exclusions, smk.output.exclusions)
+    write_json(v, smk.output.validation)
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
