@@ -35,9 +35,18 @@ def cb(mini_codebook_dict):
 
 def frame(rows: list[dict]) -> pd.DataFrame:
     base = {
-        "pid": None, "person_pid": None, "site": "S1", "colour": "Red", "size": "Small",
-        "a1": "Agree", "a2": "Disagree", "a3": "Strongly agree", "b1": "Yes", "b2": "No",
-        "duration_seconds": 900, "comment": None,
+        "pid": None,
+        "person_pid": None,
+        "site": "S1",
+        "colour": "Red",
+        "size": "Small",
+        "a1": "Agree",
+        "a2": "Disagree",
+        "a3": "Strongly agree",
+        "b1": "Yes",
+        "b2": "No",
+        "duration_seconds": 900,
+        "comment": None,
     }
     out = []
     for i, r in enumerate(rows):
@@ -52,8 +61,15 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def test_labels_are_coded_case_and_whitespace_tolerant(cb):
-    df = frame([{"a1": "  strongly AGREE "}, {"a1": "Don\u2019t know"}, {"a1": None}, {"a1": "4"},
-                {"a1": "2.0"}])
+    df = frame(
+        [
+            {"a1": "  strongly AGREE "},
+            {"a1": "Don\u2019t know"},
+            {"a1": None},
+            {"a1": "4"},
+            {"a1": "2.0"},
+        ]
+    )
     codes, counts = code_items(df, cb)
     assert codes["a1"].iloc[0] == 5
     assert pd.isna(codes["a1"].iloc[1]) and pd.isna(codes["a1"].iloc[2])
@@ -63,8 +79,9 @@ def test_labels_are_coded_case_and_whitespace_tolerant(cb):
 
 
 def test_reverse_keying_and_output(cb):
-    res = clean(frame([{"a2": "Strongly disagree"}, {"a2": "Agree"}]), cb, settings=SETTINGS,
-                source=SRC)
+    res = clean(
+        frame([{"a2": "Strongly disagree"}, {"a2": "Agree"}]), cb, settings=SETTINGS, source=SRC
+    )
     out = res.responses
     assert out["a2"].tolist() == [5, 2]  # 6 - 1, 6 - 4
     assert out["a1"].tolist() == [4, 4]  # not reverse-keyed
@@ -76,8 +93,12 @@ def test_reverse_keying_and_output(cb):
 
 
 def test_group_missing_label_becomes_missing(cb):
-    res = clean(frame([{"colour": "prefer not to say"}, {"colour": " green"}]), cb,
-                settings=SETTINGS, source=SRC)
+    res = clean(
+        frame([{"colour": "prefer not to say"}, {"colour": " green"}]),
+        cb,
+        settings=SETTINGS,
+        source=SRC,
+    )
     assert pd.isna(res.responses["colour"].iloc[0])
     assert res.responses["colour"].iloc[1] == "Green"
 
@@ -85,13 +106,22 @@ def test_group_missing_label_becomes_missing(cb):
 @pytest.mark.parametrize(
     ("change", "pattern"),
     [
-        ({"a1": "Agreee"}, r"^data/raw/survey.csv row 3, column a1: 'Agreee' is not a label of scale "
-                           r"agree5 \(expected one of: Strongly disagree \(1\), .*Don't know\)$"),
-        ({"a3": "7"}, r"^data/raw/survey.csv row 3, column a3: code 7 is out of range for scale agree5 "
-                      r"\(expected a code 1 to 5"),
+        (
+            {"a1": "Agreee"},
+            r"^data/raw/survey.csv row 3, column a1: 'Agreee' is not a label of scale "
+            r"agree5 \(expected one of: Strongly disagree \(1\), .*Don't know\)$",
+        ),
+        (
+            {"a3": "7"},
+            r"^data/raw/survey.csv row 3, column a3: code 7 is out of range for scale agree5 "
+            r"\(expected a code 1 to 5",
+        ),
         ({"b1": "0.5"}, r"row 3, column b1: 0.5 is not a whole-number code of scale yesno"),
-        ({"colour": "Purple"}, r"row 3, column colour: 'Purple' is not a category of group colour "
-                               r"\(expected one of: Red, Green, Blue, Prefer not to say\)"),
+        (
+            {"colour": "Purple"},
+            r"row 3, column colour: 'Purple' is not a category of group colour "
+            r"\(expected one of: Red, Green, Blue, Prefer not to say\)",
+        ),
     ],
 )
 def test_bad_values_give_one_line(cb, change, pattern):
@@ -109,8 +139,11 @@ def test_first_problem_reported_with_count_of_others(cb):
 
 def test_missing_column(cb):
     df = frame([{}]).drop(columns=["a3"])
-    with pytest.raises(SurveyError, match=r"^data/raw/survey.csv: column 'a3' \(item of construct "
-                                          r"'alpha' in tests/data/mini_codebook.yaml\) is missing"):
+    with pytest.raises(
+        SurveyError,
+        match=r"^data/raw/survey.csv: column 'a3' \(item of construct "
+        r"'alpha' in tests/data/mini_codebook.yaml\) is missing",
+    ):
         clean(df, cb, settings=SETTINGS, source=SRC)
 
 
@@ -140,23 +173,32 @@ def test_exclusions_and_flow(cb):
     res = clean(frame(rows), cb, settings=SETTINGS, source=SRC)
     ex = res.exclusions.set_index("source_row")
     assert ex["reason"].to_dict() == {
-        3: "duplicate", 4: "too_little_answered", 5: "speeder", 6: "straightliner",
+        3: "duplicate",
+        4: "too_little_answered",
+        5: "speeder",
+        6: "straightliner",
         7: "too_little_answered",
     }
     assert bool(ex.loc[7, "speeder"]) and bool(ex.loc[7, "too_little_answered"])
     assert res.responses["source_row"].tolist() == [2, 8]
     v = res.validation
     assert v["received"] == 7 and v["analysed"] == 2
-    assert v["excluded"] == {"duplicate": 1, "too_little_answered": 2, "speeder": 1,
-                             "straightliner": 1}
+    assert v["excluded"] == {
+        "duplicate": 1,
+        "too_little_answered": 2,
+        "speeder": 1,
+        "straightliner": 1,
+    }
     assert v["flagged"]["speeder"] == 2
     assert [s["step"] for s in v["flow"]] == ["received"] + [f"excluded: {r}" for r in REASONS] + [
-        "analysed"]
+        "analysed"
+    ]
     assert v["flow"][-2]["remaining"] == v["flow"][-1]["n"] == 2
 
 
-@pytest.mark.parametrize(("keep", "kept_row"), [("keep_first", 2), ("keep_last", 3),
-                                                 ("keep_most_complete", 3)])
+@pytest.mark.parametrize(
+    ("keep", "kept_row"), [("keep_first", 2), ("keep_last", 3), ("keep_most_complete", 3)]
+)
 def test_duplicate_policies(cb, keep, kept_row):
     rows = [{"a3": "Don't know", "b2": None}, {"person_pid": "h000"}]
     res = clean(frame(rows), cb, settings={**SETTINGS, "duplicates": keep}, source=SRC)
@@ -170,8 +212,10 @@ def test_missing_person_pseudonym_is_never_a_duplicate(cb):
 
 
 def test_straightliners_need_min_items(cb):
-    codes = pd.DataFrame({"a1": [4, 4, 4], "a2": [4, pd.NA, 2], "a3": [4, 4, 4],
-                          "b1": [1, 1, 1], "b2": [1, 1, 1]}, dtype="Int16")
+    codes = pd.DataFrame(
+        {"a1": [4, 4, 4], "a2": [4, pd.NA, 2], "a3": [4, 4, 4], "b1": [1, 1, 1], "b2": [1, 1, 1]},
+        dtype="Int16",
+    )
     # row 0: 3 identical -> flagged; row 1: only 2 answered (< 3) -> not; row 2: varies -> not.
     # yes/no has 2 items (< min 3): never checked.
     assert straightliners(codes, cb, 3).tolist() == [True, False, False]
@@ -185,7 +229,17 @@ def test_flow_sums():
     assert flow[-1] == {"step": "analysed", "n": 2}
 
 
-@pytest.mark.parametrize(("raw", "norm"), [("4", "4"), ("4.0", "4"), (" 4 ", "4"), ("Agree ", "agree"),
-                                          ("", None), (None, None), (np.nan, None)])
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("4", "4"),
+        ("4.0", "4"),
+        (" 4 ", "4"),
+        ("Agree ", "agree"),
+        ("", None),
+        (None, None),
+        (np.nan, None),
+    ],
+)
 def test_normalise_answer(raw, norm):
     assert normalise_answer(raw) == norm

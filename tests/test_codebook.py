@@ -11,10 +11,17 @@ from mscsurvey.errors import SurveyError
 
 def test_study_codebook_loads(root):
     cb = load_codebook(root / "data" / "codebook.yaml")
-    assert 3 <= min(len(c.items) for c in cb.constructs.values())
+    assert min(len(c.items) for c in cb.constructs.values()) >= 3
     assert max(len(c.items) for c in cb.constructs.values()) <= 5
     assert cb.cluster == "msc"
-    assert set(cb.compared_groups()) >= {"geography", "funding", "sector", "role", "state", "income"}
+    assert set(cb.compared_groups()) >= {
+        "geography",
+        "funding",
+        "sector",
+        "role",
+        "state",
+        "income",
+    }
     # every item belongs to exactly one construct and has a scale
     assert sum(len(c.items) for c in cb.constructs.values()) == len(cb.items)
     assert all(it.scale in cb.scales for it in cb.items.values())
@@ -26,8 +33,10 @@ def test_min_items_rounds_up(mini_codebook_dict):
     assert cb.constructs["beta"].min_items() == 1  # 0.5 of 2
 
 
-@pytest.mark.parametrize(("share", "n", "need"), [(0.66, 3, 2), (0.66, 4, 3), (0.66, 5, 4), (1.0, 4, 4),
-                                                   (0.5, 4, 2), (0.01, 3, 1)])
+@pytest.mark.parametrize(
+    ("share", "n", "need"),
+    [(0.66, 3, 2), (0.66, 4, 3), (0.66, 5, 4), (1.0, 4, 4), (0.5, 4, 2), (0.01, 3, 1)],
+)
 def test_min_items(share, n, need):
     from mscsurvey.codebook import Construct
 
@@ -113,7 +122,11 @@ def test_draft_codebook_is_refused(tmp_path, codebook_dict):
 
 @pytest.mark.parametrize(
     ("raw", "norm"),
-    [(" Strongly  AGREE ", "strongly agree"), ("Don\u2019t know", "don't know"), ("agree", "agree")],
+    [
+        (" Strongly  AGREE ", "strongly agree"),
+        ("Don\u2019t know", "don't know"),
+        ("agree", "agree"),
+    ],
 )
 def test_normalise_label(raw, norm):
     assert normalise_label(raw) == norm

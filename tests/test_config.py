@@ -45,7 +45,9 @@ def test_unknown_top_level_key(cfg):
 
 def test_wrong_type_is_named(cfg):
     cfg["clean"]["speeder_min_seconds"] = "fast"
-    with pytest.raises(SurveyError, match=r"key 'clean.speeder_min_seconds': expected number, got 'fast'"):
+    with pytest.raises(
+        SurveyError, match=r"key 'clean.speeder_min_seconds': expected number, got 'fast'"
+    ):
         validate_config(cfg)
 
 

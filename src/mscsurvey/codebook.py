@@ -185,7 +185,8 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
         if bad:
             raise SurveyError(
                 f"agreement code {bad[0]} is not one of the scale's codes ({', '.join(map(str, sorted(codes)))})",
-                file=source, key=f"scales.{name}.agree",
+                file=source,
+                key=f"scales.{name}.agree",
             )
         labels = [normalise_label(v) for v in sc["codes"].values()] + [
             normalise_label(v) for v in sc["missing"]
@@ -194,13 +195,15 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
         if dup:
             raise SurveyError(
                 f"label '{sorted(dup)[0]}' is used twice in the scale (labels must be distinct)",
-                file=source, key=f"scales.{name}",
+                file=source,
+                key=f"scales.{name}",
             )
     for iid, item in items.items():
         if item["scale"] not in scales:
             raise SurveyError(
                 f"scale '{item['scale']}' is not defined (defined scales: {', '.join(scales)})",
-                file=source, key=f"items.{iid}.scale",
+                file=source,
+                key=f"items.{iid}.scale",
             )
     owner: dict[str, str] = {}
     for cid, con in constructs.items():
@@ -208,13 +211,15 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
             if iid not in items:
                 raise SurveyError(
                     f"item '{iid}' is not defined under items: (add it there or remove it here)",
-                    file=source, key=f"constructs.{cid}.items",
+                    file=source,
+                    key=f"constructs.{cid}.items",
                 )
             if iid in owner:
                 raise SurveyError(
                     f"item '{iid}' is listed in two constructs ('{owner[iid]}' and '{cid}'); "
                     "an item belongs to one construct",
-                    file=source, key=f"constructs.{cid}.items",
+                    file=source,
+                    key=f"constructs.{cid}.items",
                 )
             owner[iid] = cid
         item_scales = {items[i]["scale"] for i in con["items"]}
@@ -222,20 +227,23 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
             raise SurveyError(
                 f"mixes response scales ({', '.join(sorted(item_scales))}); a construct's items must "
                 "share one scale",
-                file=source, key=f"constructs.{cid}.items",
+                file=source,
+                key=f"constructs.{cid}.items",
             )
     orphans = [i for i in items if i not in owner]
     if orphans:
         raise SurveyError(
             f"item '{orphans[0]}' belongs to no construct (list it under a construct's items)",
-            file=source, key=f"items.{orphans[0]}",
+            file=source,
+            key=f"items.{orphans[0]}",
         )
     for gid, grp in cb["groups"].items():
         ref = grp.get("reference")
         if ref is not None and ref not in grp["categories"]:
             raise SurveyError(
                 f"reference level '{ref}' is not one of the categories ({', '.join(grp['categories'])})",
-                file=source, key=f"groups.{gid}.reference",
+                file=source,
+                key=f"groups.{gid}.reference",
             )
     ids = cb["identifiers"]
     analysis_cols = set(items) | set(cb["groups"])
@@ -246,7 +254,8 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
             if col in analysis_cols:
                 raise SurveyError(
                     f"'{col}' is also an item or group column; an identifier column cannot be analysed",
-                    file=source, key=f"identifiers.{key}",
+                    file=source,
+                    key=f"identifiers.{key}",
                 )
     generalised = set()
     if ids.get("birth_date"):
@@ -261,7 +270,8 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
             raise SurveyError(
                 f"quasi-identifier '{col}' is neither a group nor a generalised column "
                 f"(expected one of: {', '.join(sorted(allowed_qi))})",
-                file=source, key="identifiers.quasi_identifiers",
+                file=source,
+                key="identifiers.quasi_identifiers",
             )
 
 
@@ -289,7 +299,7 @@ def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codeboo
     owner = {i: cid for cid, con in cb["constructs"].items() for i in con["items"]}
     # Items keep the order in which constructs list them: the survey's order within a construct.
     items = {}
-    for cid, con in cb["constructs"].items():
+    for _cid, con in cb["constructs"].items():
         for iid in con["items"]:
             it = cb["items"][iid]
             items[iid] = Item(
@@ -360,6 +370,7 @@ def load_codebook(path: str | Path, *, allow_draft: bool = False) -> Codebook:
         raise SurveyError(
             "is still marked 'draft: true'; review every item, scale, group and identifier it "
             "lists, then set draft: false",
-            file=str(path), key="draft",
+            file=str(path),
+            key="draft",
         )
     return cb

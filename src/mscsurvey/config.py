@@ -12,7 +12,9 @@ from mscsurvey.schema import load_yaml, schema_path, validate
 __all__ = ["load_config", "validate_config", "Dataset", "datasets"]
 
 
-def validate_config(config: dict[str, Any], *, source: str = "config/config.yaml") -> dict[str, Any]:
+def validate_config(
+    config: dict[str, Any], *, source: str = "config/config.yaml"
+) -> dict[str, Any]:
     """Validate a config mapping (fills defaults) and cross-check its datasets."""
     cfg = validate(config, schema_path("config"), source=source)
     seen: dict[str, str] = {}
@@ -21,14 +23,16 @@ def validate_config(config: dict[str, Any], *, source: str = "config/config.yaml
         if res in seen:
             raise SurveyError(
                 f"results folder '{res}' is also used by dataset '{seen[res]}' (each dataset needs its own)",
-                file=source, key=f"datasets.{name}.results",
+                file=source,
+                key=f"datasets.{name}.results",
             )
         seen[res] = name
         if "synthetic" in ds and Path(ds["raw"]).name != "survey.csv":
             raise SurveyError(
                 "a synthetic dataset's raw file must be named survey.csv (its truth.json and "
                 "pseudonym.key are written beside it)",
-                file=source, key=f"datasets.{name}.raw",
+                file=source,
+                key=f"datasets.{name}.raw",
             )
     return cfg
 

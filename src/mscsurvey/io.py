@@ -117,15 +117,20 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
         return raw.decode("cp1252", errors="strict")
 
 
-def _read_csv(path: Path, delimiter: str | None, encoding: str | None, skip_rows: int) -> pd.DataFrame:
+def _read_csv(
+    path: Path, delimiter: str | None, encoding: str | None, skip_rows: int
+) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
-        raise SurveyError("is empty (expected a header row and at least one response)", file=str(path))
+        raise SurveyError(
+            "is empty (expected a header row and at least one response)", file=str(path)
+        )
     try:
         text = _decode(raw, path, encoding)
     except UnicodeDecodeError as exc:
-        raise SurveyError(f"is not UTF-8 or cp1252 text ({exc.reason} at byte {exc.start})",
-                          file=str(path)) from None
+        raise SurveyError(
+            f"is not UTF-8 or cp1252 text ({exc.reason} at byte {exc.start})", file=str(path)
+        ) from None
     lines = text.splitlines()[skip_rows:]
     if delimiter is None:
         sample = "\n".join(lines[:50])
@@ -151,7 +156,9 @@ def _read_csv(path: Path, delimiter: str | None, encoding: str | None, skip_rows
 def _check_header(header: list[str], path: Path) -> None:
     names = [h.strip() for h in header]
     if not names or all(not n for n in names):
-        raise SurveyError("has no header row (expected column names in the first row)", file=str(path))
+        raise SurveyError(
+            "has no header row (expected column names in the first row)", file=str(path)
+        )
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if not name:

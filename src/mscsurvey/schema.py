@@ -81,7 +81,8 @@ def _describe(error: ValidationError) -> tuple[str, str]:
         return key, f"expected {expected}, got {error.instance!r}"
     if v == "enum":
         return key, f"{error.instance!r} is not allowed (expected one of: " + ", ".join(
-            map(str, error.validator_value)) + ")"
+            map(str, error.validator_value)
+        ) + ")"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return key, f"{error.instance!r} is out of range ({v} {error.validator_value})"
     if v == "pattern":

@@ -19,7 +19,12 @@ def main(smk):
         source=smk.params.raw_name,
     )
     v = result.validation
-    log.info("received %d responses; excluded %s; analysed %d", v["received"], v["excluded"], v["analysed"])
+    log.info(
+        "received %d responses; excluded %s; analysed %d",
+        v["received"],
+        v["excluded"],
+        v["analysed"],
+    )
     write_parquet(result.responses, smk.output.responses)
     write_parquet(result.exclusions, smk.output.exclusions)
     write_json(v, smk.output.validation)
