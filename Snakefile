@@ -9,12 +9,20 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+# {res}: a dataset's results folder; {rawdir}: a synthetic dataset's raw folder (both from config).
+wildcard_constraints:
+    res=_alternatives(BY_RESULTS),
+    rawdir=_alternatives(SYNTHETIC),
+
+
 include: "workflow/rules/synthesize.smk"
 include: "workflow/rules/deidentify.smk"
 include: "workflow/rules/clean.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs,
-    default_target: True

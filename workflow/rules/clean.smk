@@ -13,18 +13,18 @@ rule clean:
             caption="../report/validation.rst",
             category="2. Cleaning",
         ),
-    params:
-        settings=config["clean"],
-        raw_name=lambda wc: dataset(wc).raw,
     log:
         "{res}/logs/clean.log",
     benchmark:
         "{res}/benchmarks/clean.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/mscsurvey.yaml"
+    params:
+        settings=config["clean"],
+        raw_name=lambda wc: dataset(wc).raw,
     script:
         "../scripts/clean.py"

@@ -30,12 +30,9 @@ SYNTHETIC = {ds.raw_dir: ds for ds in DATASETS.values() if ds.synthetic}
 
 
 def _alternatives(values):
-    return "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) or "(?!)"
-
-
-wildcard_constraints:
-    res=_alternatives(BY_RESULTS),
-    rawdir=_alternatives(SYNTHETIC),
+    return (
+        "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) or "(?!)"
+    )
 
 
 def dataset(wildcards):
@@ -77,7 +74,7 @@ def deidentify_params(wildcards):
 
 
 def all_outputs(wildcards):
-    """What `rule all` asks for: every stage that exists, for every dataset."""
+    """The final outputs of every stage that exists, for every dataset."""
     out = []
     for ds in DATASETS.values():
         out += [

@@ -12,17 +12,17 @@ rule deidentify:
             caption="../report/deid_report.rst",
             category="1. De-identification",
         ),
-    params:
-        settings=deidentify_params,
     log:
         "{res}/logs/deidentify.log",
     benchmark:
         "{res}/benchmarks/deidentify.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/mscsurvey.yaml"
+    params:
+        settings=deidentify_params,
     script:
         "../scripts/deidentify.py"

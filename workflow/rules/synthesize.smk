@@ -8,17 +8,17 @@ rule synthesize:
         raw="{rawdir}/survey.csv",
         truth="{rawdir}/truth.json",
         key="{rawdir}/pseudonym.key",
-    params:
-        settings=synthetic_params,
     log:
         "{rawdir}/logs/synthesize.log",
     benchmark:
         "{rawdir}/logs/synthesize.benchmark.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/mscsurvey.yaml"
+    params:
+        settings=synthetic_params,
     script:
         "../scripts/synthesize.py"

@@ -1,0 +1,61 @@
+"""Run the Snakemake workflow on a small synthetic study in a temporary folder (for end-to-end tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def write_config(workdir: Path, *, n_respondents: int | None = 240, **overrides) -> Path:
+    """Write ``config/config.yaml`` in ``workdir``: the project's config, with the synthetic dataset's
+    files taken from the repository and a smaller sample."""
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    ds = cfg["datasets"]["msc"]
+    ds["codebook"] = str(ROOT / ds["codebook"])
+    ds["synthetic"]["model"] = str(ROOT / ds["synthetic"]["model"])
+    ds["synthetic"]["published"] = str(ROOT / ds["synthetic"]["published"])
+    if n_respondents is not None:
+        ds["synthetic"]["n_respondents"] = n_respondents
+    for dotted, value in overrides.items():
+        node = cfg
+        *parents, last = dotted.split("__")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    path = workdir / "config" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile with ``workdir`` as working directory."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("MSCSURVEY_PSEUDONYM_KEY", None)
+    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+def planned_jobs(workdir: Path, *args: str) -> set[str]:
+    """Names of the rules a dry run would execute."""
+    proc = snakemake(workdir, "--dry-run", "--quiet", "rules", *args)
+    jobs = set()
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job", "rule"):
+            jobs.add(parts[0])
+    return jobs
