@@ -1,0 +1,94 @@
+"""The leak scan (mscsurvey.leaks): matching rules, decoding, masking."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from mscsurvey.codebook import load_codebook
+from mscsurvey.io import write_json, write_parquet
+from mscsurvey.leaks import NAME_TOKEN, Needles, mask, roster_values, scan, scan_frame, scan_text
+
+NEEDLES = {
+    "name": ["Ottoline Vasquerra"],
+    "email": ["o.vasquerra@quillfeather.org"],
+    "phone": ["(555) 123-4567"],
+    "respondent_id": ["R_1a2B3c4D5e6F7g8", "17"],
+    "city": ["Ada"],
+    NAME_TOKEN: ["Ottoline", "Vasquerra", "Li"],
+}
+
+
+def kinds(findings):
+    return sorted(f.needle_type for f in findings)
+
+
+def test_mask():
+    assert mask("John Smith") == "J*** S****"
+    assert mask("o.vasquerra@quillfeather.org") == "o.v********@q***********.o**"
+    assert mask("(555) 123-4567") == "(5**) 1**-4***"
+
+
+def test_full_values_case_insensitive_and_whitespace_tolerant():
+    found = scan_text("ask OTTOLINE   vasquerra or O.Vasquerra@QuillFeather.ORG", NEEDLES, name="t")
+    # one finding per span: the tokens inside the full name and the e-mail are not repeated
+    assert kinds(found) == ["email", "name"]
+
+
+def test_phone_in_any_layout():
+    for text in ["555.123.4567", "+1 555 123 4567", "5551234567", "1-555-123-4567 x12"]:
+        assert kinds(scan_text(f"call {text}", NEEDLES, name="t")) == ["phone"], text
+    assert scan_text("call 555.123.4568 or 2020 555 1234", NEEDLES, name="t") == []
+
+
+def test_tokens_and_short_values_only_as_whole_words():
+    assert scan_text("reliable Adams ottolines", NEEDLES, name="t") == []
+    assert kinds(scan_text("Li met us in ADA", NEEDLES, name="t")) == ["city", NAME_TOKEN]
+    # small numeric ids are not searched (indistinguishable from any number)
+    assert scan_text("row 17 of 2017", NEEDLES, name="t") == []
+    assert kinds(scan_text("id r_1a2b3c4d5e6f7g8", NEEDLES, name="t")) == ["respondent_id"]
+
+
+def test_scan_decodes_parquet_and_json(tmp_path):
+    df = pd.DataFrame({"source_row": [2, 3], "comment": ["fine", "thanks Vasquerra!"]})
+    write_parquet(df, tmp_path / "out" / "a.parquet")
+    write_json({"note": "call 555 123 4567", "n": 3}, tmp_path / "out" / "r.json")
+    (tmp_path / "out" / "plain.txt").write_text("nothing here\n")
+    findings = scan([tmp_path / "out"], Needles(NEEDLES))
+    positions = {(f.file.rsplit("/", 1)[-1], f.needle_type, f.position) for f in findings}
+    assert ("a.parquet", NAME_TOKEN, "column comment, row 3") in positions
+    assert ("r.json", "phone", "$.note, offset 5") in positions
+    assert not any(f.file.endswith("plain.txt") for f in findings)
+    assert "Vasquerra" not in json.dumps([f.__dict__ for f in findings])
+
+
+def test_scan_frame_names_source_rows():
+    df = pd.DataFrame({"source_row": [10, 11], "x": [None, "o.vasquerra@quillfeather.org"]})
+    (f,) = scan_frame(df, NEEDLES, name="frame")
+    assert f.position == "column x, row 11" and f.needle_type == "email"
+
+
+def test_roster_values_from_the_codebook(root):
+    cb = load_codebook(root / "data" / "codebook.yaml")
+    raw = pd.DataFrame(
+        {
+            "respondent_id": ["R_1", "R_2"],
+            "name": ["Ottoline White", " Li Vasquerra "],
+            "email": ["o@x.org", None],
+            "phone": ["555-123-4567", ""],
+            "street_address": ["1 Elm St", None],
+            "city": ["Ada", "Public health"],
+            "ip_address": ["10.0.0.1", None],
+            "organisation": ["Quillfeather", None],
+            "tr1": ["Agree", "Agree"],
+        }
+    )
+    needles = roster_values(raw, cb)
+    assert needles["name"] == ["Li Vasquerra", "Ottoline White"]
+    assert needles["phone"] == ["555-123-4567"]
+    assert needles["respondent_id"] == ["R_1", "R_2"]
+    # words of the codebook itself ("White", "Public health") fill outputs legitimately
+    assert needles["city"] == ["Ada"]
+    assert needles[NAME_TOKEN] == ["Li", "Ottoline", "Vasquerra"]
+    assert "tr1" not in needles
