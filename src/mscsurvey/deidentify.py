@@ -456,8 +456,9 @@ def _k_anonymise(
     view = _qi_view(out, qis)
     before = int(violating(view, qis, k).sum())
     view_after, sup = enforce_k_anonymity(view, qis, k)
+    # Row and column only: the suppressed value itself would undo the suppression.
     suppressions = [
-        {SOURCE_ROW: int(rows[r]), "column": c, "value": out.at[r, c]}
+        {SOURCE_ROW: int(rows[r]), "column": c}
         for r, c in zip(sup["row"], sup["column"], strict=True)
     ]
     for c in qis:
