@@ -1,0 +1,85 @@
+"""The ``mscsurvey`` command: checks a person runs outside the workflow.
+
+``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first)
+``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mscsurvey.errors import SurveyError
+from mscsurvey.runner import debug_enabled
+
+__all__ = ["main"]
+
+
+def _check(args: argparse.Namespace) -> int:
+    from mscsurvey.codebook import load_codebook
+    from mscsurvey.config import datasets, load_config
+
+    cfg = load_config(args.config)
+    for ds in datasets(cfg).values():
+        cb = load_codebook(ds.codebook)
+        print(
+            f"{ds.name}: codebook {ds.codebook} ok ({len(cb.constructs)} constructs, "
+            f"{len(cb.items)} items, {len(cb.groups)} groups); results in {ds.results}/"
+        )
+    print(f"{args.config}: ok")
+    return 0
+
+
+def _scan_leaks(args: argparse.Namespace) -> int:
+    from mscsurvey.codebook import load_codebook
+    from mscsurvey.config import datasets, load_config
+    from mscsurvey.io import read_raw
+    from mscsurvey.leaks import roster_values, scan
+
+    cfg = load_config(args.config)
+    chosen = datasets(cfg)
+    if args.dataset:
+        if args.dataset not in chosen:
+            raise SurveyError(
+                f"dataset '{args.dataset}' is not in the config (expected one of: {', '.join(chosen)})",
+                file=args.config,
+                key="datasets",
+            )
+        chosen = {args.dataset: chosen[args.dataset]}
+    total = 0
+    for ds in chosen.values():
+        codebook = load_codebook(ds.codebook)
+        needles = roster_values(read_raw(ds.raw, **ds.read_options), codebook)
+        n_values = sum(len(v) for v in needles.values())
+        findings = scan([ds.results], needles)
+        for f in findings:
+            print(f"LEAK {f.file} ({f.position}): {f.needle_type} {f.value_masked}")
+        print(
+            f"{ds.name}: searched {ds.results}/ for {n_values} identifier values of {ds.raw}: "
+            f"{len(findings)} found"
+        )
+        total += len(findings)
+    return 1 if total else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate the config and the codebooks")
+    p = sub.add_parser("scan-leaks", help="search results for identifier values of the raw data")
+    p.add_argument("--dataset", help="only this dataset of the config")
+    args = parser.parse_args(argv)
+    commands = {"check": _check, "scan-leaks": _scan_leaks}
+    try:
+        return commands[args.command](args)
+    except SurveyError as exc:
+        if debug_enabled():
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
