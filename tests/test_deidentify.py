@@ -163,7 +163,15 @@ def make_raw(codebook, *, n: int = 60, seed: int = 11) -> tuple[pd.DataFrame, di
 
 @pytest.fixture(scope="module")
 def codebook():
-    return load_codebook(ROOT / "data" / "codebook.yaml")
+    """The study's codebook, with ZIP generalised to ZIP3 (the study drops it) so that path is tested."""
+    import yaml
+
+    from mscsurvey.codebook import parse_codebook
+
+    data = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8"))
+    data["identifiers"]["zip"]["method"] = "zip3"
+    data["identifiers"]["quasi_identifiers"].append(data["identifiers"]["zip"]["output"])
+    return parse_codebook(data, source="data/codebook.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -358,6 +366,7 @@ def test_zip_in_output_and_drop_method(raw, codebook, codebook_dict):
 
     codebook_dict["identifiers"]["zip"]["method"] = "drop"
     codebook_dict["identifiers"]["quasi_identifiers"] = ["age_band", "gender"]
+    assert load_codebook(ROOT / "data" / "codebook.yaml").identifiers.zip["method"] == "drop"
     dropped = parse_codebook(codebook_dict, source="codebook.yaml")
     out, report = run(raw, dropped, k=1)
     assert "zip3" not in out.columns and "zip" not in out.columns
