@@ -1,0 +1,102 @@
+"""End to end: the workflow on a small synthetic study in a temporary folder.
+
+Checks what a person relies on: the outputs appear; a second run does nothing; a cleaning setting reruns
+clean but not deidentify; the exclusions are exactly the mess the generator planted; no identifier of
+the raw file reaches any file under results/.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from workflow_helpers import planned_jobs, snakemake, write_config
+
+from mscsurvey.codebook import load_codebook
+from mscsurvey.io import read_raw
+from mscsurvey.leaks import NAME_TOKEN, roster_values, scan
+
+pytestmark = pytest.mark.slow
+
+N = 320  # raw rows of the small study
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, root):
+    work = tmp_path_factory.mktemp("study")
+    write_config(work, n_respondents=N)
+    snakemake(work)
+    return work
+
+
+def test_outputs_exist(study):
+    for rel in [
+        "data/raw/survey.csv",
+        "data/raw/truth.json",
+        "results/deidentified/responses.parquet",
+        "results/deidentified/deid_report.json",
+        "results/clean/responses.parquet",
+        "results/clean/exclusions.parquet",
+        "results/clean/validation.json",
+        "results/logs/deidentify.log",
+        "results/logs/clean.log",
+        "results/benchmarks/clean.tsv",
+    ]:
+        assert (study / rel).is_file(), rel
+    assert not list((study / "results").rglob("*.tmp")), "a temporary file was left behind"
+
+
+def test_second_run_has_nothing_to_do(study):
+    assert planned_jobs(study) == set()
+
+
+def test_cleaning_setting_reruns_clean_not_deidentify(study):
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    try:
+        write_config(study, n_respondents=N, clean__speeder_min_seconds=200)
+        jobs = planned_jobs(study)
+        assert "clean" in jobs
+        assert "deidentify" not in jobs and "synthesize" not in jobs
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    assert planned_jobs(study) == set()
+
+
+def test_exclusions_are_the_planted_mess(study):
+    truth = json.loads((study / "data/raw/truth.json").read_text(encoding="utf-8"))
+    planted = truth["planted"]
+    ex = pd.read_parquet(study / "results/clean/exclusions.parquet")
+    kind = {
+        "duplicate": "duplicate",
+        "partial": "too_little_answered",
+        "speeder": "speeder",
+        "straightliner": "straightliner",
+    }
+    for planted_kind, reason in kind.items():
+        rows = sorted(r["row"] for r in planted[planted_kind])
+        assert sorted(ex.loc[ex["reason"] == reason, "source_row"]) == rows, planted_kind
+    clean = pd.read_parquet(study / "results/clean/responses.parquet")
+    assert sorted(clean["source_row"]) == sorted(planted["analysed_rows"])
+
+
+def test_no_identifier_reaches_results(study, root):
+    codebook = load_codebook(root / "data" / "codebook.yaml")
+    raw = read_raw(study / "data/raw/survey.csv")
+    needles = roster_values(raw, codebook)
+    n_values = sum(len(v) for k, v in needles.items() if k != NAME_TOKEN)
+    assert n_values >= 200 * 5  # names, e-mails, phones, addresses, ids... of every respondent
+    assert scan([study / "results"], needles) == []
+    # the scan can fail: the raw file itself is full of them
+    assert len(scan([study / "data/raw/survey.csv"], needles)) >= n_values
+
+
+def test_free_text_was_scrubbed(study):
+    report = json.loads((study / "results/deidentified/deid_report.json").read_text("utf-8"))
+    placeholders = report["free_text"]["placeholders"]
+    assert sum(placeholders.values()) >= 20
+    assert {"NAME", "EMAIL", "PHONE"} <= set(placeholders)
+    clean = pd.read_parquet(study / "results/clean/responses.parquet")
+    text = " ".join(clean["comment_helped"].dropna()) + " ".join(clean["comment_other"].dropna())
+    assert "[NAME]" in text and "@" not in text
