@@ -1,0 +1,146 @@
+"""Reading raw exports (CSV dialects, encodings, Excel, SPSS, Stata) and atomic, deterministic writes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mscsurvey.errors import SurveyError
+from mscsurvey.io import atomic_open, read_raw, sha256_file, write_json, write_parquet
+
+HEADER = "rid,name,a1,colour\n"
+ROWS = "r1,Zoë Ávila,Agree,Red\nr2,Bo,Strongly agree,Blue\n"
+
+
+def write(tmp_path, name, data: bytes):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_plain_csv_with_source_rows(tmp_path):
+    df = read_raw(write(tmp_path, "s.csv", (HEADER + ROWS).encode()))
+    assert list(df.columns) == ["_source_row", "rid", "name", "a1", "colour"]
+    assert df["_source_row"].tolist() == [2, 3]
+    assert df.loc[0, "name"] == "Zoë Ávila"
+
+
+@pytest.mark.parametrize("delim", [";", "\t", "|"])
+def test_delimiter_is_detected(tmp_path, delim):
+    text = (HEADER + ROWS).replace(",", delim)
+    df = read_raw(write(tmp_path, "s.csv", text.encode()))
+    assert df["a1"].tolist() == ["Agree", "Strongly agree"]
+
+
+def test_declared_delimiter_wins(tmp_path):
+    text = "rid;a1\nr1;Agree, mostly\n"
+    df = read_raw(write(tmp_path, "s.csv", text.encode()), delimiter=";")
+    assert df.loc[0, "a1"] == "Agree, mostly"
+
+
+def test_utf8_bom(tmp_path):
+    df = read_raw(write(tmp_path, "s.csv", b"\xef\xbb\xbf" + (HEADER + ROWS).encode()))
+    assert df.columns[1] == "rid"  # not '\ufeffrid'
+
+
+def test_cp1252_bytes(tmp_path):
+    df = read_raw(write(tmp_path, "s.csv", (HEADER + ROWS).encode("cp1252")))
+    assert df.loc[0, "name"] == "Zoë Ávila"
+
+
+def test_declared_encoding_that_does_not_fit(tmp_path):
+    p = write(tmp_path, "s.csv", (HEADER + ROWS).encode("cp1252"))
+    with pytest.raises(SurveyError, match=r"s.csv: cannot be read as utf-8"):
+        read_raw(p, encoding="utf-8")
+
+
+def test_empty_values_are_missing_but_na_text_is_kept(tmp_path):
+    df = read_raw(write(tmp_path, "s.csv", b"rid,a1\nr1,\nr2,N/A\nr3,NA\n"))
+    assert pd.isna(df.loc[0, "a1"])
+    assert df["a1"].tolist()[1:] == ["N/A", "NA"]  # labels such as "N/A" are answers, mapped later
+
+
+@pytest.mark.parametrize(
+    ("data", "pattern"),
+    [
+        (b"", r"s.csv: is empty"),
+        (b"   \n\n", r"s.csv: is empty"),
+        (HEADER.encode(), r"s.csv: has a header but no responses"),
+        (b"rid,a1,a1\nr1,Agree,Agree\n", r"column name 'a1' appears twice \(columns 2 and 3\)"),
+        (b"rid,,a1\nr1,x,Agree\n", r"header column 2 has no name"),
+    ],
+)
+def test_malformed_csv(tmp_path, data, pattern):
+    p = write(tmp_path, "s.csv", data)
+    before = sha256_file(p)
+    with pytest.raises(SurveyError, match=pattern) as exc:
+        read_raw(p)
+    assert "\n" not in str(exc.value)
+    assert sha256_file(p) == before  # the raw file is never modified
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SurveyError, match=r"nope.csv: does not exist"):
+        read_raw(tmp_path / "nope.csv")
+
+
+def test_unknown_format(tmp_path):
+    with pytest.raises(SurveyError, match=r"has format 'json', which cannot be read"):
+        read_raw(write(tmp_path, "s.json", b"{}"))
+
+
+def test_excel_with_title_row(tmp_path):
+    p = tmp_path / "s.xlsx"
+    body = pd.DataFrame({"rid": ["r1", "r2"], "a1": ["Agree", "Disagree"]})
+    with pd.ExcelWriter(p) as xw:
+        pd.DataFrame([["MSC survey export, June 2021"]]).to_excel(
+            xw, sheet_name="export", header=False, index=False
+        )
+        body.to_excel(xw, sheet_name="export", startrow=1, index=False)
+    df = read_raw(p, sheet="export", skip_rows=1)
+    assert df["a1"].tolist() == ["Agree", "Disagree"]
+    assert df["_source_row"].tolist() == [3, 4]  # the spreadsheet's own row numbers
+
+
+def test_spss_value_labels_are_used(tmp_path):
+    import pyreadstat
+
+    p = tmp_path / "s.sav"
+    df = pd.DataFrame({"rid": ["r1", "r2", "r3"], "a1": [4.0, 5.0, float("nan")]})
+    pyreadstat.write_sav(
+        df, str(p), variable_value_labels={"a1": {4.0: "Agree", 5.0: "Strongly agree"}}
+    )
+    out = read_raw(p)
+    assert out["a1"].tolist()[:2] == ["Agree", "Strongly agree"]
+    assert pd.isna(out.loc[2, "a1"])
+
+
+def test_stata_file(tmp_path):
+    p = tmp_path / "s.dta"
+    pd.DataFrame({"rid": ["r1", "r2"], "a1": [4, 2]}).to_stata(p, write_index=False)
+    out = read_raw(p)
+    assert out["a1"].tolist() == ["4", "2"]
+
+
+def test_atomic_write_failure_keeps_old_file(tmp_path):
+    p = tmp_path / "out.json"
+    write_json({"a": 1}, p)
+    with pytest.raises(RuntimeError), atomic_open(p) as fh:
+        fh.write('{"a": 2')
+        raise RuntimeError("killed mid-write")
+    assert p.read_text(encoding="utf-8") == '{\n  "a": 1\n}\n'
+    assert [f.name for f in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+def test_parquet_is_byte_identical(tmp_path):
+    df = pd.DataFrame({"x": [1, 2], "y": pd.Categorical(["a", "b"])})
+    write_parquet(df, tmp_path / "a.parquet")
+    write_parquet(df, tmp_path / "b.parquet")
+    assert sha256_file(tmp_path / "a.parquet") == sha256_file(tmp_path / "b.parquet")
+
+
+def test_json_nan_becomes_null(tmp_path):
+    import numpy as np
+
+    write_json({"b": np.float64("nan"), "a": np.int64(3)}, tmp_path / "x.json")
+    assert (tmp_path / "x.json").read_text(encoding="utf-8") == '{\n  "a": 3,\n  "b": null\n}\n'
