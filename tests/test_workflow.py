@@ -100,3 +100,37 @@ def test_free_text_was_scrubbed(study):
     clean = pd.read_parquet(study / "results/clean/responses.parquet")
     text = " ".join(clean["comment_helped"].dropna()) + " ".join(clean["comment_other"].dropna())
     assert "[NAME]" in text and "@" not in text
+
+
+def test_config_typo_stops_the_run_with_one_line(tmp_path):
+    write_config(tmp_path, n_respondents=N, clean__speeder_min_secs=100)
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: config/config.yaml: key 'clean.speeder_min_secs': unknown key (allowed here: "
+        "duplicates, min_answered_share, speeder_min_seconds, straightline_min_items)"
+    ]
+    assert "Traceback" not in proc.stderr
+
+
+def test_real_data_without_a_key_stops_before_writing(study, tmp_path):
+    import shutil
+
+    raw = tmp_path / "export.csv"
+    shutil.copy(study / "data/raw/survey.csv", raw)
+    write_config(tmp_path, n_respondents=None)
+    cfg_path = tmp_path / "config" / "config.yaml"
+    import yaml
+
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    ds = cfg["datasets"]["msc"]
+    del ds["synthetic"]
+    ds["raw"] = str(raw)
+    cfg_path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    before = raw.read_bytes()
+    proc = snakemake(tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "no pseudonym key" in proc.stderr and "MSCSURVEY_PSEUDONYM_KEY" in proc.stderr
+    assert raw.read_bytes() == before  # the raw file is untouched
+    assert not (tmp_path / "results" / "deidentified" / "responses.parquet").exists()

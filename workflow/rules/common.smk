@@ -3,19 +3,30 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.utils import update_config
+
 from mscsurvey.codebook import load_codebook
 from mscsurvey.config import datasets as _datasets
 from mscsurvey.config import validate_config
 from mscsurvey.errors import SurveyError
+from mscsurvey.schema import load_yaml
 
-_CONFIG_SOURCE = str(workflow.configfiles[-1]) if workflow.configfiles else "config"
+# The run's config: --configfile replaces config/config.yaml (rather than being merged into it, which
+# would mix the default dataset into a student's own); --config key=value overrides either.
+_CONFIG_SOURCE = (
+    str(workflow.configfiles[-1]) if workflow.configfiles else "config/config.yaml"
+)
 if Path(_CONFIG_SOURCE).is_absolute():
     try:
         _CONFIG_SOURCE = str(Path(_CONFIG_SOURCE).relative_to(Path.cwd()))
     except ValueError:
         pass
-
 try:
+    if not workflow.configfiles:
+        _merged = load_yaml(_CONFIG_SOURCE) or {}
+        update_config(_merged, dict(config))
+        config.clear()
+        config.update(_merged)
     _validated = validate_config(dict(config), source=_CONFIG_SOURCE)
     config.clear()
     config.update(_validated)
