@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from mscsurvey.codebook import Codebook
-from mscsurvey.scrub import NAME_TYPE, PLACEHOLDERS, name_tokens, trie_pattern, value_kind
+from mscsurvey.scrub import NAME_TYPE, PLACEHOLDERS, literal_regex, name_tokens, value_kind
 
 __all__ = [
     "NAME_TOKEN",
@@ -128,12 +128,7 @@ class Needles:
                     continue  # short numbers: indistinguishable from any other number
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
                 self.types.setdefault(norm, (kind, value))
-        parts = []
-        if substrings:
-            parts.append(trie_pattern(substrings))
-        if words:
-            parts.append(rf"(?<!\w)(?:{trie_pattern(words)})(?!\w)")
-        self._re = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        self._re = literal_regex(substrings, words)
         self._phone_lengths = sorted({len(c) for c in self.phones})
 
     def __len__(self) -> int:

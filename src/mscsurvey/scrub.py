@@ -49,6 +49,7 @@ __all__ = [
     "name_tokens",
     "build_roster",
     "trie_pattern",
+    "literal_regex",
     "Scrubber",
 ]
 
@@ -400,6 +401,18 @@ def trie_pattern(entries: Iterable[str]) -> str:
     return emit(trie)
 
 
+def literal_regex(anywhere: Iterable[str], whole_words: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive regex for literals found anywhere (also inside words) and literals found
+    only as whole words; ``None`` when both are empty."""
+    anywhere, whole_words = list(anywhere), list(whole_words)
+    parts = []
+    if anywhere:
+        parts.append(trie_pattern(anywhere))
+    if whole_words:
+        parts.append(rf"(?<!\w)(?:{trie_pattern(whole_words)})(?!\w)")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
 @dataclass(frozen=True)
 class Span:
     """A found identifier: ``text[start:end]`` is replaced by ``[kind]``."""
@@ -477,14 +490,10 @@ class Scrubber:
         self.roster = {k: v for k, v in (roster or {}).items() if 2 <= len(k) <= _MAX_ENTRY}
         self.patterns = patterns
         self._entities = list(PLACEHOLDERS)
-        long_ = [e for e in self.roster if len(e) >= _INSIDE_WORD_MIN]
-        short = [e for e in self.roster if len(e) < _INSIDE_WORD_MIN]
-        parts = []
-        if long_:
-            parts.append(trie_pattern(long_))
-        if short:
-            parts.append(rf"(?<!\w)(?:{trie_pattern(short)})(?!\w)")
-        self._roster_re = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        self._roster_re = literal_regex(
+            (e for e in self.roster if len(e) >= _INSIDE_WORD_MIN),
+            (e for e in self.roster if len(e) < _INSIDE_WORD_MIN),
+        )
         if patterns:
             analyzer()  # build it now, not in the middle of the first comment
 
