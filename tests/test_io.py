@@ -144,3 +144,10 @@ def test_json_nan_becomes_null(tmp_path):
 
     write_json({"b": np.float64("nan"), "a": np.int64(3)}, tmp_path / "x.json")
     assert (tmp_path / "x.json").read_text(encoding="utf-8") == '{\n  "a": 3,\n  "b": null\n}\n'
+
+
+def test_stale_temporary_file_of_a_killed_write_is_removed(tmp_path):
+    stale = tmp_path / ".out.json.abc123.tmp"
+    stale.write_text("half", encoding="utf-8")
+    write_json({"a": 1}, tmp_path / "out.json")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["out.json"]
