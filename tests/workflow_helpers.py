@@ -22,6 +22,8 @@ def write_config(workdir: Path, *, n_respondents: int | None = 240, **overrides)
     ds["codebook"] = str(ROOT / ds["codebook"])
     ds["synthetic"]["model"] = str(ROOT / ds["synthetic"]["model"])
     ds["synthetic"]["published"] = str(ROOT / ds["synthetic"]["published"])
+    if ds.get("published"):
+        ds["published"] = str(ROOT / ds["published"])
     if n_respondents is not None:
         ds["synthetic"]["n_respondents"] = n_respondents
     for dotted, value in overrides.items():

@@ -84,6 +84,12 @@ def deidentify_params(wildcards):
     }
 
 
+def published_input(wildcards):
+    """The dataset's published findings CSV, when the config names one (else no input)."""
+    path = config["datasets"][dataset(wildcards).name].get("published")
+    return {"published": path} if path else {}
+
+
 def all_outputs(wildcards):
     """The final outputs of every stage that exists, for every dataset."""
     out = []

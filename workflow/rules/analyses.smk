@@ -1,0 +1,126 @@
+# Clean responses and construct scores -> item agreement, subgroup comparisons and driver models.
+# Three rules, so that a change to the driver models reruns only `regressions`.
+from mscsurvey.regression import validate_models
+
+# The driver models name constructs and groups of every dataset's codebook: check before any job runs.
+try:
+    for _cb in CODEBOOKS.values():
+        validate_models(config["analyses"]["models"], _cb, source=_CONFIG_SOURCE)
+except SurveyError as exc:
+    sys.stderr.write(f"error: {exc}\n")
+    sys.exit(1)
+
+
+rule agreement:
+    input:
+        unpack(published_input),
+        responses="{res}/clean/responses.parquet",
+        codebook=lambda wc: dataset(wc).codebook,
+    output:
+        agreement=report(
+            "{res}/analyses/agreement.parquet",
+            caption="../report/agreement.rst",
+            category="4. Analyses",
+        ),
+        distribution=report(
+            "{res}/analyses/agreement_distribution.parquet",
+            caption="../report/agreement_distribution.rst",
+            category="4. Analyses",
+        ),
+        published=report(
+            "{res}/analyses/published_vs_reproduced.parquet",
+            caption="../report/published_vs_reproduced.rst",
+            category="4. Analyses",
+        ),
+    log:
+        "{res}/logs/agreement.log",
+    benchmark:
+        "{res}/benchmarks/agreement.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        ci_level=config["analyses"]["ci_level"],
+    script:
+        "../scripts/agreement.py"
+
+
+rule subgroups:
+    input:
+        scores="{res}/scales/scores.parquet",
+        reliability="{res}/scales/reliability.parquet",
+        codebook=lambda wc: dataset(wc).codebook,
+    output:
+        means=report(
+            "{res}/analyses/subgroups.parquet",
+            caption="../report/subgroups.rst",
+            category="4. Analyses",
+        ),
+        tests=report(
+            "{res}/analyses/subgroup_tests.parquet",
+            caption="../report/subgroup_tests.rst",
+            category="4. Analyses",
+        ),
+        pairwise=report(
+            "{res}/analyses/pairwise.parquet",
+            caption="../report/pairwise.rst",
+            category="4. Analyses",
+        ),
+    log:
+        "{res}/logs/subgroups.log",
+    benchmark:
+        "{res}/benchmarks/subgroups.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        min_group_n=config["analyses"]["min_group_n"],
+        ci_level=config["analyses"]["ci_level"],
+    script:
+        "../scripts/subgroups.py"
+
+
+rule regressions:
+    input:
+        scores="{res}/scales/scores.parquet",
+        reliability="{res}/scales/reliability.parquet",
+        codebook=lambda wc: dataset(wc).codebook,
+    output:
+        regressions=report(
+            "{res}/analyses/regressions.parquet",
+            caption="../report/regressions.rst",
+            category="4. Analyses",
+        ),
+        importance=report(
+            "{res}/analyses/importance.parquet",
+            caption="../report/importance.rst",
+            category="4. Analyses",
+        ),
+        drivers=report(
+            "{res}/analyses/drivers.parquet",
+            caption="../report/drivers.rst",
+            category="4. Analyses",
+        ),
+    log:
+        "{res}/logs/regressions.log",
+    benchmark:
+        "{res}/benchmarks/regressions.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        models=config["analyses"]["models"],
+        ci_level=config["analyses"]["ci_level"],
+        top_drivers=config["analyses"]["top_drivers"],
+        config_source=_CONFIG_SOURCE,
+    script:
+        "../scripts/regressions.py"

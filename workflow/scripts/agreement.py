@@ -1,0 +1,35 @@
+"""Adapter for rule agreement: clean responses -> % agreed per item, response distribution, and the
+comparison with the dataset's published percentages (an empty table when it has none)."""
+
+import logging
+
+import pandas as pd
+
+from mscsurvey.agreement import (
+    agreement_distribution,
+    compare_published,
+    empty_comparison,
+    item_agreement,
+    read_published,
+)
+from mscsurvey.codebook import load_codebook
+from mscsurvey.io import write_parquet
+from mscsurvey.runner import run_step
+
+
+def main(smk):
+    cb = load_codebook(smk.input.codebook)
+    responses = pd.read_parquet(smk.input.responses)
+    agreement = item_agreement(responses, cb, ci_level=smk.params.ci_level)
+    published_path = getattr(smk.input, "published", None)
+    if published_path:
+        comparison = compare_published(agreement, read_published(published_path, cb))
+    else:
+        logging.getLogger("agreement").info("no published findings: empty comparison table")
+        comparison = empty_comparison()
+    write_parquet(agreement, smk.output.agreement)
+    write_parquet(agreement_distribution(responses, cb), smk.output.distribution)
+    write_parquet(comparison, smk.output.published)
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
