@@ -33,3 +33,21 @@ def reliability_table(codebook: Codebook, excluded: dict[str, str] | None = None
             "reason": [excluded.get(c, "") for c in codebook.constructs],
         }
     )
+
+
+# --- the default synthetic study, run once per test session ---------------------------------------
+
+_STUDY: dict[str, object] = {}
+
+
+def default_study(tmp_path_factory) -> object:
+    """Run the whole workflow once (default size: 640 raw rows, 575 analysed) in a temporary folder
+    and return that folder; later calls in the same session return the same folder."""
+    if "work" not in _STUDY:
+        from workflow_helpers import snakemake, write_config
+
+        work = tmp_path_factory.mktemp("analyses_study")
+        write_config(work, n_respondents=None)
+        snakemake(work)
+        _STUDY["work"] = work
+    return _STUDY["work"]

@@ -373,6 +373,8 @@ def model_design(
                 continue
             term = f"{p}[{cat}]"
             if cat not in present:
+                if cat == grp.reference:
+                    continue  # recorded above: the reference had no respondents
                 dropped.append(
                     {
                         "term": term,
