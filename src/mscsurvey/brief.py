@@ -1,0 +1,1201 @@
+"""Every number and sentence of the research brief, computed from the tables the other stages wrote.
+
+:func:`brief_numbers` collects what the brief shows into one JSON-ready mapping (``numbers.json``), so
+the notebook only formats and never computes: key takeaways, per-construct findings with quotes,
+subgroup and driver sentences, the reliability summary with its caveats, the exclusion flow, the
+de-identification summary and the methods. :func:`provenance` records what the brief was made from
+(``provenance.json``: git commit, config hash, input digests, package versions, run date); it is kept
+apart because it changes from run to run while ``numbers.json`` does not.
+
+Rules the brief keeps:
+
+- A number is written as it will be read ("88%", "n = 433", "p = 0.003"); a missing value is "–" or
+  the sentence is left out, never "nan" or "None".
+- Small cells are never shown: suppressed subgroup cells give no sentence, and a free-text comment is
+  quoted only when the respondent's attribution cell (e.g. role × state) has at least ``k`` respondents
+  (config ``deidentify.k``), attributed only as "– ROLE, STATE".
+- Quotes are chosen reproducibly: the config's seed orders the candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mscsurvey.codebook import Codebook
+from mscsurvey.errors import SurveyError
+from mscsurvey.io import sha256_file
+
+__all__ = [
+    "MISSING",
+    "fmt_pct",
+    "fmt_num",
+    "fmt_p",
+    "fmt_int",
+    "placeholder_share",
+    "select_quotes",
+    "takeaways",
+    "construct_findings",
+    "subgroup_sentences",
+    "driver_summaries",
+    "reliability_summary",
+    "published_summary",
+    "exclusion_flow",
+    "deidentification_summary",
+    "brief_numbers",
+    "config_hash",
+    "git_state",
+    "package_versions",
+    "run_date",
+    "provenance",
+]
+
+MISSING = "–"
+
+#: Readable names of the clean stage's exclusion reasons (others are shown with "_" as spaces).
+EXCLUSION_REASONS = {
+    "duplicate": "duplicate submission",
+    "too_little_answered": "answered too few items",
+    "speeder": "completed too fast",
+    "straightliner": "same answer to every item",
+}
+
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
+_GENERALISED_HEAD = re.compile(r" '| \(|,")
+
+#: Packages whose versions the provenance records (those that shape the numbers and the brief).
+PACKAGES = (
+    "mscsurvey",
+    "snakemake",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "statsmodels",
+    "pingouin",
+    "semopy",
+    "pandera",
+    "presidio-analyzer",
+    "matplotlib",
+    "nbclient",
+    "nbconvert",
+    "jupytext",
+    "pypandoc-binary",
+    "typst",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------------
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return value is not None and value is not pd.NA and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_pct(value: Any) -> str:
+    """``87.99`` -> ``"88%"``; missing -> ``"–"``."""
+    return f"{float(value):.0f}%" if _finite(value) else MISSING
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    """``0.8123`` -> ``"0.81"``; missing -> ``"–"``."""
+    return f"{float(value):.{digits}f}" if _finite(value) else MISSING
+
+
+def fmt_int(value: Any) -> str:
+    """``433.0`` -> ``"433"``; missing -> ``"–"``."""
+    return f"{int(round(float(value)))}" if _finite(value) else MISSING
+
+
+def fmt_p(value: Any) -> str:
+    """A p-value as read: ``"p = 0.012"``, ``"p < 0.001"``; missing -> ``"p –"``."""
+    if not _finite(value):
+        return f"p {MISSING}"
+    p = float(value)
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _join(parts: Sequence[str]) -> str:
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return df.to_dict("records") if len(df) else []
+
+
+# --------------------------------------------------------------------------------------------------
+# Quotes
+# --------------------------------------------------------------------------------------------------
+
+
+def placeholder_share(text: str) -> float:
+    """Share of a comment's words that are scrubbing placeholders such as ``[NAME]``."""
+    words = text.split()
+    if not words:
+        return 1.0
+    return sum(1 for w in words if PLACEHOLDER.search(w)) / len(words)
+
+
+def _quote_key(text: str) -> str:
+    """Lower-case letters and spaces only, without a short lead-in ("Honestly, ..."): two comments
+    whose keys contain one another say the same thing."""
+    head, sep, rest = text.partition(",")
+    if sep and len(head.split()) <= 4 and rest.strip():
+        text = rest
+    return " ".join(re.sub(r"[^a-z ]+", " ", text.lower()).split())
+
+
+def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
+    words = [re.escape(k.strip()) for k in keywords if k.strip()]
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(words) + r")", re.IGNORECASE)
+
+
+def select_quotes(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    attribution: Sequence[str],
+    k: int,
+    seed: int,
+    per_construct: int = 2,
+    max_placeholder_share: float = 0.2,
+    min_chars: int = 20,
+    max_chars: int = 320,
+) -> dict[str, list[dict[str, str]]]:
+    """Up to ``per_construct`` scrubbed comments per construct, attributed only by safe groups.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        The clean responses: the codebook's free-text columns (already scrubbed) and the
+        ``attribution`` group columns.
+    codebook : Codebook
+        Constructs (``keywords`` pick the comments) and the free-text columns.
+    attribution : sequence of str
+        Group columns naming a quoted person (e.g. ``["role", "state"]``). Empty: no quote is shown.
+    k : int
+        A comment is quoted only when its author's attribution cell (the combination of the
+        ``attribution`` categories) has at least ``k`` respondents among all of ``responses``.
+    seed : int
+        Orders the candidates (the same seed gives the same quotes).
+    per_construct : int, optional
+        Quotes per construct.
+    max_placeholder_share : float, optional
+        Comments whose words are more than this share placeholders (``[EMAIL]``, ``[NAME]``, ...)
+        are skipped; a comment with an occasional ``[NAME]`` is shown as is.
+    min_chars, max_chars : int, optional
+        Length limits of a quote.
+
+    Returns
+    -------
+    dict
+        Construct id -> list of ``{"text", "attribution"}`` (attribution "– MSC staff, WA"). Each
+        comment and each respondent is quoted at most once in the brief.
+
+    Raises
+    ------
+    SurveyError
+        If an attribution column is not a group of the codebook or not in ``responses``.
+
+    Notes
+    -----
+    A respondent with a missing attribution category is never quoted (the cell is unknown). Candidates
+    match one of the construct's keywords at a word start, case-insensitively; they are sorted by
+    (respondent id, column) before a seeded permutation, so the choice does not depend on row order.
+    """
+    out: dict[str, list[dict[str, str]]] = {cid: [] for cid in codebook.constructs}
+    attribution = list(attribution)
+    if not attribution or per_construct < 1:
+        return out
+    for col in attribution:
+        if col not in codebook.groups:
+            raise SurveyError(
+                f"attribution column '{col}' is not a group of the codebook "
+                f"(expected some of: {', '.join(codebook.groups)})",
+                key="brief.quote_attribution",
+            )
+        if col not in responses:
+            raise SurveyError(
+                f"attribution column '{col}' is not in the clean responses",
+                key="brief.quote_attribution",
+            )
+    text_cols = [c for c in codebook.identifiers.free_text if c in responses]
+    if not text_cols:
+        return out
+    pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
+    attr = responses[attribution].astype("string")
+    known = attr.notna().all(axis=1)
+    cell_key = attr.fillna("").agg("\x1f".join, axis=1)
+    sizes = cell_key[known].value_counts()
+    safe = known & cell_key.map(sizes).fillna(0).ge(k)
+
+    cands = []
+    for col in text_cols:
+        texts = responses[col].astype("string")
+        for idx in responses.index[safe & texts.notna()]:
+            text = " ".join(str(texts[idx]).split())
+            if not (min_chars <= len(text) <= max_chars):
+                continue
+            if placeholder_share(text) > max_placeholder_share:
+                continue
+            who = ", ".join(str(attr.at[idx, c]) for c in attribution)
+            cands.append(
+                {
+                    "pid": str(responses.at[idx, pid]) if pid else str(idx),
+                    "column": col,
+                    "text": text,
+                    "attribution": f"– {who}",
+                }
+            )
+    cands.sort(key=lambda c: (c["pid"], c["column"]))
+    rng = np.random.default_rng(seed)
+    ranks = rng.permutation(len(cands)) if cands else np.array([], dtype=int)
+    # Comments without any placeholder first; among each kind, the seeded order.
+    order = [
+        c
+        for _, _, c in sorted(
+            (
+                (PLACEHOLDER.search(c["text"]) is not None, int(r), c)
+                for c, r in zip(cands, ranks, strict=True)
+            ),
+            key=lambda t: (t[0], t[1]),
+        )
+    ]
+    used_keys: list[str] = []
+    used_pid: set[str] = set()
+    for cid, con in codebook.constructs.items():
+        pattern = _keyword_pattern(con.keywords)
+        if pattern is None:
+            continue
+        for c in order:
+            if len(out[cid]) >= per_construct:
+                break
+            key = _quote_key(c["text"])
+            if c["pid"] in used_pid or not pattern.search(c["text"]):
+                continue
+            if any(key in other or other in key for other in used_keys):
+                continue  # the same comment with another lead-in
+            out[cid].append({"text": c["text"], "attribution": c["attribution"]})
+            used_keys.append(key)
+            used_pid.add(c["pid"])
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Findings
+# --------------------------------------------------------------------------------------------------
+
+
+def _statement(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
+    """ "agreed that they can describe ..." (a published statement, for an agreement scale) or
+    'said "a lot" to “How much ...?”' (the item's wording)."""
+    label = str(rec["agree_label"])
+    st = statements.get(str(rec["item"]))
+    if st and label.lower().startswith("agree"):
+        return f"{label} that {st.rstrip('.')}"
+    text = str(rec.get("text") or rec.get("short") or rec["item"]).strip()
+    return f"{label} with “{text}”" if label.lower().startswith("agree") else f"{label} to “{text}”"
+
+
+def _item_sentence(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
+    return (
+        f"{fmt_pct(rec['pct_agree'])} of respondents {_statement(rec, statements)} "
+        f"(n = {fmt_int(rec['n'])})."
+    )
+
+
+def _outcomes(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(str(m["outcome"]) for m in models.values()))
+
+
+def construct_findings(
+    agreement: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    scores: pd.DataFrame | None = None,
+    statements: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Per construct: its items' agreement (as displayed) and a one-sentence summary.
+
+    Returns
+    -------
+    list of dict
+        In codebook order: ``id``, ``label``, ``description``, ``agree_label``, ``n_items``,
+        ``items`` (``item``, ``short``, ``text``, ``n``, ``pct`` "88%", ``ci`` "85–91%",
+        ``pct_value`` (unrounded), ``sentence``), ``summary``, ``n_scored`` and ``mean`` (of the
+        construct score, when ``scores`` is given), ``scale`` ("1 = strongly disagree … 5 =
+        strongly agree").
+    """
+    statements = statements or {}
+    out = []
+    for cid, con in codebook.constructs.items():
+        ag = agreement[agreement["construct"] == cid].set_index("item")
+        ag = ag.reindex([i for i in con.items if i in ag.index]).reset_index()
+        items = []
+        for rec in _records(ag):
+            items.append(
+                {
+                    "item": rec["item"],
+                    "short": str(rec.get("short") or rec["item"]),
+                    "text": str(rec.get("text") or ""),
+                    "n": fmt_int(rec["n"]),
+                    "pct": fmt_pct(rec["pct_agree"]),
+                    "pct_value": float(rec["pct_agree"]) if _finite(rec["pct_agree"]) else None,
+                    "ci": (
+                        f"{float(rec['ci_low']):.0f}–{float(rec['ci_high']):.0f}%"
+                        if _finite(rec.get("ci_low")) and _finite(rec.get("ci_high"))
+                        else MISSING
+                    ),
+                    "sentence": _item_sentence(rec, statements),
+                }
+            )
+        scale = codebook.scales[codebook.items[con.items[0]].scale]
+        agree_label = scale.agree_label
+        answered = ag.dropna(subset=["pct_agree"])
+        if answered.empty:
+            summary = f"No item of {con.label.lower()} was answered."
+        elif len(answered) == 1:
+            summary = items[0]["sentence"]
+        else:
+            hi = answered.loc[answered["pct_agree"].idxmax()]
+            lo = answered.loc[answered["pct_agree"].idxmin()]
+            summary = (
+                f"Across its {len(answered)} items, between {fmt_pct(lo['pct_agree'])} "
+                f"(“{lo['short']}”, n = {fmt_int(lo['n'])}) and {fmt_pct(hi['pct_agree'])} "
+                f"(“{hi['short']}”, n = {fmt_int(hi['n'])}) of respondents {agree_label}."
+            )
+        entry: dict[str, Any] = {
+            "id": cid,
+            "label": con.label,
+            "description": con.description,
+            "agree_label": agree_label,
+            "n_items": len(con.items),
+            "items": items,
+            "summary": summary,
+            "scale": f"{scale.min} = {scale.codes[scale.min].lower()} … "
+            f"{scale.max} = {scale.codes[scale.max].lower()}",
+            "n_scored": None,
+            "mean": MISSING,
+        }
+        if scores is not None and cid in scores:
+            s = pd.to_numeric(scores[cid], errors="coerce").dropna()
+            entry["n_scored"] = int(len(s))
+            entry["mean"] = fmt_num(s.mean()) if len(s) else MISSING
+            entry["sd"] = fmt_num(s.std(ddof=1)) if len(s) > 1 else MISSING
+        out.append(entry)
+    return out
+
+
+def takeaways(
+    agreement: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    models: Mapping[str, Mapping[str, Any]],
+    statements: Mapping[str, str] | None = None,
+    drivers: pd.DataFrame | None = None,
+    subgroup: Mapping[str, list[dict[str, Any]]] | None = None,
+    reliability: Mapping[str, Any] | None = None,
+    published: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The key takeaways, in order, each ``{"text", "kind", ...}`` with what it was read from.
+
+    1. For each driver model's outcome construct (config order): its most-endorsed item
+       (``kind: agreement`` with ``item``, ``pct`` (unrounded) and ``n``).
+    2. The construct whose items were least endorsed (median item %), when it is not an outcome.
+    3. Each model's driver sentence (``kind: drivers``).
+    4. The clearest subgroup difference of each outcome (``kind: subgroup``).
+    5. Reliability, when a scale is weak or failed (``kind: reliability``), and the published
+       comparison (``kind: published``).
+    """
+    statements = statements or {}
+    out: list[dict[str, Any]] = []
+    outcomes = [o for o in _outcomes(models) if o in codebook.constructs]
+    for cid in outcomes:
+        ag = agreement[agreement["construct"] == cid].dropna(subset=["pct_agree"])
+        if ag.empty:
+            continue
+        rec = ag.loc[ag["pct_agree"].idxmax()].to_dict()
+        out.append(
+            {
+                "kind": "agreement",
+                "construct": cid,
+                "item": rec["item"],
+                "pct": float(rec["pct_agree"]),
+                "n": int(rec["n"]),
+                "text": _item_sentence(rec, statements),
+            }
+        )
+    answered = agreement.dropna(subset=["pct_agree"])
+    if len(answered):
+        med = answered.groupby("construct")["pct_agree"].median()
+        low = str(med.idxmin())
+        if low not in outcomes and low in codebook.constructs and len(med) > 1:
+            rows = answered[answered["construct"] == low]
+            label = codebook.constructs[low].label
+            lo, hi = rows["pct_agree"].min(), rows["pct_agree"].max()
+            rng = fmt_pct(hi) if fmt_pct(lo) == fmt_pct(hi) else f"{lo:.0f}–{hi:.0f}%"
+            out.append(
+                {
+                    "kind": "agreement_low",
+                    "construct": low,
+                    "text": (
+                        f"{label} was the least endorsed area: {rng} of respondents "
+                        f"{rows['agree_label'].iloc[0]} across its {len(rows)} items "
+                        f"(n = {fmt_int(rows['n'].min())}–{fmt_int(rows['n'].max())})."
+                    ),
+                }
+            )
+    if drivers is not None and len(drivers):
+        for model in models:
+            d = drivers[drivers["model"] == model]
+            if len(d):
+                out.append({"kind": "drivers", "model": model, "text": str(d["sentence"].iloc[0])})
+    for cid in outcomes:
+        sents = (subgroup or {}).get(cid) or []
+        if sents:
+            out.append({"kind": "subgroup", "construct": cid, "text": sents[0]["text"]})
+    if reliability and reliability.get("caveats"):
+        out.append({"kind": "reliability", "text": reliability["summary"]})
+    if published and published.get("n_items"):
+        out.append({"kind": "published", "text": published["summary"]})
+    return out
+
+
+def _group_p(tests: pd.DataFrame, construct: str, group: str) -> tuple[float, str]:
+    row = tests[(tests["construct"] == construct) & (tests["group"] == group)]
+    if row.empty:
+        return float("nan"), ""
+    rec = row.iloc[0]
+    if str(rec.get("level", "")) == "cluster" and _finite(rec.get("mixed_p_holm")):
+        return float(rec["mixed_p_holm"]), "mixed"
+    if _finite(rec.get("welch_p_holm")):
+        return float(rec["welch_p_holm"]), "welch"
+    return float("nan"), ""
+
+
+def subgroup_sentences(
+    subgroups: pd.DataFrame,
+    tests: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    alpha: float = 0.05,
+) -> dict[str, list[dict[str, Any]]]:
+    """Sentences on subgroup differences that are reportable and clear, per construct.
+
+    A group that is constant within clusters (``level: cluster``) is judged by its mixed-model test
+    (Holm-adjusted across the table; the honest test when respondents share their cluster's value):
+    when it is below ``alpha`` the sentence names the highest and lowest reported categories. For a
+    respondent-level group every reported (not suppressed) category whose one-vs-rest difference has
+    a Holm-adjusted p below ``alpha`` gets a sentence with its direction, both means, Hedges' g and n.
+    Suppressed cells never give a sentence.
+
+    Returns
+    -------
+    dict
+        Construct id -> list of ``{"group", "category", "text", "p"}`` in order of p.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for cid, con in codebook.constructs.items():
+        rows: list[dict[str, Any]] = []
+        m = subgroups[subgroups["construct"] == cid]
+        scale = codebook.scales[codebook.items[con.items[0]].scale]
+        span = f"on a {scale.min}–{scale.max} scale"
+        for group in dict.fromkeys(m["group"]):
+            grp = codebook.groups.get(group)
+            glabel = _lower_first(grp.label) if grp else group
+            cells = m[(m["group"] == group) & ~m["suppressed"].astype(bool)].dropna(subset=["mean"])
+            if cells.empty:
+                continue
+            if grp is not None and grp.level == "cluster":
+                p, _ = _group_p(tests, cid, group)
+                if not (_finite(p) and p < alpha) or len(cells) < 2:
+                    continue
+                hi = cells.loc[cells["mean"].idxmax()]
+                lo = cells.loc[cells["mean"].idxmin()]
+                unit = codebook.cluster_label
+                text = (
+                    f"{con.label} differed by {glabel}: highest for {hi['category']} "
+                    f"(mean {fmt_num(hi['mean'])}, n = {fmt_int(hi['n'])}) and lowest for "
+                    f"{lo['category']} ({fmt_num(lo['mean'])}, n = {fmt_int(lo['n'])}) {span}; "
+                    f"{unit}-level mixed-model test, Holm-adjusted {fmt_p(p)}."
+                )
+                rows.append({"group": group, "category": None, "text": text, "p": p})
+                continue
+            for rec in _records(cells):
+                p = rec.get("p_holm")
+                if not (_finite(p) and float(p) < alpha) or not _finite(rec.get("diff_vs_rest")):
+                    continue
+                higher = float(rec["diff_vs_rest"]) > 0
+                text = (
+                    f"{rec['category']} ({glabel}) rated {_lower_first(con.label)} "
+                    f"{'higher' if higher else 'lower'} than other respondents (mean "
+                    f"{fmt_num(rec['mean'])} vs {fmt_num(rec['mean_rest'])} {span}; Hedges' g = "
+                    f"{fmt_num(rec.get('hedges_g'))}; n = {fmt_int(rec['n'])}; Holm-adjusted "
+                    f"{fmt_p(p)})."
+                )
+                rows.append({"group": group, "category": rec["category"], "text": text, "p": p})
+        rows.sort(key=lambda r: r["p"])
+        out[cid] = rows
+    return out
+
+
+def driver_summaries(
+    drivers: pd.DataFrame,
+    regressions: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    models: Mapping[str, Mapping[str, Any]],
+    reliability: pd.DataFrame | None = None,
+) -> list[dict[str, Any]]:
+    """Per driver model (config order): the sentence, fit, predictors in rank order and caveats."""
+    status = {}
+    if reliability is not None and len(reliability) and "status" in reliability:
+        status = dict(zip(reliability["construct"], reliability["status"].astype(str), strict=True))
+    out = []
+    for model, spec in models.items():
+        outcome = str(spec["outcome"])
+        label = codebook.constructs[outcome].label if outcome in codebook.constructs else outcome
+        d = drivers[drivers["model"] == model].sort_values("rank")
+        reg = regressions[regressions["model"] == model]
+        entry: dict[str, Any] = {
+            "model": model,
+            "outcome": outcome,
+            "label": label,
+            "predictors_config": [str(p) for p in spec["predictors"]],
+            "estimated": bool(len(d)),
+        }
+        if not len(d):
+            notes = reg["note"].dropna().astype(str) if "note" in reg else pd.Series(dtype=str)
+            why = next((n for n in notes if n), "")
+            entry["sentence"] = f"The {label.lower()} model could not be estimated" + (
+                f" ({why})." if why else "."
+            )
+            entry["predictors"] = []
+            out.append(entry)
+            continue
+        fit = reg.dropna(subset=["r2"]) if "r2" in reg else reg.iloc[:0]
+        r2 = float(fit["r2"].iloc[0]) if len(fit) else float("nan")
+        n = fit["n"].iloc[0] if len(fit) else None
+        nc = fit["n_clusters"].iloc[0] if len(fit) and "n_clusters" in fit else None
+        entry["sentence"] = str(d["sentence"].iloc[0])
+        entry["r2"] = fmt_num(r2)
+        entry["n"] = fmt_int(n)
+        entry["n_clusters"] = fmt_int(nc)
+        unit = codebook.cluster_label
+        entry["fit"] = (
+            f"The model explains {fmt_pct(100 * r2) if _finite(r2) else MISSING} of the variance in "
+            f"{_lower_first(label)} (R² = {fmt_num(r2)}; "
+            f"n = {fmt_int(n)} respondents who answered every predictor"
+            + (f", in {fmt_int(nc)} {unit}s" if _finite(nc) else "")
+            + ")."
+        )
+        preds = []
+        for rec in _records(d):
+            preds.append(
+                {
+                    "rank": fmt_int(rec["rank"]),
+                    "predictor": rec["predictor"],
+                    "label": str(rec["label"]),
+                    "share": fmt_pct(100 * float(rec["share"]))
+                    if _finite(rec["share"])
+                    else MISSING,
+                    "direction": {"+": "positive", "-": "negative"}.get(
+                        str(rec["direction"]), "by category"
+                    ),
+                    "detail": str(rec["detail"]),
+                }
+            )
+        entry["predictors"] = preds
+        weak = [
+            codebook.constructs[c].label
+            for c in [outcome, *[str(p) for p in spec["predictors"]]]
+            if c in codebook.constructs and status.get(c) in ("weak", "failed")
+        ]
+        entry["caveat"] = (
+            f"Caveat: {_join(weak)} {'has' if len(weak) == 1 else 'have'} weak or failed "
+            "reliability; read the coefficients involving "
+            f"{'it' if len(weak) == 1 else 'them'} with caution."
+            if weak
+            else None
+        )
+        out.append(entry)
+    return out
+
+
+def reliability_summary(
+    reliability: pd.DataFrame, codebook: Codebook, *, thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    """Reliability rows as displayed, a one-sentence summary and a caveat per weak or failed scale."""
+    ok_t, weak_t = float(thresholds["ok"]), float(thresholds["weak"])
+    rows, caveats = [], []
+    for rec in _records(reliability):
+        cid = str(rec["construct"])
+        label = str(
+            rec.get("label")
+            or (codebook.constructs[cid].label if cid in codebook.constructs else cid)
+        )
+        status = str(rec.get("status") or MISSING)
+        ci = (
+            f"{fmt_num(rec.get('alpha_ci_low'))}–{fmt_num(rec.get('alpha_ci_high'))}"
+            if _finite(rec.get("alpha_ci_low")) and _finite(rec.get("alpha_ci_high"))
+            else MISSING
+        )
+        rows.append(
+            {
+                "construct": cid,
+                "label": label,
+                "n_items": fmt_int(rec.get("n_items")),
+                "n": fmt_int(rec.get("n_complete")),
+                "alpha": fmt_num(rec.get("alpha")),
+                "ci": ci,
+                "omega": fmt_num(rec.get("omega_total")),
+                "status": status,
+                "included": bool(rec.get("included", True)),
+            }
+        )
+        alpha_txt = f"α = {fmt_num(rec.get('alpha'))}" + (f", 95% CI {ci}" if ci != MISSING else "")
+        if status == "failed":
+            use = (
+                "it was left out of the subgroup and driver analyses"
+                if not bool(rec.get("included", True))
+                else "its score is still reported and analysed; read it with great caution"
+            )
+            caveats.append(
+                {
+                    "construct": cid,
+                    "status": status,
+                    "text": (
+                        f"Caveat: {label} did not reach acceptable reliability ({alpha_txt}; "
+                        f"below {weak_t:.2f}); {use}."
+                    ),
+                }
+            )
+        elif status == "weak":
+            caveats.append(
+                {
+                    "construct": cid,
+                    "status": status,
+                    "text": (
+                        f"Caveat: {label} has weak reliability ({alpha_txt}; between {weak_t:.2f} "
+                        f"and {ok_t:.2f}); read its score with caution."
+                    ),
+                }
+            )
+    n = len(rows)
+    n_ok = sum(r["status"] == "ok" for r in rows)
+    if n == 0:
+        summary = "No reliability estimates are available."
+    elif n_ok == n:
+        summary = f"All {n} scales reached acceptable reliability (Cronbach's α ≥ {ok_t:.2f})."
+    else:
+        weak = [r["label"] for r in rows if r["status"] == "weak"]
+        failed = [r["label"] for r in rows if r["status"] == "failed"]
+        bits = []
+        if weak:
+            bits.append(f"{_join(weak)} {'was' if len(weak) == 1 else 'were'} weak")
+        if failed:
+            bits.append(f"{_join(failed)} failed (α < {weak_t:.2f})")
+        summary = (
+            f"{n_ok} of {n} scales reached acceptable reliability (Cronbach's α ≥ {ok_t:.2f}); "
+            + "; ".join(bits)
+            + "."
+        )
+    return {
+        "thresholds": {"ok": fmt_num(ok_t), "weak": fmt_num(weak_t)},
+        "rows": rows,
+        "caveats": caveats,
+        "summary": summary,
+    }
+
+
+def published_summary(published: pd.DataFrame, codebook: Codebook) -> dict[str, Any]:
+    """Published vs reproduced rows as displayed and a one-sentence summary (empty table: n_items 0)."""
+    n = len(published)
+    if n == 0:
+        return {"n_items": 0, "rows": [], "summary": ""}
+    inside = int(published["ci_contains_published"].fillna(False).astype(bool).sum())
+    max_dn = int(published["n_difference"].abs().max()) if "n_difference" in published else None
+    rows = []
+    for rec in _records(published):
+        item = str(rec["item"])
+        rows.append(
+            {
+                "item": item,
+                "construct": str(rec["construct"]),
+                "short": codebook.items[item].short if item in codebook.items else item,
+                "statement": str(rec.get("statement") or ""),
+                "published": f"{fmt_pct(rec['published_pct'])} (n = {fmt_int(rec['published_n'])})",
+                "reproduced": f"{fmt_pct(rec['reproduced_pct'])} (n = {fmt_int(rec['reproduced_n'])})",
+                "ci": (
+                    f"{float(rec['ci_low']):.0f}–{float(rec['ci_high']):.0f}%"
+                    if _finite(rec.get("ci_low")) and _finite(rec.get("ci_high"))
+                    else MISSING
+                ),
+                "inside": "yes" if bool(rec.get("ci_contains_published")) else "no",
+            }
+        )
+    head = (
+        f"All {n} published percentages lie inside the reproduced 95% confidence intervals"
+        if inside == n
+        else f"{inside} of {n} published percentages lie inside the reproduced 95% confidence intervals"
+    )
+    if max_dn is None:
+        tail = ""
+    elif max_dn == 0:
+        tail = ", with the same item n's"
+    else:
+        tail = f"; item n's differ by at most {max_dn}"
+    return {"n_items": n, "n_inside": inside, "rows": rows, "summary": head + tail + "."}
+
+
+def exclusion_flow(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """The clean stage's flow from received to analysed, as rows and a sentence."""
+    rows = []
+    for step in validation.get("flow", []):
+        name = str(step.get("step", ""))
+        if name.startswith("excluded: "):
+            reason = name.split(": ", 1)[1]
+            label = f"Excluded: {EXCLUSION_REASONS.get(reason, reason.replace('_', ' '))}"
+        else:
+            label = name[:1].upper() + name[1:]
+        rows.append(
+            {
+                "step": label,
+                "n": fmt_int(step.get("n")),
+                "remaining": fmt_int(step.get("remaining")) if "remaining" in step else "",
+            }
+        )
+    received, analysed = validation.get("received"), validation.get("analysed")
+    excluded = validation.get("excluded") or {}
+    parts = [
+        f"{fmt_int(v)} {EXCLUSION_REASONS.get(k, k.replace('_', ' '))}"
+        for k, v in excluded.items()
+        if v
+    ]
+    sentence = f"Of {fmt_int(received)} responses received, {fmt_int(analysed)} were analysed" + (
+        f"; {fmt_int(sum(excluded.values()))} were excluded ({'; '.join(parts)})." if parts else "."
+    )
+    return {
+        "received": fmt_int(received),
+        "analysed": fmt_int(analysed),
+        "rows": rows,
+        "sentence": sentence,
+    }
+
+
+def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> dict[str, Any]:
+    """What de-identification did, as sentences (never a value of an identifier)."""
+    ka = report.get("k_anonymity") or {}
+    qi = [
+        codebook.groups[q].label.lower() if q in codebook.groups else q.replace("_", " ")
+        for q in ka.get("quasi_identifiers", [])
+    ]
+    supp = ka.get("suppressions_total", ka.get("suppressions"))
+    if isinstance(supp, list):
+        supp = len(supp)
+    ft = report.get("free_text") or {}
+    ph = dict(sorted((ft.get("placeholders") or {}).items(), key=lambda kv: (-kv[1], kv[0])))
+    dropped = list(report.get("columns_dropped") or [])
+    generalised = report.get("generalised") or {}
+    sentences = [
+        f"Direct identifiers were removed ({len(dropped)} columns dropped) and respondent ids "
+        "replaced by keyed pseudonyms (HMAC-SHA256).",
+    ]
+    if generalised:
+        sentences.append(
+            "Quasi-identifiers were generalised: "
+            + "; ".join(
+                f"{k.replace('_', ' ')} → {_GENERALISED_HEAD.split(str(v))[0]}"
+                for k, v in generalised.items()
+            )
+            + "."
+        )
+    if ka:
+        sentences.append(
+            f"k-anonymity was enforced with k = {fmt_int(ka.get('k_requested'))} on "
+            f"{_join(qi) or 'the quasi-identifiers'}: achieved k = {fmt_int(ka.get('k_achieved'))} "
+            f"after suppressing {fmt_int(supp)} values"
+            + (
+                f" ({fmt_int(ka.get('records_fully_suppressed'))} records fully suppressed)"
+                if _finite(ka.get("records_fully_suppressed"))
+                else ""
+            )
+            + "."
+        )
+    if ft:
+        total = sum(ph.values())
+        sentences.append(
+            f"{fmt_int(ft.get('comments_scrubbed'))} of {fmt_int(ft.get('comments'))} free-text "
+            f"comments were scrubbed, replacing {fmt_int(total)} identifiers with placeholders ("
+            + ", ".join(f"[{k}] {v}" for k, v in ph.items())
+            + ")."
+            if ph
+            else f"No identifier was found in the {fmt_int(ft.get('comments'))} free-text comments."
+        )
+    return {
+        "k_requested": fmt_int(ka.get("k_requested")),
+        "k_achieved": fmt_int(ka.get("k_achieved")),
+        "suppressions": fmt_int(supp),
+        "quasi_identifiers": qi,
+        "placeholders": {k: fmt_int(v) for k, v in ph.items()},
+        "columns_dropped": len(dropped),
+        "sentences": sentences,
+    }
+
+
+def _methods(
+    codebook: Codebook,
+    *,
+    models: Mapping[str, Mapping[str, Any]],
+    settings: Mapping[str, Any],
+    drivers: list[dict[str, Any]],
+) -> dict[str, Any]:
+    unit = codebook.cluster_label
+    ci = float(settings.get("ci_level", 0.95))
+    k_min = settings.get("min_group_n", 10)
+    model_rows = []
+    labels = {**{g: x.label for g, x in codebook.groups.items()}}
+    labels.update({c: x.label for c, x in codebook.constructs.items()})
+    for d in drivers:
+        spec = models[d["model"]]
+        model_rows.append(
+            {
+                "model": d["model"],
+                "outcome": labels.get(d["outcome"], d["outcome"]),
+                "predictors": ", ".join(labels.get(p, p) for p in spec["predictors"]),
+                "n": d.get("n", MISSING),
+                "r2": d.get("r2", MISSING),
+            }
+        )
+    return {
+        "agreement": (
+            "“% agreed” is the share of respondents who answered an item on its scale and chose one "
+            "of the scale's agreement categories; “don't know” and skipped answers are left out of "
+            f"each item's n. Intervals are Wilson {ci:.0%} confidence intervals."
+        ),
+        "scores": (
+            "A construct's score is the mean of its items (reverse-keyed items flipped), computed "
+            "when the respondent answered enough of them; reliability is Cronbach's α with its "
+            "confidence interval."
+        ),
+        "subgroups": (
+            f"Subgroup means are shown with {ci:.0%} confidence intervals; any category with fewer "
+            f"than {k_min} respondents is suppressed (not shown and left out of every test). "
+            "Differences are tested one category against the rest (Welch t-test, Hedges' g) and "
+            "across categories (Welch ANOVA); for groups that are constant within a "
+            f"{unit} the test is a mixed model with a random intercept per {unit}. "
+            "p-values are Holm-adjusted across all comparisons."
+        ),
+        "drivers": (
+            "Drivers are estimated by linear regression of construct scores with standardised "
+            f"coefficients (outcome and predictors in standard deviations), with standard errors "
+            f"clustered by {unit} (respondents are nested in {unit}s); the published findings do "
+            "not name their model, and this is the reading this project adopts. Groups enter as "
+            "dummies against their reference category (ordered groups as a linear score). "
+            "Relative importance is general dominance: each predictor's share of the model's R²."
+        ),
+        "models": model_rows,
+    }
+
+
+def brief_numbers(
+    *,
+    codebook: Codebook,
+    config: Mapping[str, Any],
+    responses: pd.DataFrame,
+    validation: Mapping[str, Any],
+    deid_report: Mapping[str, Any],
+    scores: pd.DataFrame,
+    reliability: pd.DataFrame,
+    agreement: pd.DataFrame,
+    published: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    subgroup_tests: pd.DataFrame,
+    regressions: pd.DataFrame,
+    importance: pd.DataFrame,
+    drivers: pd.DataFrame,
+    figures: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """Every number and sentence the brief shows, from the stages' tables.
+
+    Parameters
+    ----------
+    codebook : Codebook
+        Study title, labels, scales, groups and quote keywords.
+    config : mapping
+        The run's validated config (``seed``, ``deidentify.k``, ``scales.thresholds``,
+        ``analyses`` (``models``, ``ci_level``, ``min_group_n``), ``brief``).
+    responses, validation, deid_report : DataFrame, mapping, mapping
+        The clean responses (free text for quotes), the clean stage's validation report and the
+        de-identification report.
+    scores, reliability : pandas.DataFrame
+        The scales stage's scores and reliability tables.
+    agreement, published, subgroups, subgroup_tests, regressions, importance, drivers : DataFrame
+        The analyses stage's tables.
+    figures : sequence of mapping, optional
+        The figure index (``figures/index.json``): which figure shows which construct or model.
+
+    Returns
+    -------
+    dict
+        ``study``, ``sample``, ``takeaways``, ``constructs``, ``subgroups``, ``drivers``,
+        ``reliability``, ``published``, ``exclusions``, ``deidentification``, ``methods``,
+        ``settings`` and ``figures`` -- every value already formatted for reading.
+
+    Raises
+    ------
+    SurveyError
+        If the config's quote attribution names a column that is not a group of the codebook.
+    """
+    analyses = config.get("analyses", {})
+    models = analyses.get("models", {})
+    ci_level = float(analyses.get("ci_level", 0.95))
+    alpha = round(1 - ci_level, 10)
+    thresholds = config.get("scales", {}).get("thresholds", {"ok": 0.7, "weak": 0.6})
+    brief_cfg = config.get("brief", {})
+    k = int(config.get("deidentify", {}).get("k", 5))
+    statements: dict[str, str] = {}
+    if len(published) and "statement" in published:
+        statements = {
+            str(i): str(s)
+            for i, s in zip(published["item"], published["statement"], strict=True)
+            if isinstance(s, str) and s.strip()
+        }
+    constructs = construct_findings(agreement, codebook, scores=scores, statements=statements)
+    quotes = select_quotes(
+        responses,
+        codebook,
+        attribution=brief_cfg.get("quote_attribution", []),
+        k=k,
+        seed=int(config.get("seed", 0)),
+        per_construct=int(brief_cfg.get("quotes_per_construct", 2)),
+        max_placeholder_share=float(brief_cfg.get("max_placeholder_share", 0.2)),
+    )
+    rel = reliability_summary(reliability, codebook, thresholds=thresholds)
+    caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
+    fig_by = {}
+    for f in figures:
+        key = (f.get("kind"), f.get("model") or f.get("construct"))
+        fig_by[key] = f.get("file")
+    sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
+    for c in constructs:
+        c["quotes"] = quotes.get(c["id"], [])
+        c["caveat"] = caveat.get(c["id"])
+        c["figure"] = fig_by.get(("likert", c["id"]))
+        c["subgroup_figure"] = fig_by.get(("subgroups", c["id"]))
+    drv = driver_summaries(drivers, regressions, codebook, models=models, reliability=reliability)
+    for d in drv:
+        d["figure"] = fig_by.get(("drivers", d["model"]))
+    pub = published_summary(published, codebook)
+    flow = exclusion_flow(validation)
+    n_clusters = (
+        int(responses[codebook.cluster].nunique())
+        if codebook.cluster and codebook.cluster in responses
+        else None
+    )
+    sample_sentence = (
+        f"{flow['analysed']} of {flow['received']} survey responses were analysed"
+        + (f", from {n_clusters} {codebook.cluster_label}s" if n_clusters else "")
+        + "."
+    )
+    take = takeaways(
+        agreement,
+        codebook,
+        models=models,
+        statements=statements,
+        drivers=drivers,
+        subgroup=sub,
+        reliability=rel,
+        published=pub,
+    )
+    outcomes = [o for o in _outcomes(models) if o in codebook.constructs]
+    sub_summary = []
+    for cid, con in codebook.constructs.items():
+        sents = sub.get(cid, [])
+        sub_summary.append(
+            {
+                "construct": cid,
+                "label": con.label,
+                "outcome": cid in outcomes,
+                "sentences": [s["text"] for s in sents],
+                "none": (
+                    f"No subgroup differed clearly in {_lower_first(con.label)} "
+                    f"(every Holm-adjusted p ≥ {alpha:.2f}, or too few respondents)."
+                    if not sents
+                    else None
+                ),
+                "figure": fig_by.get(("subgroups", cid)),
+            }
+        )
+    settings = {
+        "k": k,
+        "min_group_n": int(analyses.get("min_group_n", 10)),
+        "ci_level": f"{ci_level:.0%}",
+        "alpha": fmt_num(alpha),
+        "seed": int(config.get("seed", 0)),
+        "quote_attribution": [
+            codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])
+        ],
+    }
+    return {
+        "study": {
+            "title": str(codebook.study.get("title", "Survey brief")),
+            "short_title": str(codebook.study.get("short_title", "")),
+            "description": str(codebook.study.get("description", "")),
+            "cluster_label": codebook.cluster_label,
+        },
+        "sample": {
+            "received": flow["received"],
+            "analysed": flow["analysed"],
+            "n_clusters": fmt_int(n_clusters),
+            "sentence": sample_sentence,
+        },
+        "takeaways": take,
+        "constructs": constructs,
+        "outcomes": outcomes,
+        "subgroups": sub_summary,
+        "drivers": drv,
+        "reliability": rel,
+        "published": pub,
+        "exclusions": flow,
+        "deidentification": deidentification_summary(deid_report, codebook),
+        "methods": _methods(codebook, models=models, settings=analyses, drivers=drv),
+        "settings": settings,
+        "figures": {
+            "reliability": fig_by.get(("reliability", None)),
+            "published": fig_by.get(("published", None)),
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------------------------------
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """sha256 of the config's canonical JSON (sorted keys, no whitespace, UTF-8)."""
+    text = json.dumps(
+        config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def git_state(repo: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """``commit`` and ``dirty`` of the git work tree at ``repo``; both None without git or a repo."""
+    state: dict[str, Any] = {"commit": None, "dirty": None}
+    if repo is None:
+        return state
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        if commit.returncode != 0:
+            return state
+        status = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return state
+    state["commit"] = commit.stdout.strip() or None
+    state["dirty"] = bool(status.stdout.strip()) if status.returncode == 0 else None
+    return state
+
+
+def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` (``"not installed"`` when absent), plus Python's."""
+    import platform
+
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_date() -> str:
+    """Today's date (UTC, ISO), or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC).date().isoformat()
+    return _dt.datetime.now(tz=_dt.UTC).date().isoformat()
+
+
+def provenance(
+    *,
+    config: Mapping[str, Any],
+    inputs: Mapping[str, str | os.PathLike[str]],
+    repo: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """What the brief was made from: run date, git state, config hash, input digests, versions.
+
+    Parameters
+    ----------
+    config : mapping
+        The run's validated config (hashed as canonical JSON).
+    inputs : mapping
+        Name -> path of every table the brief reads (each file's sha256 is recorded; a folder's
+        files are listed with theirs).
+    repo : path-like, optional
+        The project's work tree (for the git commit and whether it had uncommitted changes).
+
+    Returns
+    -------
+    dict
+        ``run_date``, ``git`` (``commit``, ``dirty``), ``config_sha256``, ``inputs`` (name ->
+        ``{"path", "sha256"}``), ``packages``.
+    """
+    files: dict[str, dict[str, str]] = {}
+    for name, path in sorted(inputs.items()):
+        p = Path(path)
+        if p.is_dir():
+            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+                files[f"{name}/{f.relative_to(p).as_posix()}"] = {
+                    "path": f.as_posix(),
+                    "sha256": sha256_file(f),
+                }
+        else:
+            files[name] = {"path": p.as_posix(), "sha256": sha256_file(p)}
+    return {
+        "run_date": run_date(),
+        "git": git_state(repo),
+        "config_sha256": config_hash(config),
+        "inputs": files,
+        "packages": package_versions(),
+    }
