@@ -264,11 +264,12 @@ def test_truth_coefficients_inside_cluster_robust_intervals(study, regressions):
     """Parameter recovery: the generator's population standardised coefficients (truth.json,
     Monte Carlo on 200,000 respondents) inside the 95% cluster-robust intervals.
 
-    Expected coverage, honestly: nominal 95% per term, but (1) CR1 intervals with 22 clusters undercover
-    somewhat, most for dummies of rare categories concentrated in few MSCs (the tribal sector has 5
-    respondents in the shared purpose model); (2) the 38 terms share one sample, so misses come
-    together. At least 80% of the terms must cover (measured at the default seed: see the report;
-    over 30 seeds the mean coverage is stated there too)."""
+    Expected coverage, honestly: nominal 95% per term. CR1 intervals with 22 clusters can undercover
+    for dummies of rare categories concentrated in few MSCs (the tribal sector has 5 respondents in
+    the shared purpose model), and the 38 terms share one sample, so misses come together. Measured
+    (tests/analyses_coverage_study.py, seeds 1-30): mean coverage 95.1%, range 86.8-100%; numeric
+    terms 96.3%, dummies 94.6%. At the default seed 34 of 38 (89.5%). The test asks for 80%.
+    """
     truth = json.loads((study / "data/raw/truth.json").read_text(encoding="utf-8"))
     est = regressions[(regressions["status"] == "estimated") & (regressions["term"] != "Intercept")]
     reg = truth["estimands"]["regression"]
@@ -309,7 +310,8 @@ def test_shared_purpose_drivers_trust_equity_income_among_numeric_predictors(
 ):
     """Published: shared purpose is most strongly influenced by trust, equity and income. Among the
     numeric predictors (constructs and the income score) they are the three largest by general
-    dominance, each with a positive coefficient."""
+    dominance, each with a positive coefficient (27 of seeds 1-30; the miss is power dynamics
+    overtaking one of them)."""
     assert set(_ranked(importance, "shared_purpose", numeric_only=True)[:3]) == {
         "trust",
         "equity",
@@ -322,8 +324,10 @@ def test_shared_purpose_drivers_trust_equity_income_among_numeric_predictors(
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="at the default seed the role block (n = 112, 5 dummies) ranks first and sector fourth, "
-    "income fifth: with role and sector as blocks, income is not among the top three",
+    reason="does not hold: with role and sector as blocks of dummies, the role block ranks first at "
+    "the default seed (sector fourth, income fifth; n = 112); over seeds 1-30 trust, equity and "
+    "income are the top three blocks on 3 seeds only (population shares: equity .115, trust .092, "
+    "income .091, role .079)",
 )
 def test_shared_purpose_drivers_trust_equity_income_among_all_blocks(importance):
     assert set(_ranked(importance, "shared_purpose")[:3]) == {"trust", "equity", "income"}

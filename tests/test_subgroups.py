@@ -286,8 +286,9 @@ def _mean(means, construct, group, category):
 def test_group_mean_estimands_are_inside_the_intervals(study, means):
     """Population group means (truth.json) inside the reported 95% t intervals. Nominal coverage is
     95% per cell; cells share respondents, so the count varies more than a binomial would, and the
-    generator balances latent residuals in the sample (intervals slightly conservative). At least
-    85% of the reported cells must cover; the measured rate at the default seed is in the report."""
+    generator balances latent residuals in the sample (intervals slightly conservative). Measured
+    (tests/analyses_coverage_study.py, seeds 1-30): mean 98.1%, range 95.2-99.7%; at the default
+    seed 279 of 284 reported cells (98.2%). The test asks for 90%."""
     truth = json.loads((study / "data/raw/truth.json").read_text(encoding="utf-8"))
     gm = truth["estimands"]["group_means"]
     rep = means[~means["suppressed"]].copy()
@@ -296,7 +297,7 @@ def test_group_mean_estimands_are_inside_the_intervals(study, means):
     ]
     covered = (rep["ci_low"] <= rep["truth"]) & (rep["truth"] <= rep["ci_high"])
     assert len(rep) >= 250
-    assert covered.mean() >= 0.85, rep.loc[
+    assert covered.mean() >= 0.90, rep.loc[
         ~covered, ["construct", "group", "category", "mean", "truth"]
     ]
 
