@@ -229,6 +229,14 @@ def _num(value: float, digits: int = 2) -> str:
     return MISSING if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
+def _ci(df: pd.DataFrame | None, default: float = 0.95) -> str:
+    """``"95% CI"`` from a table's ``ci_level`` column (else ``default``)."""
+    level = default
+    if df is not None and "ci_level" in df and df["ci_level"].notna().any():
+        level = float(df["ci_level"].dropna().iloc[0])
+    return f"{100 * level:g}% CI"
+
+
 def _ramp(strong: str, light: str, n: int) -> list[str]:
     """``n`` colours from ``strong`` to ``light`` (one colour: halfway)."""
     a, b = np.array(to_rgb(strong)), np.array(to_rgb(light))
@@ -350,7 +358,7 @@ def likert_figure(
     pct = distribution.pivot_table(index="item", columns="code", values="pct", aggfunc="sum")
     pct = pct.reindex(index=items, columns=codes).fillna(0.0)
 
-    fig = _new_figure(style, 0.42 * len(items) + 1.5)
+    fig = _new_figure(style, 0.34 * len(items) + 1.25)
     with style_context(style):
         ax = fig.add_subplot()
         y = np.arange(len(items))
@@ -624,7 +632,7 @@ def subgroup_figure(
         for ax in axes:
             ax.set_xlabel("Mean score", fontsize=small)
         handles = [
-            Line2D([], [], marker="o", color=pal.accent, label="mean with 95% CI (n)"),
+            Line2D([], [], marker="o", color=pal.accent, label=f"mean with {_ci(means)} (n)"),
             Line2D([], [], color=pal.muted, linestyle="--", label="mean of the whole group"),
         ]
         fig.legend(
@@ -778,7 +786,7 @@ def driver_figure(
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
         ax.set_axisbelow(True)
-        ax.set_xlabel("Standardised coefficient (outcome SDs) with 95% CI")
+        ax.set_xlabel(f"Standardised coefficient (outcome SDs) with {_ci(regressions)}")
         ax.text(
             1.02,
             1.0,
@@ -952,8 +960,8 @@ def published_title(published: pd.DataFrame) -> str:
     n = len(published)
     inside = int(published["ci_contains_published"].fillna(False).astype(bool).sum())
     if inside == n:
-        return f"All {n} published percentages lie inside the reproduced 95% CIs"
-    return f"{inside} of {n} published percentages lie inside the reproduced 95% CIs"
+        return f"All {n} published percentages lie inside the reproduced {_ci(published)}s"
+    return f"{inside} of {n} published percentages lie inside the reproduced {_ci(published)}s"
 
 
 def published_figure(
@@ -1057,7 +1065,9 @@ def published_figure(
         ax.set_axisbelow(True)
         ax.set_xlabel("% agreeing (or answering “a lot”)")
         handles = [
-            Line2D([], [], marker="o", color=pal.accent, label="reproduced, with 95% CI"),
+            Line2D(
+                [], [], marker="o", color=pal.accent, label=f"reproduced, with {_ci(published)}"
+            ),
             Line2D(
                 [],
                 [],
@@ -1162,7 +1172,7 @@ def _scale_note(codebook: Codebook, construct: str) -> str:
         return "Mean score"
     scale = codebook.scales[items[0].scale]
     lo, hi = scale.min, scale.max
-    return f"Mean score ({lo} = {scale.codes[lo].lower()}, {hi} = {scale.codes[hi].lower()}) with 95% CI"
+    return f"Mean score from {lo} = {scale.codes[lo].lower()} to {hi} = {scale.codes[hi].lower()}"
 
 
 def build_figures(
@@ -1214,6 +1224,8 @@ def build_figures(
     group_labels = {g: grp.label for g, grp in codebook.groups.items()}
     labels = {**group_labels, **{c: con.label for c, con in codebook.constructs.items()}}
 
+    unit = codebook.cluster_label
+
     def emit(fig: Figure, name: str, title: str, entry: dict[str, Any]) -> None:
         save_figure(fig, out / name, dpi=style.dpi)
         entry = {"construct": None, "group": None, "model": None, **entry}
@@ -1234,7 +1246,16 @@ def build_figures(
                 fig,
                 f"likert_{cid}",
                 title,
-                {"kind": "likert", "construct": cid, "alt": _alt_likert(ag, con.label)},
+                {
+                    "kind": "likert",
+                    "construct": cid,
+                    "alt": _alt_likert(ag, con.label),
+                    "caption": (
+                        f"Answers to the {len(ag)} {con.label} items; right: the share who "
+                        f"{ag['agree_label'].iloc[0]} and the number answering each item "
+                        "(“don't know” and skipped answers left out)."
+                    ),
+                },
             )
 
         for cid, con in codebook.constructs.items():
@@ -1261,6 +1282,12 @@ def build_figures(
                     "construct": cid,
                     "group": list(dict.fromkeys(m["group"])),
                     "alt": _alt_subgroups(m, con.label, group_labels),
+                    "caption": (
+                        f"Mean {con.label} score by subgroup with its {_ci(m)} and n; the dashed "
+                        "line is the mean of the group's respondents; categories too small to "
+                        "report are marked, never shown; adj. p: the group's Holm-adjusted test "
+                        f"({unit}-level groups: mixed model)."
+                    ),
                 },
             )
 
@@ -1286,6 +1313,11 @@ def build_figures(
                     "model": model,
                     "construct": outcome,
                     "alt": _alt_drivers(reg, imp, olabel),
+                    "caption": (
+                        f"Standardised coefficients of the {olabel} model with {_ci(reg)}s "
+                        f"(standard errors clustered by {unit}), predictors in order of relative "
+                        "importance; right: each predictor's share of R² (general dominance)."
+                    ),
                 },
             )
 
@@ -1295,7 +1327,20 @@ def build_figures(
                 rel["label"] = [labels.get(c, c) for c in rel["construct"]]
             title = reliability_title(rel, thresholds=thresholds)
             fig = reliability_figure(rel, thresholds=thresholds, style=style, title=title)
-            emit(fig, "reliability", title, {"kind": "reliability", "alt": _alt_reliability(rel)})
+            emit(
+                fig,
+                "reliability",
+                title,
+                {
+                    "kind": "reliability",
+                    "alt": _alt_reliability(rel),
+                    "caption": (
+                        "Cronbach's α of each measure with its confidence interval, against the "
+                        f"thresholds ok ≥ {thresholds['ok']:.2f} (dashed) and weak ≥ "
+                        f"{thresholds['weak']:.2f} (dotted)."
+                    ),
+                },
+            )
 
         if not published.empty:
             item_labels = {i: it.short for i, it in codebook.items.items()}
@@ -1311,7 +1356,14 @@ def build_figures(
                 fig,
                 "published",
                 title,
-                {"kind": "published", "alt": _alt_published(published, item_labels)},
+                {
+                    "kind": "published",
+                    "alt": _alt_published(published, item_labels),
+                    "caption": (
+                        "Published percentages (open diamonds) and the reproduced ones with their "
+                        f"{_ci(published)}s (dots); right: reproduced and published n."
+                    ),
+                },
             )
 
     write_json(index, out / "index.json")

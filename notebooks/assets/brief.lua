@@ -1,0 +1,49 @@
+-- Pandoc Lua filter of the brief's HTML -> Typst step.
+-- nbconvert wraps every output in <div>s: unwrap them (keeping only the classes the brief styles),
+-- turn caveat boxes and quote attributions into the template's functions, and give every figure its
+-- alt text and the full text width.
+
+local function typst(blocks)
+  return pandoc.write(pandoc.Pandoc(blocks), "typst")
+end
+
+function Div(el)
+  if el.classes:includes("caveat") then
+    return pandoc.RawBlock("typst", "#caveat[" .. typst(el.content) .. "]")
+  end
+  return el.content
+end
+
+function BlockQuote(el)
+  local body, who = {}, nil
+  for i, b in ipairs(el.content) do
+    local text = pandoc.utils.stringify(b)
+    if i == #el.content and i > 1 and text:match("^\u{2013} ") then
+      who = text
+    else
+      table.insert(body, b)
+    end
+  end
+  local attribution = "none"
+  if who then
+    attribution = "[" .. typst({ pandoc.Plain(pandoc.Str(who)) }):gsub("%s+$", "") .. "]"
+  end
+  return pandoc.RawBlock("typst",
+    "#respondent-quote(attribution: " .. attribution .. ")[" .. typst(body) .. "]")
+end
+
+local function typst_string(s)
+  return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
+end
+
+function Figure(el)
+  local img = nil
+  el.content:walk({ Image = function(i) img = i end })
+  if img == nil then return nil end
+  local alt = pandoc.utils.stringify(img.caption)
+  if img.attributes["alt"] then alt = img.attributes["alt"] end
+  local caption = typst(el.caption.long)
+  return pandoc.RawBlock("typst",
+    "#figure(image(" .. typst_string(img.src) .. ", width: 100%, alt: " .. typst_string(alt) ..
+    "), caption: [" .. caption .. "])")
+end

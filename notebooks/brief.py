@@ -1,0 +1,241 @@
+# %% [markdown]
+# ---
+# title: "Research brief"
+# format:
+#   html:
+#     embed-resources: true
+#     css: assets/brief.css
+#     toc: false
+#   typst:
+#     papersize: a4
+#     fig-width: 7
+# execute:
+#   echo: false
+#   warning: false
+# jupyter: python3
+# ---
+
+# %% tags=["parameters"]
+# Parameters (injected by the brief rule; paths are relative to the working directory).
+numbers = "results/brief/numbers.json"
+provenance = "results/brief/provenance.json"
+figures_dir = "results/figures"
+renderer = "quarto"
+
+# %%
+# Everything shown below is read from numbers.json, provenance.json and the figure index that the
+# workflow wrote; nothing is computed or typed here. Warnings go to the rule's log, not the brief.
+import json
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+
+from mscsurvey.render import Doc  # noqa: E402
+
+with open(numbers, encoding="utf-8") as fh:
+    N = json.load(fh)
+with open(provenance, encoding="utf-8") as fh:
+    P = json.load(fh)
+with open(Path(figures_dir) / "index.json", encoding="utf-8") as fh:
+    FIGURES = {f["file"]: f for f in json.load(fh)}
+
+doc = Doc(renderer, figures_dir)
+
+
+def figure(file):
+    """Show a figure of the index with its caption and alt text (its title is in the image)."""
+    if file and file in FIGURES:
+        entry = FIGURES[file]
+        doc.figure(file, caption=entry.get("caption") or entry["title"], alt=entry["alt"])
+
+
+# %% [markdown]
+# # Key takeaways
+
+# %%
+doc.para(N["sample"]["sentence"])
+doc.bullets([t["text"] for t in N["takeaways"]], cls="takeaways")
+
+# %% [markdown]
+# # Survey findings
+#
+# Each chart shows how respondents answered the items of one measure: disagreement to the left,
+# agreement to the right, with the share who agreed (or answered "a lot") and the number answering
+# each item. Quotes are respondents' own comments, shown only where the attribution keeps them among
+# enough others.
+
+# %%
+for c in N["constructs"]:
+    doc.heading(c["label"], 2)
+    if c["description"]:
+        doc.para(c["description"], emphasis=True)
+    doc.para(c["summary"])
+    if c.get("caveat"):
+        doc.caveat(c["caveat"])
+    figure(c.get("figure"))
+    for q in c["quotes"]:
+        doc.quote(q["text"], q["attribution"])
+
+# %% [markdown]
+# # Who perceives what
+
+# %%
+doc.para(N["methods"]["subgroups"])
+quiet = []
+for s in N["subgroups"]:
+    if s["outcome"]:
+        doc.heading(s["label"], 2)
+        if s["sentences"]:
+            doc.bullets(s["sentences"])
+        else:
+            doc.para(s["none"])
+        figure(s.get("figure"))
+    elif s["sentences"]:
+        doc.heading(s["label"], 2)
+        doc.bullets(s["sentences"])
+    else:
+        quiet.append(s["label"])
+if quiet:
+    doc.heading("Other measures", 2)
+    doc.para(
+        "No subgroup differed clearly from the other respondents in: " + ", ".join(quiet) + "."
+    )
+
+# %%
+labels = [d["label"] for d in N["drivers"]]
+title = "What drives " + (
+    " and ".join(x[:1].lower() + x[1:] if x[1:2].islower() else x for x in labels)
+    if len(labels) <= 2
+    else "the outcomes"
+)
+doc.heading(title, 1)
+doc.para(N["methods"]["drivers"])
+for d in N["drivers"]:
+    doc.heading(d["label"], 2)
+    doc.para(d["sentence"])
+    if d.get("fit"):
+        doc.para(d["fit"])
+    if d.get("caveat"):
+        doc.caveat(d["caveat"])
+    figure(d.get("figure"))
+    doc.table(
+        d["predictors"],
+        {
+            "rank": "Rank",
+            "label": "Predictor",
+            "share": "Share of R²",
+            "direction": "Direction",
+            "detail": "Estimate",
+        },
+        caption=f"Predictors of {d['label'].lower()} in order of relative importance",
+        numeric=["rank", "share"],
+    )
+
+# %% [markdown]
+# # Reliability of the measures
+
+# %%
+R = N["reliability"]
+doc.para(R["summary"])
+for cav in R["caveats"]:
+    doc.caveat(cav["text"])
+figure(N["figures"].get("reliability"))
+doc.table(
+    R["rows"],
+    {
+        "label": "Measure",
+        "n_items": "Items",
+        "n": "n",
+        "alpha": "α",
+        "ci": "95% CI",
+        "omega": "ω",
+        "status": "Status",
+    },
+    caption="Reliability of each measure (Cronbach's α with its confidence interval, McDonald's ω)",
+    numeric=["n_items", "n", "alpha", "ci", "omega"],
+)
+
+# %%
+PUB = N["published"]
+if PUB["n_items"]:
+    doc.heading("Published vs reproduced", 1)
+    doc.para(PUB["summary"])
+    figure(N["figures"].get("published"))
+    doc.table(
+        PUB["rows"],
+        {
+            "short": "Item",
+            "published": "Published",
+            "reproduced": "Reproduced",
+            "ci": "95% CI",
+            "inside": "Inside CI",
+        },
+        caption="Published and reproduced percentages",
+        numeric=["published", "reproduced", "ci"],
+    )
+
+# %% [markdown]
+# # Methods
+
+# %%
+doc.heading("Data", 2)
+if N["study"]["description"]:
+    doc.para(N["study"]["description"])
+doc.para(N["exclusions"]["sentence"])
+doc.table(
+    N["exclusions"]["rows"],
+    {"step": "Step", "n": "n", "remaining": "Remaining"},
+    caption="From responses received to responses analysed",
+    numeric=["n", "remaining"],
+)
+doc.heading("De-identification", 2)
+for sentence in N["deidentification"]["sentences"]:
+    doc.para(sentence)
+S = N["settings"]
+if S["quote_attribution"]:
+    doc.para(
+        "Comments are quoted only when the respondent's "
+        + " × ".join(x.lower() for x in S["quote_attribution"])
+        + f" cell has at least {S['k']} respondents, attributed only by those categories; "
+        "comments made mostly of scrubbing placeholders are never quoted."
+    )
+else:
+    doc.para("No comments are quoted (no attribution groups are configured).")
+doc.heading("Measures and analyses", 2)
+doc.para(N["methods"]["agreement"])
+doc.para(N["methods"]["scores"])
+doc.para(
+    f"Subgroup categories with fewer than {S['min_group_n']} respondents are never shown; "
+    f"intervals are {S['ci_level']} confidence intervals."
+)
+doc.para(N["methods"]["drivers"])
+doc.table(
+    N["methods"]["models"],
+    {"outcome": "Outcome", "predictors": "Predictors", "n": "n", "r2": "R²"},
+    caption="Driver models",
+    numeric=["n", "r2"],
+)
+
+# %% [markdown]
+# # Provenance
+
+# %%
+git = P["git"]
+commit = git["commit"] or "not a git work tree"
+if git["commit"] and git["dirty"]:
+    commit += " (with uncommitted changes)"
+rows = [
+    {"what": "Run date", "value": P["run_date"]},
+    {"what": "Code (git commit)", "value": commit},
+    {"what": "Configuration (sha256 of its canonical JSON)", "value": P["config_sha256"][:16]},
+]
+rows += [{"what": f"Input: {name}", "value": f["sha256"][:16]} for name, f in P["inputs"].items()]
+doc.table(
+    rows,
+    {"what": "What", "value": "Value"},
+    caption="What this brief was made from (digests: first 16 hex digits of the sha256; "
+    "provenance.json has them in full)",
+)
+versions = ", ".join(f"{k} {v}" for k, v in P["packages"].items())
+doc.para(f"Software: {versions}.")
