@@ -144,6 +144,12 @@ def wilson_ci(count: int, n: int, *, ci_level: float = 0.95) -> tuple[float, flo
     ----------
     Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
     *JASA*, 22(158), 209-212.
+
+    Examples
+    --------
+    >>> low, high = wilson_ci(457, 471)
+    >>> round(low, 2), round(high, 2)
+    (95.07, 98.22)
     """
     _check_level(ci_level)
     if n < 0 or count < 0 or count > n:

@@ -591,6 +591,14 @@ def dominance_analysis(
     multiple regression. *Psychological Methods*, 8(2), 129-148.
     Grömping, U. (2006). Relative importance for linear regression in R: the package relaimpo.
     *Journal of Statistical Software*, 17(1).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"y": [1.0, 3, 2, 5, 4, 6], "a": [1.0, 2, 1, 3, 2, 3],
+    ...                   "g1": [0.0, 0, 1, 1, 0, 1], "g2": [0.0, 1, 0, 0, 1, 0]})
+    >>> da = dominance_analysis(d, y="y", blocks={"a": ["a"], "g": ["g1", "g2"]})
+    >>> bool(np.isclose(da["general_dominance"].sum(), da["r2"].iloc[0]))
+    True
     """
     names = list(blocks)
     p = len(names)
