@@ -198,3 +198,25 @@ def test_agreement_tables_cover_every_item(study, root):
     assert a["item"].tolist() == list(cb.items)
     assert len(d) == sum(len(cb.scale_of(i).codes) for i in cb.items)
     assert (a["n"] + a["n_missing"] == 575).all()
+
+
+@pytest.mark.slow
+def test_without_published_findings_the_table_is_empty(study):
+    import yaml
+    from workflow_helpers import planned_jobs, snakemake
+
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    out = study / "results/analyses/published_vs_reproduced.parquet"
+    try:
+        c = yaml.safe_load(original)
+        del c["datasets"]["msc"]["published"]
+        cfg.write_text(yaml.safe_dump(c, sort_keys=False), encoding="utf-8")
+        assert planned_jobs(study) - {"all"} == {"agreement"}
+        snakemake(study)
+        empty = pd.read_parquet(out)
+        assert len(empty) == 0 and list(empty.columns) == COMPARISON_COLUMNS
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+        snakemake(study)
+    assert len(pd.read_parquet(out)) == 18

@@ -351,3 +351,36 @@ def test_driver_sentences(study):
     assert sc.startswith("Systems change and aligning is most strongly associated with ")
     for label in ("shared purpose (+)", "equitable processes (+)", "power dynamics (+)"):
         assert label in sc
+
+
+@pytest.mark.slow
+def test_changing_a_model_reruns_only_regressions(study):
+    from workflow_helpers import planned_jobs, write_config
+
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    try:
+        models = {"sp": {"outcome": "shared_purpose", "predictors": ["trust", "equity", "income"]}}
+        write_config(study, n_respondents=None, analyses__models=models)
+        assert planned_jobs(study) - {"all"} == {"regressions"}
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    assert planned_jobs(study) == set()
+
+
+@pytest.mark.slow
+def test_unknown_predictor_stops_before_any_job(study):
+    from workflow_helpers import snakemake, write_config
+
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    try:
+        models = {"sp": {"outcome": "shared_purpose", "predictors": ["trust", "equty"]}}
+        write_config(study, n_respondents=None, analyses__models=models)
+        proc = snakemake(study, "--dry-run", check=False)
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "key 'analyses.models.sp.predictors'" in errors[0]
+    assert "predictor 'equty'" in errors[0] and "valid: trust, power_dynamics" in errors[0]
