@@ -38,16 +38,17 @@ with open(numbers, encoding="utf-8") as fh:
 with open(provenance, encoding="utf-8") as fh:
     P = json.load(fh)
 with open(Path(figures_dir) / "index.json", encoding="utf-8") as fh:
-    FIGURES = {f["file"]: f for f in json.load(fh)}
+    FIGURES = {(f["kind"], f["model"] or f["construct"]): f for f in json.load(fh)}
 
 doc = Doc(renderer, figures_dir)
 
 
-def figure(file):
-    """Show a figure of the index with its caption and alt text (its title is in the image)."""
-    if file and file in FIGURES:
-        entry = FIGURES[file]
-        doc.figure(file, caption=entry.get("caption") or entry["title"], alt=entry["alt"])
+def figure(kind, key=None):
+    """Show the figure of the index of this kind (and construct or model), if there is one, with its
+    caption and alt text (its title, the finding, is in the image)."""
+    entry = FIGURES.get((kind, key))
+    if entry:
+        doc.figure(entry["file"], caption=entry.get("caption") or entry["title"], alt=entry["alt"])
 
 
 # %% [markdown]
@@ -73,7 +74,7 @@ for c in N["constructs"]:
     doc.para(c["summary"])
     if c.get("caveat"):
         doc.caveat(c["caveat"])
-    figure(c.get("figure"))
+    figure("likert", c["id"])
     for q in c["quotes"]:
         doc.quote(q["text"], q["attribution"])
 
@@ -90,7 +91,7 @@ for s in N["subgroups"]:
             doc.bullets(s["sentences"])
         else:
             doc.para(s["none"])
-        figure(s.get("figure"))
+        figure("subgroups", s["construct"])
     elif s["sentences"]:
         doc.heading(s["label"], 2)
         doc.bullets(s["sentences"])
@@ -118,7 +119,7 @@ for d in N["drivers"]:
         doc.para(d["fit"])
     if d.get("caveat"):
         doc.caveat(d["caveat"])
-    figure(d.get("figure"))
+    figure("drivers", d["model"])
     doc.table(
         d["predictors"],
         {
@@ -140,7 +141,7 @@ R = N["reliability"]
 doc.para(R["summary"])
 for cav in R["caveats"]:
     doc.caveat(cav["text"])
-figure(N["figures"].get("reliability"))
+figure("reliability")
 doc.table(
     R["rows"],
     {
@@ -161,7 +162,7 @@ PUB = N["published"]
 if PUB["n_items"]:
     doc.heading("Published vs reproduced", 1)
     doc.para(PUB["summary"])
-    figure(N["figures"].get("published"))
+    figure("published")
     doc.table(
         PUB["rows"],
         {

@@ -942,7 +942,6 @@ def brief_numbers(
     regressions: pd.DataFrame,
     importance: pd.DataFrame,
     drivers: pd.DataFrame,
-    figures: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -960,15 +959,15 @@ def brief_numbers(
         The scales stage's scores and reliability tables.
     agreement, published, subgroups, subgroup_tests, regressions, importance, drivers : DataFrame
         The analyses stage's tables.
-    figures : sequence of mapping, optional
-        The figure index (``figures/index.json``): which figure shows which construct or model.
 
     Returns
     -------
     dict
         ``study``, ``sample``, ``takeaways``, ``constructs``, ``subgroups``, ``drivers``,
-        ``reliability``, ``published``, ``exclusions``, ``deidentification``, ``methods``,
-        ``settings`` and ``figures`` -- every value already formatted for reading.
+        ``reliability``, ``published``, ``exclusions``, ``deidentification``, ``methods`` and
+        ``settings`` -- every value already formatted for reading. Figures are not named here:
+        the notebook finds them in the figure index by kind and construct (so a figure setting
+        does not change the numbers).
 
     Raises
     ------
@@ -1001,19 +1000,11 @@ def brief_numbers(
     )
     rel = reliability_summary(reliability, codebook, thresholds=thresholds)
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
-    fig_by = {}
-    for f in figures:
-        key = (f.get("kind"), f.get("model") or f.get("construct"))
-        fig_by[key] = f.get("file")
     sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
     for c in constructs:
         c["quotes"] = quotes.get(c["id"], [])
         c["caveat"] = caveat.get(c["id"])
-        c["figure"] = fig_by.get(("likert", c["id"]))
-        c["subgroup_figure"] = fig_by.get(("subgroups", c["id"]))
     drv = driver_summaries(drivers, regressions, codebook, models=models, reliability=reliability)
-    for d in drv:
-        d["figure"] = fig_by.get(("drivers", d["model"]))
     pub = published_summary(published, codebook)
     flow = exclusion_flow(validation)
     n_clusters = (
@@ -1052,7 +1043,6 @@ def brief_numbers(
                     if not sents
                     else None
                 ),
-                "figure": fig_by.get(("subgroups", cid)),
             }
         )
     settings = {
@@ -1089,10 +1079,6 @@ def brief_numbers(
         "deidentification": deidentification_summary(deid_report, codebook),
         "methods": _methods(codebook, models=models, settings=analyses, drivers=drv),
         "settings": settings,
-        "figures": {
-            "reliability": fig_by.get(("reliability", None)),
-            "published": fig_by.get(("published", None)),
-        },
     }
 
 
@@ -1170,8 +1156,9 @@ def provenance(
     config : mapping
         The run's validated config (hashed as canonical JSON).
     inputs : mapping
-        Name -> path of every table the brief reads (each file's sha256 is recorded; a folder's
-        files are listed with theirs).
+        Name -> path of every table the brief reads. A file's entry is ``{"path", "sha256"}``; a
+        folder's ``{"path", "sha256", "files"}`` with every file's digest in ``files`` and, as
+        ``sha256``, the digest of the sorted ``relative path NUL digest`` lines.
     repo : path-like, optional
         The project's work tree (for the git commit and whether it had uncommitted changes).
 
@@ -1181,15 +1168,20 @@ def provenance(
         ``run_date``, ``git`` (``commit``, ``dirty``), ``config_sha256``, ``inputs`` (name ->
         ``{"path", "sha256"}``), ``packages``.
     """
-    files: dict[str, dict[str, str]] = {}
+    files: dict[str, dict[str, Any]] = {}
     for name, path in sorted(inputs.items()):
         p = Path(path)
         if p.is_dir():
-            for f in sorted(q for q in p.rglob("*") if q.is_file()):
-                files[f"{name}/{f.relative_to(p).as_posix()}"] = {
-                    "path": f.as_posix(),
-                    "sha256": sha256_file(f),
-                }
+            members = {
+                f.relative_to(p).as_posix(): sha256_file(f)
+                for f in sorted(q for q in p.rglob("*") if q.is_file())
+            }
+            listing = "".join(f"{rel}\0{digest}\n" for rel, digest in members.items())
+            files[name] = {
+                "path": p.as_posix(),
+                "sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(),
+                "files": members,
+            }
         else:
             files[name] = {"path": p.as_posix(), "sha256": sha256_file(p)}
     return {

@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -1208,7 +1210,9 @@ def build_figures(
     style : FigureStyle
         Look of every figure.
     out_dir : path-like
-        Folder of the figures (created).
+        Folder of the figures. The figures are drawn into a temporary folder beside it that
+        replaces ``out_dir`` only when every figure is written (a failed run leaves no partial
+        folder).
 
     Returns
     -------
@@ -1218,8 +1222,62 @@ def build_figures(
         a subgroup figure), ``model``, ``title`` and ``alt`` (alt text). Also written to
         ``out_dir/index.json``.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic_dir(target) as out:
+        return _build(
+            out,
+            codebook=codebook,
+            agreement=agreement,
+            distribution=distribution,
+            subgroups=subgroups,
+            subgroup_tests=subgroup_tests,
+            regressions=regressions,
+            importance=importance,
+            reliability=reliability,
+            published=published,
+            models=models,
+            thresholds=thresholds,
+            style=style,
+        )
+
+
+@contextlib.contextmanager
+def _atomic_dir(target: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``target``; it replaces ``target`` if the block succeeds."""
+    for stale in target.parent.glob(f".{target.name}.*.tmpdir"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmpdir", dir=target.parent))
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old.tmpdir")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _build(
+    out: Path,
+    *,
+    codebook: Codebook,
+    agreement: pd.DataFrame,
+    distribution: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    subgroup_tests: pd.DataFrame,
+    regressions: pd.DataFrame,
+    importance: pd.DataFrame,
+    reliability: pd.DataFrame,
+    published: pd.DataFrame,
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+) -> list[dict[str, Any]]:
     index: list[dict[str, Any]] = []
     group_labels = {g: grp.label for g, grp in codebook.groups.items()}
     labels = {**group_labels, **{c: con.label for c, con in codebook.constructs.items()}}

@@ -319,7 +319,6 @@ def execute_notebook(
         first line in the source file, its first line of code) and the exception.
     """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     client = NotebookClient(
         nb,
@@ -328,8 +327,24 @@ def execute_notebook(
         allow_errors=False,
         resources={"metadata": {"path": str(workdir)}},
     )
+    # The kernel's own stderr (start-up notices, C-level warnings) goes to the log, not the console.
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as kernel_err:
+        try:
+            _execute(client, nb, source, injected_at, timeout, kernel_err)
+        finally:
+            kernel_err.seek(0)
+            for line in kernel_err.read().splitlines():
+                if line.strip():
+                    log.info("kernel: %s", line.strip())
+
+
+def _execute(
+    client: Any, nb: Any, source: Any, injected_at: int | None, timeout: int, stderr: Any
+) -> None:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
     try:
-        client.execute()
+        client.execute(stderr=stderr)
     except CellExecutionError as exc:
         raise SurveyError(_cell_error(nb, source, injected_at, exc.ename, exc.evalue)) from None
     except CellTimeoutError:

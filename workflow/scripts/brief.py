@@ -1,0 +1,29 @@
+"""Adapter for rule brief: record the provenance, then render the notebook to HTML and PDF."""
+
+import logging
+
+from mscsurvey.brief import provenance
+from mscsurvey.io import read_json, write_json
+from mscsurvey.render import render_brief
+from mscsurvey.runner import run_step
+
+
+def main(smk):
+    inputs = {name: getattr(smk.input, name) for name in [*smk.params.tables, "figures"]}
+    prov = provenance(config=dict(smk.params.config), inputs=inputs, repo=smk.params.repo)
+    write_json(prov, smk.output.provenance)
+    study = read_json(smk.input.numbers)["study"]
+    result = render_brief(
+        smk.input.notebook,
+        params={"numbers": smk.input.numbers, "provenance": smk.output.provenance}
+        | {"figures_dir": smk.input.figures},
+        workdir=".",
+        html_out=smk.output.html,
+        pdf_out=smk.output.pdf,
+        metadata={"title": study["title"], "subtitle": study["short_title"]}
+        | {"date": prov["run_date"]},
+    )
+    logging.getLogger("brief").info("route %s, seconds %s", result.route, result.timings)
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,27 @@
+"""Adapter for rule brief_numbers: every table upstream -> every number and sentence of the brief."""
+
+import pandas as pd
+
+from mscsurvey.brief import brief_numbers
+from mscsurvey.codebook import load_codebook
+from mscsurvey.io import read_json, write_json
+from mscsurvey.runner import run_step
+
+TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
+TABLES += ("subgroup_tests", "regressions", "importance", "drivers")
+
+
+def main(smk):
+    p = smk.params
+    numbers = brief_numbers(
+        codebook=load_codebook(smk.input.codebook),
+        config={"seed": p.seed, "deidentify": p.deidentify, "scales": p.scales}
+        | {"analyses": p.analyses, "brief": p.brief},
+        validation=read_json(smk.input.validation),
+        deid_report=read_json(smk.input.deid_report),
+        **{name: pd.read_parquet(getattr(smk.input, name)) for name in TABLES},
+    )
+    write_json(numbers, smk.output.numbers)
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
