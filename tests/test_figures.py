@@ -1,0 +1,459 @@
+"""Figures: every kind drawn from a small hand-made table, titles that state the finding, suppressed
+cells without a point, colour-blind-safe palettes, and byte-identical PNG/SVG files across runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from mscsurvey.codebook import parse_codebook
+from mscsurvey.figures import (
+    PALETTES,
+    FigureStyle,
+    build_figures,
+    driver_figure,
+    driver_title,
+    likert_figure,
+    likert_sides,
+    likert_title,
+    published_figure,
+    published_title,
+    reliability_figure,
+    reliability_title,
+    save_figure,
+    subgroup_figure,
+    subgroup_title,
+)
+
+STYLE = FigureStyle(dpi=200, width=6.0, font_size=8)
+
+
+@pytest.fixture(scope="module")
+def mini(mini_codebook_dict):
+    return parse_codebook(mini_codebook_dict, source="tests/data/mini_codebook.yaml")
+
+
+# -- hand-made tables in the analyses stage's formats ----------------------------------------------
+
+
+def agreement_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": ["a1", "a2", "a3", "b1", "b2"],
+            "construct": ["alpha", "alpha", "alpha", "beta", "beta"],
+            "agree_label": ["agreed"] * 3 + ["said yes"] * 2,
+            "short": ["First", "Second", "Third", "Yes/no one", "Yes/no two"],
+            "text": ["First statement."] * 5,
+            "n": [40, 38, 0, 20, 22],
+            "n_agree": [30, 19, 0, 15, 11],
+            "pct_agree": [75.0, 50.0, np.nan, 75.0, 50.0],
+            "ci_low": [60.0, 34.0, np.nan, 53.0, 30.0],
+            "ci_high": [86.0, 66.0, np.nan, 89.0, 70.0],
+            "ci_level": 0.95,
+        }
+    )
+
+
+def distribution_table() -> pd.DataFrame:
+    rows = []
+    for item, counts in {"a1": [2, 3, 5, 20, 10], "a2": [4, 6, 9, 12, 7]}.items():
+        n = sum(counts)
+        for code, (label, k) in enumerate(
+            zip(["SD", "D", "N", "A", "SA"], counts, strict=True), start=1
+        ):
+            rows.append(
+                {
+                    "item": item,
+                    "construct": "alpha",
+                    "code": code,
+                    "label": label,
+                    "agree": code >= 4,
+                    "n": k,
+                    "pct": 100 * k / n,
+                    "n_answering": n,
+                }
+            )
+    for item, counts in {"b1": [5, 15], "b2": [11, 11]}.items():
+        for code, (label, k) in enumerate(zip(["No", "Yes"], counts, strict=True)):
+            rows.append(
+                {
+                    "item": item,
+                    "construct": "beta",
+                    "code": code,
+                    "label": label,
+                    "agree": code == 1,
+                    "n": k,
+                    "pct": 100 * k / sum(counts),
+                    "n_answering": sum(counts),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def subgroup_table(construct: str = "alpha") -> pd.DataFrame:
+    """colour: Red and Green reported, Blue suppressed (n < 10); size: both reported."""
+    nan = np.nan
+    return pd.DataFrame(
+        {
+            "construct": construct,
+            "group": ["colour", "colour", "colour", "size", "size"],
+            "category": ["Red", "Green", "Blue", "Small", "Large"],
+            "category_order": [0, 1, 2, 0, 1],
+            "level": ["respondent"] * 3 + ["cluster"] * 2,
+            "mean": [3.9, 3.2, nan, 3.4, 3.7],
+            "ci_low": [3.6, 2.9, nan, 3.1, 3.4],
+            "ci_high": [4.2, 3.5, nan, 3.7, 4.0],
+            "n": pd.array([20, 25, pd.NA, 24, 21], dtype="Int64"),
+            "suppressed": [False, False, True, False, False],
+            "note": ["", "", "n < 10", "", ""],
+            "mean_rest": [3.2, 3.9, nan, 3.7, 3.4],
+            "n_rest": pd.array([25, 20, pd.NA, 21, 24], dtype="Int64"),
+            "diff_vs_rest": [0.7, -0.7, nan, -0.3, 0.3],
+            "hedges_g": [0.8, -0.8, nan, -0.3, 0.3],
+            "p_holm": [0.01, 0.01, nan, 0.4, 0.4],
+            "ci_level": 0.95,
+        }
+    )
+
+
+def group_tests(construct: str = "alpha") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "construct": construct,
+            "group": ["colour", "size"],
+            "level": ["respondent", "cluster"],
+            "welch_p_holm": [0.004, 0.3],
+            "mixed_p_holm": [np.nan, 0.5],
+        }
+    )
+
+
+def regression_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": "m",
+            "outcome": "alpha",
+            "term": ["Intercept", "beta", "size", "colour[Green]", "colour[Blue]"],
+            "predictor": [None, "beta", "size", "colour", "colour"],
+            "coding": [
+                "intercept",
+                "standardised score",
+                "linear score 1..k, z-scored",
+                "dummy vs reference",
+                "dummy vs reference",
+            ],
+            "reference": [None, None, None, "Red", "Red"],
+            "estimate": [0.0, 0.45, -0.1, -0.3, 0.2],
+            "ci_low": [-0.1, 0.3, -0.3, -0.55, -0.1],
+            "ci_high": [0.1, 0.6, 0.1, -0.05, 0.5],
+            "p": [0.9, 0.001, 0.3, 0.02, 0.2],
+            "n": pd.array([45] * 5, dtype="Int64"),
+            "n_clusters": pd.array([6] * 5, dtype="Int64"),
+            "r2": 0.41,
+            "ci_level": 0.95,
+            "status": "estimated",
+        }
+    )
+
+
+def importance_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": "m",
+            "outcome": "alpha",
+            "predictor": ["beta", "colour", "size"],
+            "label": ["Beta", "Colour", "Size"],
+            "general_dominance": [0.25, 0.12, 0.04],
+            "share": [0.61, 0.29, 0.10],
+            "rank": [1, 2, 3],
+        }
+    )
+
+
+def reliability_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "construct": ["alpha", "beta"],
+            "label": ["Alpha", "Beta"],
+            "n_items": [3, 2],
+            "n_complete": [40, 20],
+            "alpha": [0.82, 0.55],
+            "alpha_ci_low": [0.74, 0.31],
+            "alpha_ci_high": [0.88, 0.71],
+            "omega_total": [0.84, np.nan],
+            "status": ["ok", "failed"],
+            "included": [True, True],
+            "reason": ["", ""],
+        }
+    )
+
+
+def published_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": ["a1", "b1"],
+            "construct": ["alpha", "beta"],
+            "statement": ["they agree with the first", "they say yes"],
+            "published_pct": [77.0, 90.0],
+            "published_n": [41, 20],
+            "reproduced_pct": [75.0, 75.0],
+            "ci_low": [60.0, 53.0],
+            "ci_high": [86.0, 89.0],
+            "reproduced_n": [40, 20],
+            "n_difference": [-1, 0],
+            "ci_contains_published": [True, False],
+        }
+    )
+
+
+def all_tables(mini) -> dict:
+    return {
+        "codebook": mini,
+        "agreement": agreement_table(),
+        "distribution": distribution_table(),
+        "subgroups": pd.concat([subgroup_table("alpha"), subgroup_table("beta")]),
+        "subgroup_tests": pd.concat([group_tests("alpha"), group_tests("beta")]),
+        "regressions": regression_table(),
+        "importance": importance_table(),
+        "reliability": reliability_table(),
+        "published": published_table(),
+        "models": {"m": {"outcome": "alpha", "predictors": ["beta", "colour", "size"]}},
+        "thresholds": {"ok": 0.7, "weak": 0.6},
+        "style": STYLE,
+    }
+
+
+def _points(fig: Figure, axes=None) -> list[tuple[float, float]]:
+    """(x, y) of every plotted marker (of ``axes``, default all)."""
+    out = []
+    for ax in axes or fig.axes:
+        for line in ax.lines:
+            if line.get_marker() not in (None, "None", "", " "):
+                out += list(zip(line.get_xdata(), line.get_ydata(), strict=True))
+    return out
+
+
+# -- the Likert split -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codes", "agree", "expected"),
+    [
+        ([1, 2, 3, 4, 5], [4, 5], {"left": [2, 1], "neutral": [3], "right": [4, 5]}),
+        ([1, 2, 3, 4], [4], {"left": [3, 2, 1], "neutral": [], "right": [4]}),
+        ([0, 1], [1], {"left": [0], "neutral": [], "right": [1]}),
+        ([1, 2, 3, 4, 5], [5], {"left": [4, 3, 2, 1], "neutral": [], "right": [5]}),
+    ],
+)
+def test_likert_sides(codes, agree, expected):
+    assert likert_sides(codes, agree) == expected
+
+
+# -- each kind from a hand table --------------------------------------------------------------------
+
+
+def test_likert_figure_and_title():
+    ag = agreement_table().query("construct == 'alpha'")
+    assert likert_title(ag, label="Alpha") == "Alpha: 50–75% agreed"
+    assert likert_title(ag.iloc[:1], label="Alpha") == "Alpha: 75% agreed"
+    fig = likert_figure(
+        distribution_table().query("construct == 'alpha'"), ag, label="Alpha", style=STYLE
+    )
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "75%  (n = 40)" in texts and "no answers" in texts  # a3 was never answered
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["First", "Second", "Third"]
+    # agreement to the right: the bars of codes 4 and 5 start at or right of zero
+    bars = [p for p in fig.axes[0].patches if p.get_width() > 0]
+    assert any(p.get_x() >= 0 for p in bars) and any(p.get_x() < 0 for p in bars)
+
+
+def test_subgroup_figure_has_no_point_for_a_suppressed_cell():
+    means, tests = subgroup_table(), group_tests()
+    fig = subgroup_figure(
+        means,
+        tests,
+        label="Alpha",
+        group_labels={"colour": "Colour", "size": "Size"},
+        style=STYLE,
+        scale_note="Mean score from 1 to 5",
+    )
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "Blue" in ticks  # labelled, without an n
+    assert "Red (20)" in ticks and not any(t.startswith("Blue (") for t in ticks)
+    ax = next(a for a in fig.axes if "Blue" in [t.get_text() for t in a.get_yticklabels()])
+    blue_y = [t.get_text() for t in ax.get_yticklabels()].index("Blue")
+    assert all(y != blue_y for _, y in _points(fig, [ax]))
+    notes = [t for t in ax.texts if t.get_gid() == "suppressed"]
+    assert [t.get_text() for t in notes] == ["n < 10"]
+    assert notes[0].get_position()[1] == blue_y
+    # four reported cells, four points
+    assert len(_points(fig)) == 4
+
+
+def test_subgroup_title_names_the_clearest_group():
+    title = subgroup_title(
+        subgroup_table(), group_tests(), label="Alpha", group_labels={"colour": "Colour"}
+    )
+    assert title == "Alpha differs most by colour: highest for Red, lowest for Green"
+    quiet = group_tests().assign(welch_p_holm=0.5)
+    assert subgroup_title(subgroup_table(), quiet, label="Alpha", group_labels={}) == (
+        "Alpha: no clear differences between subgroups"
+    )
+
+
+def test_driver_figure_orders_by_importance():
+    reg, imp = regression_table(), importance_table()
+    assert driver_title(imp, outcome_label="Alpha") == (
+        "Alpha: strongest drivers are beta, colour and size"
+    )
+    fig = driver_figure(
+        reg,
+        imp,
+        outcome_label="Alpha",
+        labels={"beta": "Beta", "colour": "Colour", "size": "Size"},
+        style=STYLE,
+    )
+    ticks = [t.get_text().strip() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["Beta", "Colour (vs Red)", "Green", "Blue", "Size (per category step)"]
+    ys = sorted(y for _, y in _points(fig))
+    assert ys == [0, 2, 3, 4]  # no point on the header row of the categorical block
+    shares = [t.get_text() for t in fig.axes[0].texts]
+    assert {"61%", "29%", "10%"} <= set(shares)
+
+
+def test_reliability_figure_and_title():
+    rel = reliability_table()
+    assert reliability_title(rel, thresholds={"ok": 0.7, "weak": 0.6}) == (
+        "1 of 2 scales are reliable (α ≥ 0.70); failed: Beta"
+    )
+    fig = reliability_figure(rel, thresholds={"ok": 0.7, "weak": 0.6}, style=STYLE)
+    xs = sorted(round(x, 2) for x, _ in _points(fig))
+    assert xs == [0.55, 0.82]
+    vlines = [
+        line.get_xdata()[0] for line in fig.axes[0].lines if line.get_linestyle() in (":", "--")
+    ]
+    assert sorted(vlines) == [0.6, 0.7]
+    # a construct without an alpha gets no point and a dash
+    rel.loc[1, "alpha"] = np.nan
+    fig = reliability_figure(rel, thresholds={"ok": 0.7, "weak": 0.6}, style=STYLE)
+    assert len(_points(fig)) == 1
+    assert any(t.get_text().startswith("α = –") for t in fig.axes[0].texts)
+
+
+def test_published_figure_and_title():
+    pub = published_table()
+    assert published_title(pub) == "1 of 2 published percentages lie inside the reproduced 95% CIs"
+    assert published_title(pub.iloc[:1]) == (
+        "All 1 published percentages lie inside the reproduced 95% CIs"
+    )
+    fig = published_figure(
+        pub,
+        item_labels={"a1": "First", "b1": "Yes/no one"},
+        construct_labels={"alpha": "Alpha", "beta": "Beta"},
+        style=STYLE,
+    )
+    pts = _points(fig)
+    assert (77.0, 1) in pts and (75.0, 1) in pts and (90.0, 3) in pts
+
+
+def test_palettes_are_valid_and_style_is_checked():
+    for pal in PALETTES.values():
+        for colour in (*pal.disagree, *pal.agree, pal.neutral, pal.accent, *pal.status.values()):
+            matplotlib.colors.to_rgb(colour)
+    with pytest.raises(ValueError, match="palette must be one of"):
+        FigureStyle(palette="rainbow")
+    assert FigureStyle.from_config({"dpi": 300, "palette": "colorbrewer"}).dpi == 300
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+
+def _digests(folder):
+    return {
+        f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(folder.iterdir())
+        if f.is_file()
+    }
+
+
+def test_build_figures_writes_every_kind_with_an_index(tmp_path, mini):
+    index = build_figures(**all_tables(mini), out_dir=tmp_path / "figures")
+    kinds = [e["kind"] for e in index]
+    assert kinds == [
+        "likert",
+        "likert",
+        "subgroups",
+        "subgroups",
+        "drivers",
+        "reliability",
+        "published",
+    ]
+    files = {f.name for f in (tmp_path / "figures").iterdir()}
+    for e in index:
+        assert e["file"] in files and e["svg"] in files
+        assert e["title"] and e["alt"] and e["caption"]
+    on_disk = json.loads((tmp_path / "figures" / "index.json").read_text(encoding="utf-8"))
+    assert on_disk == index
+    assert index[0]["title"] == "alpha: 50–75% agreed"  # the mini codebook has no labels
+    assert "First: 75% agreed (n = 40)" in index[0]["alt"]
+    # nothing but the figures and the index; no temporary folder left beside it
+    assert files == {"index.json"} | {e["file"] for e in index} | {e["svg"] for e in index}
+    assert [p.name for p in tmp_path.iterdir()] == ["figures"]
+
+
+def test_figures_are_byte_identical_across_runs(tmp_path, mini):
+    build_figures(**all_tables(mini), out_dir=tmp_path / "a")
+    build_figures(**all_tables(mini), out_dir=tmp_path / "b")
+    a, b = _digests(tmp_path / "a"), _digests(tmp_path / "b")
+    assert a == b and len(a) == 15
+    svg = (tmp_path / "a" / "reliability.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg and "Matplotlib v" not in svg
+    assert "<text" in svg  # text kept as text (svg.fonttype none), searchable and accessible
+    png = (tmp_path / "a" / "reliability.png").read_bytes()
+    assert b"Software" not in png and b"matplotlib" not in png.lower()
+
+
+def test_png_resolution_follows_the_style(tmp_path):
+    from PIL import Image
+
+    fig = reliability_figure(reliability_table(), thresholds={"ok": 0.7, "weak": 0.6}, style=STYLE)
+    png, svg = save_figure(fig, tmp_path / "r", dpi=250)
+    with Image.open(png) as im:
+        assert round(im.info["dpi"][0]) == 250
+        assert im.size[0] == round(6.0 * 250)
+    assert svg.suffix == ".svg" and svg.exists()
+
+
+def test_rebuilding_replaces_the_folder(tmp_path, mini):
+    out = tmp_path / "figures"
+    build_figures(**all_tables(mini), out_dir=out)
+    (out / "stale.png").write_bytes(b"old")
+    build_figures(**all_tables(mini), out_dir=out)
+    assert not (out / "stale.png").exists()
+
+
+def test_a_failure_leaves_the_previous_folder(tmp_path, mini):
+    out = tmp_path / "figures"
+    build_figures(**all_tables(mini), out_dir=out)
+    before = _digests(out)
+    tables = all_tables(mini)
+    tables["agreement"] = tables["agreement"].drop(columns=["short"])
+    with pytest.raises(KeyError):
+        build_figures(**tables, out_dir=out)
+    assert _digests(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]
+
+
+def test_legend_markers_differ_by_status_not_only_colour():
+    fig = reliability_figure(reliability_table(), thresholds={"ok": 0.7, "weak": 0.6}, style=STYLE)
+    markers = {h.get_marker() for h in fig.legends[0].legend_handles if isinstance(h, Line2D)}
+    assert len(markers) == 3
