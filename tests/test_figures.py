@@ -10,6 +10,16 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from brief_helpers import (
+    agreement_table,
+    distribution_table,
+    group_tests,
+    importance_table,
+    published_table,
+    regression_table,
+    reliability_table,
+    subgroup_table,
+)
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -38,179 +48,6 @@ STYLE = FigureStyle(dpi=200, width=6.0, font_size=8)
 @pytest.fixture(scope="module")
 def mini(mini_codebook_dict):
     return parse_codebook(mini_codebook_dict, source="tests/data/mini_codebook.yaml")
-
-
-# -- hand-made tables in the analyses stage's formats ----------------------------------------------
-
-
-def agreement_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "item": ["a1", "a2", "a3", "b1", "b2"],
-            "construct": ["alpha", "alpha", "alpha", "beta", "beta"],
-            "agree_label": ["agreed"] * 3 + ["said yes"] * 2,
-            "short": ["First", "Second", "Third", "Yes/no one", "Yes/no two"],
-            "text": ["First statement."] * 5,
-            "n": [40, 38, 0, 20, 22],
-            "n_agree": [30, 19, 0, 15, 11],
-            "pct_agree": [75.0, 50.0, np.nan, 75.0, 50.0],
-            "ci_low": [60.0, 34.0, np.nan, 53.0, 30.0],
-            "ci_high": [86.0, 66.0, np.nan, 89.0, 70.0],
-            "ci_level": 0.95,
-        }
-    )
-
-
-def distribution_table() -> pd.DataFrame:
-    rows = []
-    for item, counts in {"a1": [2, 3, 5, 20, 10], "a2": [4, 6, 9, 12, 7]}.items():
-        n = sum(counts)
-        for code, (label, k) in enumerate(
-            zip(["SD", "D", "N", "A", "SA"], counts, strict=True), start=1
-        ):
-            rows.append(
-                {
-                    "item": item,
-                    "construct": "alpha",
-                    "code": code,
-                    "label": label,
-                    "agree": code >= 4,
-                    "n": k,
-                    "pct": 100 * k / n,
-                    "n_answering": n,
-                }
-            )
-    for item, counts in {"b1": [5, 15], "b2": [11, 11]}.items():
-        for code, (label, k) in enumerate(zip(["No", "Yes"], counts, strict=True)):
-            rows.append(
-                {
-                    "item": item,
-                    "construct": "beta",
-                    "code": code,
-                    "label": label,
-                    "agree": code == 1,
-                    "n": k,
-                    "pct": 100 * k / sum(counts),
-                    "n_answering": sum(counts),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def subgroup_table(construct: str = "alpha") -> pd.DataFrame:
-    """colour: Red and Green reported, Blue suppressed (n < 10); size: both reported."""
-    nan = np.nan
-    return pd.DataFrame(
-        {
-            "construct": construct,
-            "group": ["colour", "colour", "colour", "size", "size"],
-            "category": ["Red", "Green", "Blue", "Small", "Large"],
-            "category_order": [0, 1, 2, 0, 1],
-            "level": ["respondent"] * 3 + ["cluster"] * 2,
-            "mean": [3.9, 3.2, nan, 3.4, 3.7],
-            "ci_low": [3.6, 2.9, nan, 3.1, 3.4],
-            "ci_high": [4.2, 3.5, nan, 3.7, 4.0],
-            "n": pd.array([20, 25, pd.NA, 24, 21], dtype="Int64"),
-            "suppressed": [False, False, True, False, False],
-            "note": ["", "", "n < 10", "", ""],
-            "mean_rest": [3.2, 3.9, nan, 3.7, 3.4],
-            "n_rest": pd.array([25, 20, pd.NA, 21, 24], dtype="Int64"),
-            "diff_vs_rest": [0.7, -0.7, nan, -0.3, 0.3],
-            "hedges_g": [0.8, -0.8, nan, -0.3, 0.3],
-            "p_holm": [0.01, 0.01, nan, 0.4, 0.4],
-            "ci_level": 0.95,
-        }
-    )
-
-
-def group_tests(construct: str = "alpha") -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "construct": construct,
-            "group": ["colour", "size"],
-            "level": ["respondent", "cluster"],
-            "welch_p_holm": [0.004, 0.3],
-            "mixed_p_holm": [np.nan, 0.5],
-        }
-    )
-
-
-def regression_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": "m",
-            "outcome": "alpha",
-            "term": ["Intercept", "beta", "size", "colour[Green]", "colour[Blue]"],
-            "predictor": [None, "beta", "size", "colour", "colour"],
-            "coding": [
-                "intercept",
-                "standardised score",
-                "linear score 1..k, z-scored",
-                "dummy vs reference",
-                "dummy vs reference",
-            ],
-            "reference": [None, None, None, "Red", "Red"],
-            "estimate": [0.0, 0.45, -0.1, -0.3, 0.2],
-            "ci_low": [-0.1, 0.3, -0.3, -0.55, -0.1],
-            "ci_high": [0.1, 0.6, 0.1, -0.05, 0.5],
-            "p": [0.9, 0.001, 0.3, 0.02, 0.2],
-            "n": pd.array([45] * 5, dtype="Int64"),
-            "n_clusters": pd.array([6] * 5, dtype="Int64"),
-            "r2": 0.41,
-            "ci_level": 0.95,
-            "status": "estimated",
-        }
-    )
-
-
-def importance_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": "m",
-            "outcome": "alpha",
-            "predictor": ["beta", "colour", "size"],
-            "label": ["Beta", "Colour", "Size"],
-            "general_dominance": [0.25, 0.12, 0.04],
-            "share": [0.61, 0.29, 0.10],
-            "rank": [1, 2, 3],
-        }
-    )
-
-
-def reliability_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "construct": ["alpha", "beta"],
-            "label": ["Alpha", "Beta"],
-            "n_items": [3, 2],
-            "n_complete": [40, 20],
-            "alpha": [0.82, 0.55],
-            "alpha_ci_low": [0.74, 0.31],
-            "alpha_ci_high": [0.88, 0.71],
-            "omega_total": [0.84, np.nan],
-            "status": ["ok", "failed"],
-            "included": [True, True],
-            "reason": ["", ""],
-        }
-    )
-
-
-def published_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "item": ["a1", "b1"],
-            "construct": ["alpha", "beta"],
-            "statement": ["they agree with the first", "they say yes"],
-            "published_pct": [77.0, 90.0],
-            "published_n": [41, 20],
-            "reproduced_pct": [75.0, 75.0],
-            "ci_low": [60.0, 53.0],
-            "ci_high": [86.0, 89.0],
-            "reproduced_n": [40, 20],
-            "n_difference": [-1, 0],
-            "ci_contains_published": [True, False],
-        }
-    )
 
 
 def all_tables(mini) -> dict:

@@ -510,7 +510,8 @@ def subgroup_sentences(
 ) -> dict[str, list[dict[str, Any]]]:
     """Sentences on subgroup differences that are reportable and clear, per construct.
 
-    A group that is constant within clusters (``level: cluster``) is judged by its mixed-model test
+    A group that is constant within clusters (``level`` cluster in the table, as the codebook says) is
+    judged by its mixed-model test
     (Holm-adjusted across the table; the honest test when respondents share their cluster's value):
     when it is below ``alpha`` the sentence names the highest and lowest reported categories. For a
     respondent-level group every reported (not suppressed) category whose one-vs-rest difference has
@@ -534,7 +535,12 @@ def subgroup_sentences(
             cells = m[(m["group"] == group) & ~m["suppressed"].astype(bool)].dropna(subset=["mean"])
             if cells.empty:
                 continue
-            if grp is not None and grp.level == "cluster":
+            level = (
+                str(cells["level"].iloc[0])
+                if "level" in cells
+                else (grp.level if grp is not None else "respondent")
+            )
+            if level == "cluster":
                 p, _ = _group_p(tests, cid, group)
                 if not (_finite(p) and p < alpha) or len(cells) < 2:
                     continue

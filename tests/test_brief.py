@@ -1,0 +1,357 @@
+"""Brief numbers: formatting without "nan"/"None", quotes attributed only for cells of at least k
+(hand-made frame with a cell smaller than k), reproducible quote choice, takeaways read back from the
+tables, caveats for weak and failed scales, subgroup sentences that skip suppressed cells, flow and
+de-identification summaries, provenance (config hash, git state with and without git, run date)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from brief_helpers import (
+    agreement_table,
+    deid_report,
+    drivers_table,
+    group_tests,
+    importance_table,
+    published_table,
+    quote_codebook,
+    quote_responses,
+    regression_table,
+    reliability_table,
+    scores_table,
+    subgroup_table,
+    validation_report,
+)
+
+from mscsurvey.brief import (
+    brief_numbers,
+    config_hash,
+    deidentification_summary,
+    exclusion_flow,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    git_state,
+    placeholder_share,
+    provenance,
+    reliability_summary,
+    run_date,
+    select_quotes,
+    subgroup_sentences,
+    takeaways,
+)
+from mscsurvey.codebook import parse_codebook
+from mscsurvey.errors import SurveyError
+
+MODELS = {"m": {"outcome": "alpha", "predictors": ["beta", "colour", "size"]}}
+
+
+@pytest.fixture(scope="module")
+def cb(mini_codebook_dict):
+    return parse_codebook(quote_codebook(mini_codebook_dict), source="mini")
+
+
+def _strings(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+    elif isinstance(obj, str):
+        yield obj
+
+
+# -- formatting -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, np.nan, pd.NA, float("inf"), "x"])
+def test_missing_values_format_as_a_dash(value):
+    assert fmt_pct(value) == fmt_num(value) == fmt_int(value) == "–"
+    assert fmt_p(value) == "p –"
+
+
+def test_formats():
+    assert fmt_pct(87.99) == "88%"
+    assert fmt_num(0.8123) == "0.81"
+    assert fmt_int(433.0) == "433"
+    assert fmt_p(0.0004) == "p < 0.001" and fmt_p(0.0123) == "p = 0.012"
+
+
+# -- quotes -----------------------------------------------------------------------------------------
+
+
+def test_placeholder_share():
+    assert placeholder_share("[NAME] [EMAIL] hello") == pytest.approx(2 / 3)
+    assert placeholder_share("I met [NAME] today.") == pytest.approx(1 / 4)
+    assert placeholder_share("") == 1.0
+
+
+def test_quotes_only_for_cells_of_at_least_k(cb):
+    responses = quote_responses()
+    quotes = select_quotes(
+        responses, cb, attribution=["colour", "size"], k=3, seed=1, per_construct=10
+    )
+    shown = {q["text"]: q["attribution"] for qs in quotes.values() for q in qs}
+    # (Blue, Small) has 2 respondents < k = 3, (Red, Large) 1: never quoted; nor a missing colour
+    assert not any("small group" in t for t in shown)
+    assert "Only one of us here, first statement fan." not in shown
+    assert not any(t.startswith("My first statement") for t in shown)
+    # mostly placeholders: skipped; an occasional [NAME]: shown as it is
+    assert not any("[EMAIL]" in t for t in shown)
+    assert shown["I first met [NAME] at the statement workshop and it went well."] == "– Red, Small"
+    # too short: skipped
+    assert "Too short" not in shown
+    assert set(shown.values()) <= {"– Red, Small", "– Green, Large"}
+    assert set(shown) == {
+        "The first statement says it all for me.",
+        "I think the first meeting set the tone.",
+        "I first met [NAME] at the statement workshop and it went well.",
+        "Our first statement of intent still guides us.",
+        "Yes, the yes votes carried the day in the end.",
+    }
+    # the yes/no comment belongs to beta (its keyword), the rest to alpha
+    assert [q["text"] for q in quotes["beta"]] == ["Yes, the yes votes carried the day in the end."]
+
+
+def test_quotes_with_k_one_may_show_the_small_cells_but_never_without_attribution(cb):
+    quotes = select_quotes(
+        quote_responses(), cb, attribution=["colour", "size"], k=1, seed=1, per_construct=10
+    )
+    texts = [q["text"] for qs in quotes.values() for q in qs]
+    assert any("small group" in t for t in texts)
+    assert not any(t.startswith("My first statement") for t in texts)  # colour unknown
+
+
+def test_quote_choice_is_reproducible_and_limited(cb):
+    kw = {"attribution": ["colour", "size"], "k": 3, "per_construct": 2}
+    a = select_quotes(quote_responses(), cb, seed=7, **kw)
+    b = select_quotes(quote_responses().sample(frac=1, random_state=3), cb, seed=7, **kw)
+    assert a == b  # the row order does not matter
+    assert len(a["alpha"]) == 2
+    firsts = {
+        select_quotes(quote_responses(), cb, seed=s, **kw)["alpha"][0]["text"] for s in range(12)
+    }
+    assert len(firsts) > 1  # the seed decides
+
+
+def test_no_attribution_means_no_quotes(cb):
+    quotes = select_quotes(quote_responses(), cb, attribution=[], k=1, seed=1)
+    assert quotes == {"alpha": [], "beta": []}
+
+
+def test_attribution_must_be_a_group(cb):
+    with pytest.raises(SurveyError, match="attribution column 'role' is not a group"):
+        select_quotes(quote_responses(), cb, attribution=["role"], k=3, seed=1)
+
+
+# -- findings ---------------------------------------------------------------------------------------
+
+
+def test_first_takeaway_reads_back_from_the_agreement_table(cb):
+    ag = agreement_table()
+    statements = {"a1": "they agree with the first"}
+    take = takeaways(ag, cb, models=MODELS, statements=statements)
+    first = take[0]
+    row = ag.set_index("item").loc[first["item"]]
+    assert first["text"] == (
+        f"{round(row['pct_agree'])}% of respondents agreed that they agree with the first "
+        f"(n = {row['n']})."
+    )
+    assert first["pct"] == row["pct_agree"] and first["n"] == row["n"]
+
+
+def test_reliability_caveats_for_weak_and_failed(cb):
+    rel = reliability_table()
+    out = reliability_summary(rel, cb, thresholds={"ok": 0.7, "weak": 0.6})
+    assert out["summary"] == (
+        "1 of 2 scales reached acceptable reliability (Cronbach's α ≥ 0.70); "
+        "Beta failed (α < 0.60)."
+    )
+    assert [c["construct"] for c in out["caveats"]] == ["beta"]
+    assert out["caveats"][0]["text"].startswith("Caveat: Beta did not reach acceptable reliability")
+    rel.loc[1, ["status", "included"]] = ["failed", False]
+    out = reliability_summary(rel, cb, thresholds={"ok": 0.7, "weak": 0.6})
+    assert "left out of the subgroup and driver analyses" in out["caveats"][0]["text"]
+    rel.loc[1, "status"] = "weak"
+    out = reliability_summary(rel, cb, thresholds={"ok": 0.7, "weak": 0.6})
+    assert "weak reliability" in out["caveats"][0]["text"]
+
+
+def test_subgroup_sentences_skip_suppressed_cells(cb):
+    means = pd.concat([subgroup_table("alpha"), subgroup_table("beta")])
+    tests = pd.concat([group_tests("alpha"), group_tests("beta")])
+    out = subgroup_sentences(means, tests, cb, alpha=0.05)
+    texts = [s["text"] for s in out["alpha"]]
+    assert len(texts) == 2  # Red higher, Green lower; Blue suppressed; size: mixed p 0.5
+    assert texts[0].startswith("Red (colour) rated alpha higher than other respondents (mean 3.90")
+    assert "Holm-adjusted p = 0.010" in texts[0]
+    assert not any("Blue" in t for t in texts)
+    # a cluster-level group is judged by its mixed-model test
+    tests.loc[tests["group"] == "size", "mixed_p_holm"] = 0.01
+    texts = [s["text"] for s in subgroup_sentences(means, tests, cb)["alpha"]]
+    assert any(t.startswith("alpha differed by size: highest for Large") for t in texts)
+    assert any("site-level mixed-model test, Holm-adjusted p = 0.010" in t for t in texts)
+
+
+def test_exclusion_flow_and_deidentification_summary(cb):
+    flow = exclusion_flow(validation_report())
+    assert flow["sentence"] == (
+        "Of 15 responses received, 12 were analysed; 3 were excluded "
+        "(1 duplicate submission; 2 completed too fast)."
+    )
+    assert [r["step"] for r in flow["rows"]] == [
+        "Received",
+        "Excluded: duplicate submission",
+        "Excluded: completed too fast",
+        "Analysed",
+    ]
+    deid = deidentification_summary(deid_report(), cb)
+    assert deid["k_achieved"] == "3" and deid["suppressions"] == "4"
+    text = " ".join(deid["sentences"])
+    assert "k = 3 on colour and age band: achieved k = 3 after suppressing 4 values" in text
+    assert "birth date → age band; zip → dropped" in text
+    assert "[NAME] 2" in text
+
+
+def _numbers(cb, **config):
+    cfg = {
+        "seed": 1,
+        "deidentify": {"k": 3},
+        "scales": {"thresholds": {"ok": 0.7, "weak": 0.6}},
+        "analyses": {"models": MODELS, "ci_level": 0.95, "min_group_n": 10},
+        "brief": {"quote_attribution": ["colour", "size"], "quotes_per_construct": 2},
+    }
+    cfg.update(config)
+    return brief_numbers(
+        codebook=cb,
+        config=cfg,
+        responses=quote_responses(),
+        validation=validation_report(),
+        deid_report=deid_report(),
+        scores=scores_table(),
+        reliability=reliability_table(),
+        agreement=agreement_table(),
+        published=published_table(),
+        subgroups=pd.concat([subgroup_table("alpha"), subgroup_table("beta")]),
+        subgroup_tests=pd.concat([group_tests("alpha"), group_tests("beta")]),
+        regressions=regression_table(),
+        importance=importance_table(),
+        drivers=drivers_table(),
+    )
+
+
+def test_brief_numbers_has_every_section_and_no_missing_words(cb):
+    n = _numbers(cb)
+    assert set(n) >= {
+        "study",
+        "sample",
+        "takeaways",
+        "constructs",
+        "subgroups",
+        "drivers",
+        "reliability",
+        "published",
+        "exclusions",
+        "deidentification",
+        "methods",
+        "settings",
+    }
+    text = json.dumps(n, ensure_ascii=False)
+    assert json.loads(text) == n  # plain JSON
+    for s in _strings(n):
+        for word in ("nan", "None", "NaN", "<NA>"):
+            assert word not in s.split(), (word, s)
+    assert n["sample"]["sentence"] == "12 of 15 survey responses were analysed, from 6 sites."
+    assert n["takeaways"][0]["item"] == "a1"
+    alpha = n["constructs"][0]
+    assert alpha["items"][2]["pct"] == "–"  # never answered
+    assert alpha["caveat"] is None and n["constructs"][1]["caveat"].startswith("Caveat: Beta")
+    assert all(q["attribution"] in ("– Red, Small", "– Green, Large") for q in alpha["quotes"])
+    assert n["drivers"][0]["fit"].startswith("The model explains 41% of the variance in alpha")
+    assert n["published"]["summary"].startswith("1 of 2 published percentages")
+    # the same inputs give the same numbers (quotes included)
+    assert _numbers(cb) == n
+
+
+def test_brief_numbers_with_no_published_findings(cb):
+    n = brief_numbers(
+        codebook=cb,
+        config={"analyses": {"models": MODELS}},
+        responses=quote_responses(),
+        validation=validation_report(),
+        deid_report=deid_report(),
+        scores=scores_table(),
+        reliability=reliability_table(),
+        agreement=agreement_table(),
+        published=published_table().iloc[:0],
+        subgroups=subgroup_table(),
+        subgroup_tests=group_tests(),
+        regressions=regression_table(),
+        importance=importance_table(),
+        drivers=drivers_table(),
+    )
+    assert n["published"] == {"n_items": 0, "rows": [], "summary": ""}
+    assert all(t["kind"] != "published" for t in n["takeaways"])
+    assert all(c["quotes"] == [] for c in n["constructs"])  # no attribution configured
+
+
+# -- provenance -------------------------------------------------------------------------------------
+
+
+def test_config_hash_is_canonical():
+    a = {"seed": 1, "analyses": {"ci_level": 0.95, "models": {}}}
+    b = {"analyses": {"models": {}, "ci_level": 0.95}, "seed": 1}
+    assert config_hash(a) == config_hash(b)
+    assert config_hash(a) != config_hash({**a, "seed": 2})
+    assert len(config_hash(a)) == 64
+
+
+def test_git_state_tolerates_no_git(tmp_path, monkeypatch):
+    assert git_state(tmp_path) == {"commit": None, "dirty": None}  # not a work tree
+    assert git_state(None) == {"commit": None, "dirty": None}
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert git_state(tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_git_state_of_a_repository(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("a", encoding="utf-8")
+    git("add", "a.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "a")
+    state = git_state(tmp_path)
+    assert len(state["commit"]) == 40 and state["dirty"] is False
+    (tmp_path / "a.txt").write_text("b", encoding="utf-8")
+    assert git_state(tmp_path)["dirty"] is True
+
+
+def test_run_date_honours_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert run_date() == "1970-01-01"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert len(run_date()) == 10
+
+
+def test_provenance_digests_files_and_folders(tmp_path):
+    (tmp_path / "t.parquet").write_bytes(b"table")
+    (tmp_path / "figs").mkdir()
+    (tmp_path / "figs" / "a.png").write_bytes(b"png")
+    prov = provenance(
+        config={"seed": 1},
+        inputs={"table": tmp_path / "t.parquet", "figures": tmp_path / "figs"},
+        repo=tmp_path,
+    )
+    assert set(prov) == {"run_date", "git", "config_sha256", "inputs", "packages"}
+    assert prov["inputs"]["table"]["sha256"] == hashlib.sha256(b"table").hexdigest()
+    assert list(prov["inputs"]["figures"]["files"]) == ["a.png"]
+    assert prov["packages"]["pandas"] == pd.__version__
+    assert prov["git"] == {"commit": None, "dirty": None}
