@@ -111,7 +111,7 @@ title = "What drives " + (
     else "the outcomes"
 )
 doc.heading(title, 1)
-doc.para(N["methods"]["drivers"])
+doc.para(N["methods"]["drivers_short"])
 for d in N["drivers"]:
     doc.heading(d["label"], 2)
     doc.para(d["sentence"])

@@ -355,3 +355,167 @@ def test_provenance_digests_files_and_folders(tmp_path):
     assert list(prov["inputs"]["figures"]["files"]) == ["a.png"]
     assert prov["packages"]["pandas"] == pd.__version__
     assert prov["git"] == {"commit": None, "dirty": None}
+
+
+# -- end to end: the brief of a small synthetic study ------------------------------------------------
+
+SECTIONS = (
+    "Key takeaways",
+    "Survey findings",
+    "Who perceives what",
+    "What drives",
+    "Reliability of the measures",
+    "Published vs reproduced",
+    "Methods",
+    "Provenance",
+)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    from workflow_helpers import snakemake, write_config
+
+    work = tmp_path_factory.mktemp("brief_study")
+    write_config(work, n_respondents=240)
+    snakemake(work)
+    return work
+
+
+def _visible_text(page: str) -> str:
+    """The HTML's text as a reader sees it (no tags, no embedded images, no CSS)."""
+    import html as _html
+    import re
+
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.DOTALL)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return " ".join(_html.unescape(page).split())
+
+
+def _squash(text: str) -> str:
+    """Text without whitespace and with straight quotes and hyphens, to compare PDF and JSON text."""
+    for a, b in (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("‐", "-"), ("\u00ad", "")):
+        text = text.replace(a, b)
+    return "".join(text.split())
+
+
+@pytest.mark.slow
+def test_brief_outputs_exist(study):
+    res = study / "results"
+    for rel in (
+        "brief/brief.html",
+        "brief/brief.pdf",
+        "brief/numbers.json",
+        "brief/provenance.json",
+        "figures/index.json",
+        "logs/brief.log",
+        "benchmarks/brief.tsv",
+        "benchmarks/figures.tsv",
+    ):
+        assert (res / rel).is_file(), rel
+    assert not list(res.rglob("*.tmp")) and not list(res.glob(".*tmpdir"))
+
+
+@pytest.mark.slow
+def test_html_has_every_section_and_figure_and_no_code(study):
+    res = study / "results"
+    page = (res / "brief" / "brief.html").read_text(encoding="utf-8")
+    text = _visible_text(page)
+    for section in SECTIONS:
+        assert section in text, section
+    index = json.loads((res / "figures" / "index.json").read_text(encoding="utf-8"))
+    numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
+    shown = [
+        e
+        for e in index
+        if e["kind"] in ("likert", "drivers", "reliability", "published")
+        or (e["kind"] == "subgroups" and e["construct"] in numbers["outcomes"])
+    ]
+    assert page.count("<figure>") == len(shown) >= 10
+    for e in shown:
+        assert e["caption"] in text
+    assert "jp-InputArea" not in page and "input_area" not in page
+    assert "<pre" not in page and "<script" not in page
+    for word in ("Traceback", "Warning", "nan", "None", "NaN"):
+        assert word not in text.split(), word
+    assert "Traceback" not in text and "Warning" not in text
+
+
+@pytest.mark.slow
+def test_pdf_has_pages_and_the_takeaways(study):
+    from pypdf import PdfReader
+
+    res = study / "results"
+    reader = PdfReader(res / "brief" / "brief.pdf")
+    assert len(reader.pages) > 1
+    text = _squash(" ".join(p.extract_text() for p in reader.pages))
+    numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
+    assert numbers["takeaways"]
+    for t in numbers["takeaways"]:
+        assert _squash(t["text"]) in text, t["text"]
+    assert _squash(numbers["study"]["title"]) in text
+
+
+@pytest.mark.slow
+def test_first_takeaway_equals_the_agreement_table(study):
+    import re
+
+    res = study / "results"
+    numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
+    first = numbers["takeaways"][0]
+    assert first["kind"] == "agreement"
+    ag = pd.read_parquet(res / "analyses" / "agreement.parquet").set_index("item")
+    row = ag.loc[first["item"]]
+    pct, n = re.match(r"(\d+)% of respondents .* \(n = (\d+)\)\.$", first["text"]).groups()
+    assert int(pct) == round(row["pct_agree"]) and int(n) == row["n"]
+    page = (res / "brief" / "brief.html").read_text(encoding="utf-8")
+    assert first["text"].replace("'", "&#x27;") in page or first["text"] in _visible_text(page)
+
+
+@pytest.mark.slow
+def test_quotes_come_only_from_cells_of_at_least_k(study):
+    res = study / "results"
+    numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
+    clean = pd.read_parquet(res / "clean" / "responses.parquet")
+    k = numbers["settings"]["k"]
+    cells = clean.groupby(["role", "state"], observed=True).size()
+    quotes = [q for c in numbers["constructs"] for q in c["quotes"]]
+    assert quotes
+    text = _visible_text((res / "brief" / "brief.html").read_text(encoding="utf-8"))
+    for q in quotes:
+        role, state = q["attribution"].removeprefix("– ").rsplit(", ", 1)
+        assert cells[(role, state)] >= k
+        assert q["text"] in text and q["attribution"] in text
+    small = {f"– {r}, {s}" for (r, s), size in cells.items() if size < k}
+    assert not any(q["attribution"] in small for q in quotes)
+
+
+@pytest.mark.slow
+def test_figure_setting_reruns_only_figures_and_brief(study):
+    from workflow_helpers import planned_jobs, write_config
+
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    try:
+        write_config(study, n_respondents=240, figures__palette="colorbrewer")
+        assert planned_jobs(study) - {"all"} == {"figures", "brief"}
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    assert planned_jobs(study) == set()
+
+
+@pytest.mark.slow
+def test_unknown_attribution_group_stops_before_any_job(study):
+    from workflow_helpers import snakemake, write_config
+
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    try:
+        write_config(study, n_respondents=240, brief__quote_attribution=["rol", "state"])
+        proc = snakemake(study, "--dry-run", check=False)
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "key 'brief.quote_attribution'" in errors[0]
+    assert "'rol' is not a group of the codebook" in errors[0]

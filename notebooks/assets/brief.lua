@@ -47,3 +47,14 @@ function Figure(el)
     "#figure(image(" .. typst_string(img.src) .. ", width: 100%, alt: " .. typst_string(alt) ..
     "), caption: [" .. caption .. "])")
 end
+
+-- Text columns left-aligned (pandoc leaves them "auto", which inherits the table's centring);
+-- numeric columns keep the right alignment the HTML gave them.
+function Table(tbl)
+  for i, spec in ipairs(tbl.colspecs) do
+    if spec[1] == "AlignDefault" then
+      tbl.colspecs[i] = { "AlignLeft", spec[2] }
+    end
+  end
+  return tbl
+end

@@ -928,6 +928,11 @@ def _methods(
             "dummies against their reference category (ordered groups as a linear score). "
             "Relative importance is general dominance: each predictor's share of the model's R²."
         ),
+        "drivers_short": (
+            "Each model is a linear regression of construct scores with standardised coefficients "
+            f"and standard errors clustered by {unit}; predictors are ordered by their share of the "
+            "variance the model explains (see Methods)."
+        ),
         "models": model_rows,
     }
 
