@@ -100,7 +100,6 @@ rule brief:
         runtime=20,
     params:
         config=config,
-        repo=BRIEF_ROOT,
         tables=list(BRIEF_TABLES),
     script:
         "../scripts/brief.py"

@@ -1,6 +1,7 @@
 """Adapter for rule brief: record the provenance, then render the notebook to HTML and PDF."""
 
 import logging
+from pathlib import Path
 
 from mscsurvey.brief import provenance
 from mscsurvey.io import read_json, write_json
@@ -10,7 +11,8 @@ from mscsurvey.runner import run_step
 
 def main(smk):
     inputs = {name: getattr(smk.input, name) for name in [*smk.params.tables, "figures"]}
-    prov = provenance(config=dict(smk.params.config), inputs=inputs, repo=smk.params.repo)
+    repo = Path(smk.input.notebook).resolve().parents[1]  # the project's work tree (for git)
+    prov = provenance(config=dict(smk.params.config), inputs=inputs, repo=repo)
     write_json(prov, smk.output.provenance)
     study = read_json(smk.input.numbers)["study"]
     result = render_brief(
