@@ -15,6 +15,7 @@ def agreement_table() -> pd.DataFrame:
             "agree_label": ["agreed"] * 3 + ["said yes"] * 2,
             "short": ["First", "Second", "Third", "Yes/no one", "Yes/no two"],
             "text": ["First statement."] * 5,
+            "reverse": [False, True, False, False, False],
             "n": [40, 38, 0, 20, 22],
             "n_agree": [30, 19, 0, 15, 11],
             "pct_agree": [75.0, 50.0, np.nan, 75.0, 50.0],

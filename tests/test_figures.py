@@ -107,7 +107,7 @@ def test_likert_figure_and_title():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "75%  (n = 40)" in texts and "no answers" in texts  # a3 was never answered
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["First", "Second", "Third"]
+    assert labels == ["First", "Second †", "Third"]  # a2 is negatively worded
     # agreement to the right: the bars of codes 4 and 5 start at or right of zero
     bars = [p for p in fig.axes[0].patches if p.get_width() > 0]
     assert any(p.get_x() >= 0 for p in bars) and any(p.get_x() < 0 for p in bars)
@@ -242,6 +242,8 @@ def test_build_figures_writes_every_kind_with_an_index(tmp_path, mini):
     assert on_disk == index
     assert index[0]["title"] == "alpha: 50–75% agreed"  # the mini codebook has no labels
     assert "First: 75% agreed (n = 40)" in index[0]["alt"]
+    assert index[0]["caption"].endswith("† Negatively worded: agreeing counts against the measure.")
+    assert "†" not in index[1]["caption"]
     # nothing but the figures and the index; no temporary folder left beside it
     assert files == {"index.json"} | {e["file"] for e in index} | {e["svg"] for e in index}
     assert [p.name for p in tmp_path.iterdir()] == ["figures"]

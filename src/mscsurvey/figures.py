@@ -326,7 +326,8 @@ def likert_figure(
         ``agree``, ``pct``, ``n_answering``.
     agreement : pandas.DataFrame
         The construct's rows of ``agreement.parquet``: ``item``, ``short``, ``n``, ``pct_agree``,
-        ``agree_label``; their order is the order of the bars (top to bottom).
+        ``agree_label`` and optionally ``reverse`` (negatively worded items are marked †); their
+        order is the order of the bars (top to bottom).
     label : str
         The construct's label.
     style : FigureStyle
@@ -383,7 +384,18 @@ def likert_figure(
         ax.set_xlim(-100, 100)
         ticks = [-100, -50, 0, 50, 100]
         ax.set_xticks(ticks, [f"{abs(t)}%" for t in ticks])
-        ax.set_yticks(y, [style.wrap(str(s), 0.3) for s in agreement["short"]])
+        reverse = (
+            agreement["reverse"].fillna(False).astype(bool)
+            if "reverse" in agreement
+            else pd.Series(False, index=agreement.index)
+        )
+        ax.set_yticks(
+            y,
+            [
+                style.wrap(str(s) + (" †" if r else ""), 0.3)
+                for s, r in zip(agreement["short"], reverse, strict=True)
+            ],
+        )
         ax.set_ylim(len(items) - 0.4, -0.6)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
@@ -1312,6 +1324,11 @@ def _build(
                         f"Answers to the {len(ag)} {con.label} items; right: the share who "
                         f"{ag['agree_label'].iloc[0]} and the number answering each item "
                         "(“don't know” and skipped answers left out)."
+                        + (
+                            " † Negatively worded: agreeing counts against the measure."
+                            if "reverse" in ag and ag["reverse"].fillna(False).astype(bool).any()
+                            else ""
+                        )
                     ),
                 },
             )
