@@ -17,6 +17,7 @@ wildcard_constraints:
 include: "workflow/rules/synthesize.smk"
 include: "workflow/rules/deidentify.smk"
 include: "workflow/rules/clean.smk"
+include: "workflow/rules/scales.smk"
 
 
 rule all:

@@ -100,5 +100,10 @@ def all_outputs(wildcards):
             f"{ds.results}/clean/responses.parquet",
             f"{ds.results}/clean/exclusions.parquet",
             f"{ds.results}/clean/validation.json",
+            f"{ds.results}/scales/scores.parquet",
+            f"{ds.results}/scales/reliability.parquet",
+            f"{ds.results}/scales/item_stats.parquet",
+            f"{ds.results}/scales/cfa_fit.parquet",
+            f"{ds.results}/scales/cfa_loadings.parquet",
         ]
     return out

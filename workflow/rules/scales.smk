@@ -1,0 +1,45 @@
+# Clean responses -> construct scores, reliability per construct (with the gate), item statistics and a
+# confirmatory factor model of all constructs.
+
+
+rule scales:
+    input:
+        responses="{res}/clean/responses.parquet",
+        codebook=lambda wc: dataset(wc).codebook,
+    output:
+        scores="{res}/scales/scores.parquet",
+        reliability=report(
+            "{res}/scales/reliability.parquet",
+            caption="../report/reliability.rst",
+            category="3. Scales",
+        ),
+        item_stats=report(
+            "{res}/scales/item_stats.parquet",
+            caption="../report/item_stats.rst",
+            category="3. Scales",
+        ),
+        cfa_fit=report(
+            "{res}/scales/cfa_fit.parquet",
+            caption="../report/cfa_fit.rst",
+            category="3. Scales",
+        ),
+        cfa_loadings=report(
+            "{res}/scales/cfa_loadings.parquet",
+            caption="../report/cfa_loadings.rst",
+            category="3. Scales",
+        ),
+    log:
+        "{res}/logs/scales.log",
+    benchmark:
+        "{res}/benchmarks/scales.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        settings=config["scales"],
+        seed=config["seed"],
+    script:
+        "../scripts/scales.py"

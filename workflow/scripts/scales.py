@@ -1,0 +1,52 @@
+"""Adapter for rule scales: clean responses -> scores, reliability, item statistics, CFA tables."""
+
+import logging
+
+import pandas as pd
+
+from mscsurvey.codebook import load_codebook
+from mscsurvey.io import write_parquet
+from mscsurvey.runner import run_step
+from mscsurvey.scales import run_scales
+
+
+def main(smk):
+    log = logging.getLogger("scales")
+    result = run_scales(
+        pd.read_parquet(smk.input.responses),
+        load_codebook(smk.input.codebook),
+        settings=dict(smk.params.settings),
+        seed=smk.params.seed,
+    )
+    c = result.counts()
+    log.info(
+        "constructs: %d ok, %d weak, %d failed (%d excluded); respondents scored: %d",
+        c["ok"],
+        c["weak"],
+        c["failed"],
+        c["excluded"],
+        c["respondents"],
+    )
+    for rec in result.reliability.itertuples(index=False):
+        if rec.status != "ok":
+            log.warning("construct %s %s: %s", rec.construct, rec.status, rec.reason)
+    fit = result.cfa_fit.iloc[0]
+    log.info(
+        "CFA (%s): n %s, chi2 %.2f, df %s, CFI %.3f, RMSEA %.3f, SRMR %.3f %s",
+        fit["method"],
+        fit["n"],
+        fit["chi2"],
+        fit["df"],
+        fit["cfi"],
+        fit["rmsea"],
+        fit["srmr"],
+        fit["note"],
+    )
+    write_parquet(result.scores, smk.output.scores)
+    write_parquet(result.reliability, smk.output.reliability)
+    write_parquet(result.items, smk.output.item_stats)
+    write_parquet(result.cfa_fit, smk.output.cfa_fit)
+    write_parquet(result.cfa_loadings, smk.output.cfa_loadings)
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
