@@ -1,4 +1,4 @@
-# mscsurvey: raw survey -> de-identified -> clean -> (scales -> analyses -> figures -> brief).
+# mscsurvey: raw survey -> de-identified -> clean -> scales -> analyses -> figures -> brief.
 # Set-up only: the rules live in workflow/rules/, one file per stage; the logic in src/mscsurvey/.
 from snakemake.utils import min_version
 
@@ -18,6 +18,9 @@ include: "workflow/rules/synthesize.smk"
 include: "workflow/rules/deidentify.smk"
 include: "workflow/rules/clean.smk"
 include: "workflow/rules/scales.smk"
+include: "workflow/rules/analyses.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/brief.smk"
 
 
 rule all:

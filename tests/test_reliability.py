@@ -1,7 +1,7 @@
 """Reliability statistics against R (psych 2.2.9 on psychTools::bfi), closed forms and edge cases.
 
-The reference values are in ``shared/reference/psych_lavaan_reference.json``, produced by
-``shared/reference/ref.R`` (R 4.2.2, psych 2.2.9): per bfi construct, after reverse keying (7 - x for A1
+The reference values are in ``tests/data/reference/psych_lavaan_reference.json``, produced by
+``tests/data/reference/ref.R`` (R 4.2.2, psych 2.2.9): per bfi construct, after reverse keying (7 - x for A1
 C4 C5 E1 E2 O2 O5), on the listwise-complete rows of its five items. Agreement is required to 3
 decimals (``abs(ours - R) < 5e-4``); in practice it is ~1e-8 for alpha and ~1e-5 for the loadings.
 """
@@ -18,7 +18,7 @@ import pytest
 
 from mscsurvey import reliability as rl
 
-REF_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
 TOL = 5e-4  # 3 decimals
 REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 CONSTRUCTS = ["agreeableness", "conscientiousness", "extraversion", "neuroticism", "openness"]
@@ -30,18 +30,12 @@ def items_of(construct: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def ref() -> dict:
-    path = REF_DIR / "psych_lavaan_reference.json"
-    if not path.is_file():
-        pytest.skip(f"reference values not found at {path} (shared/ beside the repository)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((REF_DIR / "psych_lavaan_reference.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def bfi() -> pd.DataFrame:
-    path = REF_DIR / "bfi.csv"
-    if not path.is_file():
-        pytest.skip(f"bfi.csv not found at {path}")
-    df = pd.read_csv(path)
+    df = pd.read_csv(REF_DIR / "bfi.csv")
     for v in REVERSED:
         df[v] = 7 - df[v]
     return df

@@ -105,5 +105,13 @@ def all_outputs(wildcards):
             f"{ds.results}/scales/item_stats.parquet",
             f"{ds.results}/scales/cfa_fit.parquet",
             f"{ds.results}/scales/cfa_loadings.parquet",
+            f"{ds.results}/analyses/agreement.parquet",
+            f"{ds.results}/analyses/published_vs_reproduced.parquet",
+            f"{ds.results}/analyses/subgroups.parquet",
+            f"{ds.results}/analyses/regressions.parquet",
+            f"{ds.results}/analyses/drivers.parquet",
+            f"{ds.results}/figures",
+            f"{ds.results}/brief/brief.html",
+            f"{ds.results}/brief/brief.pdf",
         ]
     return out
