@@ -151,3 +151,18 @@ def test_stale_temporary_file_of_a_killed_write_is_removed(tmp_path):
     stale.write_text("half", encoding="utf-8")
     write_json({"a": 1}, tmp_path / "out.json")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_outputs_get_umask_permissions_and_secrets_stay_private(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        write_json({"a": 1}, tmp_path / "shared.json")
+        with atomic_open(tmp_path / "secret.key", private=True) as fh:
+            fh.write("k\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "shared.json").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600

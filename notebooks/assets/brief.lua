@@ -50,11 +50,20 @@ end
 
 -- Text columns left-aligned (pandoc leaves them "auto", which inherits the table's centring);
 -- numeric columns keep the right alignment the HTML gave them.
+-- A table short enough for one page is kept whole: Typst would otherwise leave its caption alone at
+-- the foot of a page when only the caption fits (the header row never stays behind on its own).
+local KEEP_WHOLE_ROWS = 25
+
 function Table(tbl)
   for i, spec in ipairs(tbl.colspecs) do
     if spec[1] == "AlignDefault" then
       tbl.colspecs[i] = { "AlignLeft", spec[2] }
     end
+  end
+  local rows = 0
+  for _, body in ipairs(tbl.bodies) do rows = rows + #body.body end
+  if rows <= KEEP_WHOLE_ROWS then
+    return pandoc.RawBlock("typst", "#block(breakable: false)[" .. typst({ tbl }) .. "]")
   end
   return tbl
 end

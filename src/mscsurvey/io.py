@@ -35,8 +35,12 @@ __all__ = [
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+def atomic_path(path: str | os.PathLike[str], *, private: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    The file gets the permissions a plain ``open`` would give (0666 less the umask), or owner-only
+    (0600) when ``private`` (secrets such as the pseudonym key).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A run killed mid-write (SIGKILL skips the cleanup below) leaves its temporary file; one writer
@@ -50,18 +54,29 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        # mkstemp creates 0600; results are meant to be shared like any file the user writes.
+        os.chmod(tmp_path, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    """The process's umask (read by setting and restoring it: POSIX has no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+def atomic_open(
+    path: str | os.PathLike[str], mode: str = "w", *, private: bool = False, **kwargs: Any
+) -> Iterator[IO[Any]]:
     """Open a temporary file for writing that replaces ``path`` when the block succeeds."""
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
         kwargs.setdefault("newline", "\n")
-    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+    with atomic_path(path, private=private) as tmp, open(tmp, mode, **kwargs) as fh:
         yield fh
 
 

@@ -812,5 +812,5 @@ def write_outputs(
     with atomic_open(raw) as fh:
         fh.write(result.csv_text())
     write_json(result.truth, truth)
-    with atomic_open(key) as fh:
+    with atomic_open(key, private=True) as fh:
         fh.write(result.key + "\n")
