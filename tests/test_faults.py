@@ -4,6 +4,7 @@ results identical to an uninterrupted run."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -15,14 +16,23 @@ from workflow_helpers import ROOT, SNAKEMAKE, snakemake, write_config
 pytestmark = pytest.mark.slow
 
 SKIP = {"logs", "benchmarks"}
+# The brief and the manifest state when and from which commit they were made (run date, git state at
+# that moment); their provenance's inputs are compared separately below.
+RUN_STAMPED = {"brief.html", "brief.pdf", "provenance.json", "manifest.json"}
 
 
 def _digests(folder):
     return {
         str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest()
         for f in sorted(folder.rglob("*"))
-        if f.is_file() and f.relative_to(folder).parts[0] not in SKIP
+        if f.is_file() and f.relative_to(folder).parts[0] not in SKIP and f.name not in RUN_STAMPED
     }
+
+
+def _made_from(folder):
+    """What the brief was made from: the provenance without its run date and git state."""
+    prov = json.loads((folder / "brief" / "provenance.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in prov.items() if k not in {"run_date", "git"}}
 
 
 def _kill_when_started(work, rule: str, timeout: float = 120) -> None:
@@ -71,4 +81,5 @@ def test_killed_run_resumes_to_identical_results(tmp_path):
     snakemake(work, "--unlock")
     snakemake(work)
     assert _digests(work / "results") == expected
+    assert _made_from(work / "results") == _made_from(reference / "results")
     assert not list((work / "results").rglob("*.tmp"))

@@ -74,7 +74,7 @@ def test_roster_values_from_the_codebook(root):
     raw = pd.DataFrame(
         {
             "respondent_id": ["R_1", "R_2"],
-            "name": ["Ottoline White", " Li Vasquerra "],
+            "name": ["Ottoline White", " Xu Vasquerra "],
             "email": ["o@x.org", None],
             "phone": ["555-123-4567", ""],
             "street_address": ["1 Elm St", None],
@@ -85,10 +85,50 @@ def test_roster_values_from_the_codebook(root):
         }
     )
     needles = roster_values(raw, cb)
-    assert needles["name"] == ["Li Vasquerra", "Ottoline White"]
+    assert needles["name"] == ["Ottoline White", "Xu Vasquerra"]
     assert needles["phone"] == ["555-123-4567"]
     assert needles["respondent_id"] == ["R_1", "R_2"]
     # words of the codebook itself ("White", "Public health") fill outputs legitimately
     assert needles["city"] == ["Ada"]
-    assert needles[NAME_TOKEN] == ["Li", "Ottoline", "Vasquerra"]
+    assert needles[NAME_TOKEN] == ["Ottoline", "Vasquerra", "Xu"]
     assert "tr1" not in needles
+
+
+def test_words_the_project_writes_are_not_name_tokens(root):
+    cb = load_codebook(root / "data" / "codebook.yaml")
+    raw = pd.DataFrame({"respondent_id": ["R_1"], "name": ["Ottoline Wilson"]})
+    needles = roster_values(raw, cb)
+    # "Wilson" is a word of the library (Wilson confidence intervals); the full name stays a needle
+    assert needles[NAME_TOKEN] == ["Ottoline"]
+    assert needles["name"] == ["Ottoline Wilson"]
+    found = scan_text("Wilson 95% intervals; ask ottoline wilson", needles, name="t")
+    assert kinds(found) == ["name"]
+
+
+def test_binary_files_searched_for_long_values_only(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n\x00\xff Li \x00\xfe"
+    (tmp_path / "noise.png").write_bytes(png)
+    assert scan([tmp_path], NEEDLES) == []  # a two-letter token among random bytes is noise
+    (tmp_path / "noise.png").write_bytes(png + b"o.vasquerra@quillfeather.org\x00")
+    assert kinds(scan([tmp_path], NEEDLES)) == ["email"]
+
+
+def test_embedded_images_are_skipped_but_the_page_text_is_not(tmp_path):
+    page = '<img src="data:image/png;base64,QUxpIExp+/Li=="> <p>Thanks, Li!</p>'
+    (tmp_path / "brief.html").write_text(page, encoding="utf-8")
+    found = scan([tmp_path], NEEDLES)
+    assert kinds(found) == [NAME_TOKEN]
+    assert found[0].position == f"offset {page.index('Li!')}"
+
+
+def test_pdf_text_is_searched(tmp_path):
+    import typst
+
+    (tmp_path / "b.typ").write_text(
+        "= Brief\nA comment from Ottoline Vasquerra.\n", encoding="utf-8"
+    )
+    typst.compile(str(tmp_path / "b.typ"), output=str(tmp_path / "b.pdf"))
+    (tmp_path / "b.typ").unlink()
+    found = scan([tmp_path], NEEDLES)
+    assert "name" in kinds(found)
+    assert any(f.position.startswith("page 1") for f in found)

@@ -25,7 +25,10 @@ removing. The scan reports; short tokens are very often pieces of ordinary words
 the real ones. A token left standing as a word is what a reader would recognise as a name, and that is
 what the scan looks for. Tokens that are words of the codebook itself (its labels, categories and item
 texts, e.g. a surname "White" beside the category "White") are left out of the scan, since those words
-legitimately fill the outputs; the scrubber still removes them from free text.
+legitimately fill the outputs; the scrubber still removes them from free text. Likewise the words the
+project itself writes (its library's and the brief's own text: "Wilson" intervals, "McDonald's" omega,
+"Key takeaways") and the text of embedded ``data:...;base64`` images (noise to a word search; each image
+is scanned in ``figures/`` as its SVG twin and index) are left out. Full names stay needles throughout.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "Needles",
     "mask",
     "codebook_vocabulary",
+    "project_vocabulary",
     "roster_values",
     "scan",
     "scan_text",
@@ -61,6 +65,13 @@ NAME_TOKEN = "name_token"
 _DIGIT_RUN = re.compile(r"\d(?:[\s().+\-/]{0,2}\d){6,}")
 _MIN_PHONE_DIGITS = 7
 _MIN_SUBSTRING = 4
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+_WORD = re.compile(r"[^\W\d_]+")
+# The project's own texts: the library (strings of its modules), the brief's notebook and assets.
+_PROJECT_TEXTS = (
+    Path(__file__).resolve().parent,
+    Path(__file__).resolve().parents[2] / "notebooks",
+)
 
 
 @dataclass(frozen=True)
@@ -129,15 +140,22 @@ class Needles:
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
                 self.types.setdefault(norm, (kind, value))
         self._re = literal_regex(substrings, words)
+        # binary files (images, PDF streams): whole-word needles would match random byte runs
+        self._re_binary = literal_regex(substrings, ())
         self._phone_lengths = sorted({len(c) for c in self.phones})
 
     def __len__(self) -> int:
         return len(self.types) + len(self.phones)
 
-    def find(self, text: str) -> Iterator[tuple[str, str, int]]:
-        """Yield ``(needle_type, value, offset)`` for every needle found in ``text``."""
-        if self._re is not None:
-            for m in self._re.finditer(text):
+    def find(self, text: str, *, binary: bool = False) -> Iterator[tuple[str, str, int]]:
+        """Yield ``(needle_type, value, offset)`` for every needle found in ``text``.
+
+        ``binary``: the text is decoded bytes of a binary file; only needles of at least four
+        characters (and phone numbers) are searched, not short values or name tokens as words.
+        """
+        pattern = self._re_binary if binary else self._re
+        if pattern is not None:
+            for m in pattern.finditer(text):
                 kind, value = self.types.get(_norm(m.group()), ("unknown", m.group()))
                 yield kind, value, m.start()
         if self.phones:
@@ -178,6 +196,23 @@ def codebook_vocabulary(codebook: Codebook) -> set[str]:
     return vocab
 
 
+def project_vocabulary() -> set[str]:
+    """Every word (case-folded) of the project's own source texts: the library and the notebook.
+
+    A name token that is also such a word ("Wilson", "Key") is written by the code itself, so finding
+    it in an output says nothing about a respondent.
+    """
+    vocab: set[str] = set()
+    for folder in _PROJECT_TEXTS:
+        if not folder.is_dir():
+            continue
+        for f in sorted(folder.rglob("*")):
+            if f.suffix in {".py", ".css", ".typ", ".lua"} and f.is_file():
+                text = f.read_text(encoding="utf-8", errors="replace")
+                vocab.update(w.casefold() for w in _WORD.findall(text))
+    return vocab
+
+
 def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]:
     """The needles of a raw file: identifier values by column, name tokens, respondent ids.
 
@@ -194,10 +229,12 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
         column name -> sorted distinct non-empty values, for every direct-identifier, roster and
         person column and the respondent-id column present in ``raw``; and :data:`NAME_TOKEN` -> the
         tokens of the values of roster columns of type ``NAME``. Values and tokens that are words or
-        texts of the codebook itself are left out (they fill outputs legitimately).
+        texts of the codebook itself are left out (they fill outputs legitimately), and so are name
+        tokens that are words of the project's own texts (:func:`project_vocabulary`).
     """
     ids = codebook.identifiers
     vocab = codebook_vocabulary(codebook)
+    own_words = project_vocabulary()
     cols = list(dict.fromkeys([*ids.direct, *ids.roster, *ids.person, ids.respondent_id]))
     out: dict[str, list[str]] = {}
     tokens: set[str] = set()
@@ -209,19 +246,38 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
         out[col] = sorted(values)
         if ids.roster.get(col) == NAME_TYPE:
             for v in values:
-                tokens.update(t for t in name_tokens(v) if _norm(t) not in vocab)
+                tokens.update(
+                    t for t in name_tokens(v) if _norm(t) not in vocab and _norm(t) not in own_words
+                )
     out[NAME_TOKEN] = sorted(tokens)
     return out
 
 
 def scan_text(
-    text: str, needles: Needles | Mapping[str, Iterable[str]], *, name: str, where: str = "offset"
+    text: str,
+    needles: Needles | Mapping[str, Iterable[str]],
+    *,
+    name: str,
+    where: str = "offset",
+    binary: bool = False,
 ) -> list[Finding]:
-    """Findings in one text; positions are ``"<where> <offset>"``."""
+    """Findings in one text; positions are ``"<where> <offset>"`` (see :meth:`Needles.find`)."""
     nd = _as_needles(needles)
+    # blank embedded images, keeping offsets
+    text = _DATA_URI.sub(lambda m: " " * len(m.group()), text)
     return [
-        Finding(name, kind, mask(value), f"{where} {pos}") for kind, value, pos in nd.find(text)
+        Finding(name, kind, mask(value), f"{where} {pos}")
+        for kind, value, pos in nd.find(text, binary=binary)
     ]
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    """The text of each page of a PDF (its streams are compressed: a byte search sees nothing)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def _scan_values(
@@ -311,18 +367,26 @@ def scan(
     Returns
     -------
     list of Finding
-        every occurrence: in the bytes of each file (``offset N``), in the decoded string columns of
-        Parquet files (``column C, row R``) and in the strings of JSON files (a JSON path). Values are
-        masked. An empty list means nothing was found.
+        every occurrence: in the bytes of each file (``offset N``; in binary files only values of at
+        least four characters and phone numbers), in the decoded string columns of Parquet files
+        (``column C, row R``), in the strings of JSON files (a JSON path) and in the text of each
+        page of a PDF. Values are masked. An empty list means nothing was found.
     """
     nd = _as_needles(needles)
     findings: list[Finding] = []
     for f in _files(paths):
         name = str(f)
         data = f.read_bytes()
-        findings += scan_text(data.decode("utf-8", errors="replace"), nd, name=name)
+        try:
+            text, binary = data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, binary = data.decode("utf-8", errors="replace"), True
+        findings += scan_text(text, nd, name=name, binary=binary)
         suffix = f.suffix.lower()
-        if suffix == ".parquet":
+        if suffix == ".pdf":
+            for i, page in enumerate(_pdf_pages(data), start=1):
+                findings += scan_text(page, nd, name=name, where=f"page {i}, offset")
+        elif suffix == ".parquet":
             findings += scan_frame(pd.read_parquet(f), nd, name=name)
         elif suffix == ".json":
             try:
