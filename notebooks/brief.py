@@ -129,7 +129,8 @@ for d in N["drivers"]:
             "direction": "Direction",
             "detail": "Estimate",
         },
-        caption=f"Predictors of {d['label'].lower()} in order of relative importance",
+        caption=f"Predictors of {d['label'].lower()} in order of relative importance"
+        + ("; controls (adjusted for, not ranked) last" if d.get("controls") else ""),
         numeric=["rank", "share"],
     )
 
@@ -213,7 +214,13 @@ doc.para(
 doc.para(N["methods"]["drivers"])
 doc.table(
     N["methods"]["models"],
-    {"outcome": "Outcome", "predictors": "Predictors", "n": "n", "r2": "R²"},
+    {
+        "outcome": "Outcome",
+        "predictors": "Predictors",
+        "controls": "Controls",
+        "n": "n",
+        "r2": "R²",
+    },
     caption="Driver models",
     numeric=["n", "r2"],
 )

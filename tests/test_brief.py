@@ -519,3 +519,32 @@ def test_unknown_attribution_group_stops_before_any_job(study):
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "key 'brief.quote_attribution'" in errors[0]
     assert "'rol' is not a group of the codebook" in errors[0]
+
+
+def test_driver_summaries_list_controls_after_the_ranked_predictors(cb):
+    """A model's controls (role "control" in drivers.parquet) come after its ranked predictors,
+    with "control" for a rank, and are named in the methods table; the caveat covers them too."""
+    from mscsurvey.brief import driver_summaries
+
+    models = {"m": {"outcome": "alpha", "predictors": ["colour", "size"], "controls": ["beta"]}}
+    drv = drivers_table().assign(
+        rank=pd.array([pd.NA, 1, 2], dtype="Int64"),
+        role=["control", "predictor", "predictor"],
+        sentence="alpha is most strongly associated with colour and size (-), controlling for beta.",
+    )
+    (d,) = driver_summaries(
+        drv, regression_table(), cb, models=models, reliability=reliability_table()
+    )
+    assert [(p["rank"], p["predictor"]) for p in d["predictors"]] == [
+        ("1", "colour"),
+        ("2", "size"),
+        ("control", "beta"),
+    ]
+    assert d["controls"] == ["beta"] and d["controls_config"] == ["beta"]
+    assert d["caveat"].startswith("Caveat: beta has")  # a failed control is read with caution
+    n = _numbers(cb, analyses={"models": models, "ci_level": 0.95, "min_group_n": 10})
+    (row,) = n["methods"]["models"]
+    assert row["predictors"] == "colour, size" and row["controls"] == "beta"
+    assert "controls it adjusts for are listed after them" in n["methods"]["drivers_short"]
+    (plain,) = _numbers(cb)["methods"]["models"]
+    assert plain["controls"] == "none"

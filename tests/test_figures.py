@@ -167,6 +167,42 @@ def test_driver_figure_orders_by_importance():
     assert {"61%", "29%", "10%"} <= set(shares)
 
 
+def _with_control(imp: pd.DataFrame) -> pd.DataFrame:
+    """colour as a control: unranked, though its share (29%) is above size's (10%)."""
+    imp = imp.assign(role=["predictor", "control", "predictor"])
+    return imp.assign(rank=pd.array([1, pd.NA, 2], dtype="Int64"))
+
+
+def test_driver_figure_shows_controls_after_the_ranked_predictors(tmp_path, mini):
+    reg, imp = regression_table(), _with_control(importance_table())
+    assert driver_title(imp, outcome_label="Alpha") == "Alpha: strongest drivers are beta and size"
+    fig = driver_figure(
+        reg,
+        imp,
+        outcome_label="Alpha",
+        labels={"beta": "Beta", "colour": "Colour", "size": "Size"},
+        style=STYLE,
+    )
+    ticks = [t.get_text().strip() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == [
+        "Beta",
+        "Size (per category step)",
+        "Controls (adjusted for, not ranked)",
+        "Colour (vs Red)",
+        "Green",
+        "Blue",
+    ]
+    assert sorted(y for _, y in _points(fig)) == [0, 1, 4, 5]  # nothing on the two heading rows
+    assert {"61%", "29%", "10%"} <= {t.get_text() for t in fig.axes[0].texts}
+    index = build_figures(**{**all_tables(mini), "importance": imp}, out_dir=tmp_path / "f")
+    (entry,) = [e for e in index if e["kind"] == "drivers"]
+    assert entry["title"] == "alpha: strongest drivers are beta and size"
+    assert "then the controls (colour), adjusted for and not ranked" in entry["caption"]
+    assert entry["alt"].endswith(
+        "then the controls, adjusted for and not ranked: Colour (categories 2)."
+    )
+
+
 def test_reliability_figure_and_title():
     rel = reliability_table()
     assert reliability_title(rel, thresholds={"ok": 0.7, "weak": 0.6}) == (

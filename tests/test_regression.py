@@ -1,7 +1,8 @@
 """Driver models: coding and standardisation, OLS estimates and cluster-robust SEs against a direct
 statsmodels fit, dominance weights (sum to R², equal each r² for uncorrelated predictors, equal
-pingouin's LMG for single columns), validation and the reliability gate; on the synthetic default,
-recovery of the generator's standardised coefficients and the published drivers."""
+pingouin's LMG for single columns), validation and the reliability gate, controls (in the model and
+its dominance analysis, never ranked); on the synthetic default, recovery of the generator's
+standardised coefficients and the published drivers among the predictors."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from mscsurvey.regression import (
 )
 
 MODELS = {"m": {"outcome": "alpha", "predictors": ["beta", "size", "colour"]}}
+CONTROLLED = {"m": {"outcome": "alpha", "predictors": ["beta", "size"], "controls": ["colour"]}}
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +197,78 @@ def test_unknown_predictor_names_the_key_and_lists_valid_names(mini):
         validate_models({"m": {"outcome": "alpha", "predictors": ["alpha"]}}, mini)
 
 
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        ({"controls": ["colur"]}, r"key 'analyses.models.m.controls'.*control 'colur' is neither"),
+        ({"controls": ["alpha"]}, r"key 'analyses.models.m.controls'.*outcome 'alpha' is also a"),
+        ({"controls": ["size", "size"]}, r"analyses.models.m.controls'.*'size' is listed twice"),
+        ({"controls": ["beta"]}, r"analyses.models.m.controls'.*'beta' is both a predictor and a"),
+        ({"controls": "colour"}, r"analyses.models.m.controls'.*must be a list of names"),
+    ],
+)
+def test_invalid_controls_name_the_key(mini, model, match):
+    with pytest.raises(SurveyError, match=match) as exc:
+        validate_models({"m": {"outcome": "alpha", "predictors": ["beta"], **model}}, mini)
+    assert "\n" not in str(exc.value)  # one line
+
+
+def test_controls_are_optional_and_kept_apart(mini):
+    (spec,) = validate_models(CONTROLLED, mini)
+    assert spec.predictors == ("beta", "size") and spec.controls == ("colour",)
+    assert spec.terms == ("beta", "size", "colour") and spec.role("colour") == "control"
+    (plain,) = validate_models({"m": {**CONTROLLED["m"], "controls": None}}, mini)
+    assert plain.controls == () and validate_models(MODELS, mini)[0].controls == ()
+
+
+def test_controls_are_in_the_model_but_not_ranked(mini):
+    """A control enters the OLS, the mixed model and the dominance analysis exactly as if it were a
+    predictor (same estimates, same general dominance), but the ranking, the driver rows and the
+    sentence count only the predictors; the control is named after "controlling for"."""
+    d = _scores()
+    everything = run_models(d, mini, MODELS)
+    r = run_models(d, mini, CONTROLLED, top=3)
+    est = r.regressions[r.regressions["status"] == "estimated"].set_index("term")
+    ref = everything.regressions[everything.regressions["status"] == "estimated"].set_index("term")
+    assert est.index.tolist() == ["Intercept", "beta", "size", "colour[Green]", "colour[Blue]"]
+    for col in ("estimate", "se_cluster", "mixed_estimate", "r2"):
+        assert est[col].to_numpy() == pytest.approx(ref[col].to_numpy(), nan_ok=True)
+    assert pd.isna(est["role"].iloc[0])  # the intercept
+    assert est["role"].tolist()[1:] == ["predictor", "predictor", "control", "control"]
+    imp = r.importance.set_index("predictor")
+    gd = everything.importance.set_index("predictor")["general_dominance"]
+    assert imp["general_dominance"].to_numpy() == pytest.approx(gd[imp.index].to_numpy())
+    assert imp["general_dominance"].sum() == pytest.approx(imp["r2"].iloc[0])
+    assert imp["role"].to_dict() == {"beta": "predictor", "size": "predictor", "colour": "control"}
+    # colour explains more than size, yet only the predictors are ranked: beta 1, size 2
+    assert imp.loc["colour", "general_dominance"] > imp.loc["size", "general_dominance"]
+    assert imp["rank"].tolist()[:2] == [1, 2] and pd.isna(imp.loc["colour", "rank"])
+    assert imp["rank_all"].to_dict() == {"beta": 1, "colour": 2, "size": 3}
+    drv = r.drivers
+    assert drv["predictor"].tolist() == ["beta", "size", "colour"]
+    assert drv["role"].tolist() == ["predictor", "predictor", "control"]
+    assert drv["rank"].tolist()[:2] == [1, 2] and pd.isna(drv["rank"].iloc[2])
+    assert "highest Green" in drv.set_index("predictor").loc["colour", "detail"]
+    assert drv["sentence"].iloc[0] == (
+        "alpha is most strongly associated with beta (+) and size (+), controlling for colour."
+    )
+
+
+def test_gate_skips_a_model_left_with_controls_only(mini):
+    d = _scores()
+    models = {"m": {"outcome": "alpha", "predictors": ["beta"], "controls": ["colour"]}}
+    r = run_models(d, mini, models, reliability=reliability_table(mini, {"beta": "alpha .4"}))
+    assert r.regressions["status"].tolist() == ["skipped"] and r.importance.empty
+    assert "every predictor was excluded" in r.regressions["note"].iloc[0]
+    # a control construct excluded by the gate is dropped like a predictor, the model still runs
+    models = {"m": {"outcome": "alpha", "predictors": ["colour"], "controls": ["beta"]}}
+    r2 = run_models(d, mini, models, reliability=reliability_table(mini, {"beta": "alpha .4"}))
+    beta = r2.regressions.set_index("term").loc["beta"]
+    assert beta["status"] == "dropped" and beta["role"] == "control"
+    assert r2.importance["predictor"].tolist() == ["colour"]
+    assert "controlling for" not in r2.drivers["sentence"].iloc[0]
+
+
 def test_empty_category_and_missing_reference_are_dropped_and_recorded(mini):
     d = _scores()
     d = d[d["colour"] != "Blue"]  # Blue: no respondents
@@ -297,40 +371,53 @@ def test_dominance_sums_to_r2(importance):
         assert g["general_dominance"].sum() == pytest.approx(g["r2"].iloc[0])
 
 
-def _ranked(importance, model, numeric_only=False):
-    g = importance[importance["model"] == model].sort_values("rank")
-    if numeric_only:
-        g = g[g["n_terms"] == 1]
-    return g["predictor"].tolist()
+def _ranked(importance, model):
+    """The model's predictors in rank order (controls are never ranked)."""
+    g = importance[(importance["model"] == model) & (importance["role"] == "predictor")]
+    return g.sort_values("rank")["predictor"].tolist()
 
 
 @pytest.mark.slow
-def test_shared_purpose_drivers_trust_equity_income_among_numeric_predictors(
-    importance, regressions
-):
-    """Published: shared purpose is most strongly influenced by trust, equity and income. Among the
-    numeric predictors (constructs and the income score) they are the three largest by general
-    dominance, each with a positive coefficient (27 of seeds 1-30; the miss is power dynamics
-    overtaking one of them)."""
-    assert set(_ranked(importance, "shared_purpose", numeric_only=True)[:3]) == {
-        "trust",
-        "equity",
-        "income",
+def test_controls_are_in_the_dominance_analysis_but_unranked(importance):
+    """Role and sector (and income for systems change) are controls: their blocks take part in the
+    dominance analysis (the shares of all blocks sum to R²) but carry no rank among the drivers."""
+    controls = {
+        "shared_purpose": {"role", "sector"},
+        "systems_change": {"income", "role", "sector"},
     }
+    for model, g in importance.groupby("model"):
+        ctrl = g[g["role"] == "control"]
+        assert set(ctrl["predictor"]) == controls[model]
+        assert ctrl["rank"].isna().all() and ctrl["rank_all"].notna().all()
+        pred = g[g["role"] == "predictor"].sort_values("general_dominance", ascending=False)
+        assert pred["rank"].tolist() == list(range(1, len(pred) + 1))
+        assert g["share"].sum() == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_shared_purpose_drivers_trust_equity_income(study, importance, regressions):
+    """Published: shared purpose is most strongly influenced by trust, equity and income. With role
+    and sector as controls (in the model, not ranked), trust, equity and income are the three
+    largest general dominance weights among the predictors (trust, equity, power dynamics,
+    community voice, income), each with a positive coefficient, and the driver sentence names them.
+
+    Expected rate, honestly (tests/analyses_coverage_study.py, ``sp_top3_predictors``, measured with
+    role and sector as controls): 89 of seeds 1-100 (27 of 1-30); misses on seeds 1, 7, 29, 44, 57,
+    61, 69, 86, 93, 95, 100, mostly income falling to fourth behind power dynamics or community voice
+    on the ~110 respondents of the how-much subset. It holds at the default seed, which this test
+    runs. Among all blocks, controls counted, it held on 7 of seeds 1-100 (3 of 1-30; the role block
+    ranks first at the default seed, n = 112): that was the strict xfail this test replaces, and why
+    role and sector are controls, as in the study's model ("... + income + role + sector").
+    """
+    assert set(_ranked(importance, "shared_purpose")[:3]) == {"trust", "equity", "income"}
     est = regressions[(regressions["model"] == "shared_purpose")].set_index("term")
     assert (est.loc[["trust", "equity", "income"], "estimate"] > 0).all()
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="does not hold: with role and sector as blocks of dummies, the role block ranks first at "
-    "the default seed (sector fourth, income fifth; n = 112); over seeds 1-30 trust, equity and "
-    "income are the top three blocks on 3 seeds only (population shares: equity .115, trust .092, "
-    "income .091, role .079)",
-)
-def test_shared_purpose_drivers_trust_equity_income_among_all_blocks(importance):
-    assert set(_ranked(importance, "shared_purpose")[:3]) == {"trust", "equity", "income"}
+    drv = pd.read_parquet(study / "results/analyses/drivers.parquet")
+    sentence = drv.loc[drv["model"] == "shared_purpose", "sentence"].iloc[0]
+    assert sentence.startswith("Shared purpose is most strongly associated with ")
+    assert sentence.endswith(", controlling for role in the MSC and sector.")
+    for phrase in ("trust (+)", "equitable processes (+)", "household income (+)"):
+        assert phrase in sentence.split("controlling for")[0]
 
 
 @pytest.mark.slow
@@ -349,12 +436,19 @@ def test_driver_sentences(study):
     drv = pd.read_parquet(study / "results/analyses/drivers.parquet")
     sc = drv[drv["model"] == "systems_change"]["sentence"].iloc[0]
     assert sc.startswith("Systems change and aligning is most strongly associated with ")
+    assert sc.endswith(", controlling for household income, role in the MSC and sector.")
     for label in ("shared purpose (+)", "equitable processes (+)", "power dynamics (+)"):
-        assert label in sc
+        assert label in sc.split("controlling for")[0]
+    assert drv.groupby("model")["role"].apply(lambda r: (r == "control").sum()).to_dict() == {
+        "shared_purpose": 2,
+        "systems_change": 3,
+    }
 
 
 @pytest.mark.slow
-def test_changing_a_model_reruns_only_regressions(study):
+def test_changing_a_model_reruns_only_regressions_and_its_readers(study):
+    """A driver model reruns ``regressions`` and what reads the models (``figures``, the brief:
+    they take ``analyses.models`` as a parameter, as the README says); nothing upstream."""
     from workflow_helpers import planned_jobs, write_config
 
     cfg = study / "config" / "config.yaml"
@@ -362,7 +456,7 @@ def test_changing_a_model_reruns_only_regressions(study):
     try:
         models = {"sp": {"outcome": "shared_purpose", "predictors": ["trust", "equity", "income"]}}
         write_config(study, n_respondents=None, analyses__models=models)
-        assert planned_jobs(study) - {"all"} == {"regressions"}
+        assert planned_jobs(study) - {"all"} == {"regressions", "figures", "brief_numbers", "brief"}
     finally:
         cfg.write_text(original, encoding="utf-8")
     assert planned_jobs(study) == set()
@@ -384,3 +478,27 @@ def test_unknown_predictor_stops_before_any_job(study):
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "key 'analyses.models.sp.predictors'" in errors[0]
     assert "predictor 'equty'" in errors[0] and "valid: trust, power_dynamics" in errors[0]
+
+
+@pytest.mark.slow
+def test_a_control_that_is_also_a_predictor_stops_before_any_job(study):
+    from workflow_helpers import snakemake, write_config
+
+    cfg = study / "config" / "config.yaml"
+    original = cfg.read_text(encoding="utf-8")
+    try:
+        models = {
+            "sp": {
+                "outcome": "shared_purpose",
+                "predictors": ["trust", "equity"],
+                "controls": ["role", "trust"],
+            }
+        }
+        write_config(study, n_respondents=None, analyses__models=models)
+        proc = snakemake(study, "--dry-run", check=False)
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "key 'analyses.models.sp.controls'" in errors[0]
+    assert "'trust' is both a predictor and a control" in errors[0]

@@ -581,7 +581,11 @@ def driver_summaries(
     models: Mapping[str, Mapping[str, Any]],
     reliability: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    """Per driver model (config order): the sentence, fit, predictors in rank order and caveats."""
+    """Per driver model (config order): the sentence, fit, predictors in rank order and caveats.
+
+    ``predictors`` lists the ranked predictors, then the model's controls (``rank`` "control": in
+    the model and its R² shares, never ranked); ``controls`` their labels.
+    """
     status = {}
     if reliability is not None and len(reliability) and "status" in reliability:
         status = dict(zip(reliability["construct"], reliability["status"].astype(str), strict=True))
@@ -589,13 +593,15 @@ def driver_summaries(
     for model, spec in models.items():
         outcome = str(spec["outcome"])
         label = codebook.constructs[outcome].label if outcome in codebook.constructs else outcome
-        d = drivers[drivers["model"] == model].sort_values("rank")
+        d = drivers[drivers["model"] == model].sort_values("rank", na_position="last")
         reg = regressions[regressions["model"] == model]
+        controls = [str(c) for c in spec.get("controls") or []]
         entry: dict[str, Any] = {
             "model": model,
             "outcome": outcome,
             "label": label,
             "predictors_config": [str(p) for p in spec["predictors"]],
+            "controls_config": controls,
             "estimated": bool(len(d)),
         }
         if not len(d):
@@ -625,9 +631,10 @@ def driver_summaries(
         )
         preds = []
         for rec in _records(d):
+            is_control = str(rec.get("role")) == "control"
             preds.append(
                 {
-                    "rank": fmt_int(rec["rank"]),
+                    "rank": "control" if is_control else fmt_int(rec["rank"]),
                     "predictor": rec["predictor"],
                     "label": str(rec["label"]),
                     "share": fmt_pct(100 * float(rec["share"]))
@@ -640,9 +647,10 @@ def driver_summaries(
                 }
             )
         entry["predictors"] = preds
+        entry["controls"] = [p["label"] for p in preds if p["rank"] == "control"]
         weak = [
             codebook.constructs[c].label
-            for c in [outcome, *[str(p) for p in spec["predictors"]]]
+            for c in [outcome, *[str(p) for p in spec["predictors"]], *controls]
             if c in codebook.constructs and status.get(c) in ("weak", "failed")
         ]
         entry["caveat"] = (
@@ -897,6 +905,8 @@ def _methods(
                 "model": d["model"],
                 "outcome": labels.get(d["outcome"], d["outcome"]),
                 "predictors": ", ".join(labels.get(p, p) for p in spec["predictors"]),
+                "controls": ", ".join(labels.get(p, p) for p in spec.get("controls") or [])
+                or "none",
                 "n": d.get("n", MISSING),
                 "r2": d.get("r2", MISSING),
             }
@@ -926,12 +936,20 @@ def _methods(
             f"clustered by {unit} (respondents are nested in {unit}s); the published findings do "
             "not name their model, and this is the reading this project adopts. Groups enter as "
             "dummies against their reference category (ordered groups as a linear score). "
-            "Relative importance is general dominance: each predictor's share of the model's R²."
+            "Relative importance is general dominance: each predictor's share of the model's R². "
+            "A model's controls are in the regression and its R² shares but are not ranked as "
+            "drivers: the ranking is among the predictors."
         ),
         "drivers_short": (
             "Each model is a linear regression of construct scores with standardised coefficients "
             f"and standard errors clustered by {unit}; predictors are ordered by their share of the "
-            "variance the model explains (see Methods)."
+            "variance the model explains"
+            + (
+                ", and the controls it adjusts for are listed after them, not ranked"
+                if any(spec.get("controls") for spec in models.values())
+                else ""
+            )
+            + " (see Methods)."
         ),
         "models": model_rows,
     }

@@ -678,9 +678,23 @@ def _fmt_p(p: float, *, eq: bool = False) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+def _split_roles(importance: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The model's predictors in rank order and its controls (``role == "control"``; a table
+    without a ``role`` column has no controls)."""
+    if "role" in importance:
+        is_ctrl = importance["role"].astype(str).eq("control").to_numpy()
+    else:
+        is_ctrl = np.zeros(len(importance), dtype=bool)
+    preds = importance[~is_ctrl].sort_values(["rank", "general_dominance"], ascending=[True, False])
+    return preds, importance[is_ctrl]
+
+
 def driver_title(importance: pd.DataFrame, *, outcome_label: str, top: int = 3) -> str:
-    """``"Shared purpose: strongest drivers are role in the MSC, trust and equitable processes"``."""
-    imp = importance.sort_values("rank").head(top)
+    """``"Shared purpose: strongest drivers are trust, equitable processes and household income"``.
+
+    Only predictors are named: controls (``role == "control"``) are never among the drivers.
+    """
+    imp = _split_roles(importance)[0].head(top)
     if imp.empty:
         return f"{outcome_label}: no model could be estimated"
     names = [_lower_first(str(x)) for x in imp["label"]]
@@ -729,15 +743,22 @@ def driver_figure(
     -------
     matplotlib.figure.Figure
         One row per term, predictors in rank order (a categorical predictor as a header row with its
-        reference category, then one row per category); the right-hand column gives each predictor's
-        share of the explained variance (general dominance / R²).
+        reference category, then one row per category), then, under a "Controls" heading, the
+        model's controls (``role == "control"`` in ``importance``: adjusted for, not ranked); the
+        right-hand column gives each block's share of the explained variance (general dominance /
+        R²).
     """
     pal = style.colours
     reg = regressions[regressions["coding"] != "intercept"]
-    imp = importance.sort_values("rank")
+    preds, ctrls = _split_roles(importance)
+    imp = pd.concat([preds.assign(_control=False), ctrls.assign(_control=True)])
     rows: list[dict[str, Any]] = []
     for rec in imp.to_dict("records"):
         pred = rec["predictor"]
+        if rec["_control"] and not any(r["kind"] == "section" for r in rows):
+            rows.append(
+                {"kind": "section", "label": "Controls (adjusted for, not ranked)", "share": ""}
+            )
         terms = reg[reg["predictor"] == pred]
         label = labels.get(pred, str(rec.get("label", pred)))
         share = f"{100 * rec['share']:.0f}%" if pd.notna(rec.get("share")) else MISSING
@@ -796,6 +817,12 @@ def driver_figure(
         for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
             if r["kind"] == "header":
                 tick.set_fontweight("bold")
+            elif r["kind"] == "section":
+                tick.set_fontstyle("italic")
+                tick.set_color("#555555")
+        for i, r in enumerate(rows):
+            if r["kind"] == "section":
+                ax.axhline(i - 0.5, color="#BBBBBB", linewidth=0.6)
         ax.set_ylim(len(rows) - 0.5, -0.7)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
@@ -836,7 +863,9 @@ def driver_figure(
             ),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=3)
-        _suptitle(fig, style, title or driver_title(imp, outcome_label=outcome_label), subtitle)
+        _suptitle(
+            fig, style, title or driver_title(importance, outcome_label=outcome_label), subtitle
+        )
     return fig
 
 
@@ -1149,17 +1178,34 @@ def _alt_subgroups(means: pd.DataFrame, label: str, group_labels: Mapping[str, s
 
 
 def _alt_drivers(reg: pd.DataFrame, imp: pd.DataFrame, outcome_label: str) -> str:
-    parts = []
-    for rec in imp.sort_values("rank").to_dict("records"):
-        t = reg[reg["predictor"] == rec["predictor"]]
-        if len(t) == 1 and t["coding"].iloc[0] != "dummy vs reference":
-            parts.append(f"{rec['label']} {t['estimate'].iloc[0]:+.2f}")
-        else:
-            parts.append(f"{rec['label']} (categories {len(t)})")
-    return (
+    preds, ctrls = _split_roles(imp)
+
+    def describe(recs: pd.DataFrame) -> list[str]:
+        parts = []
+        for rec in recs.to_dict("records"):
+            t = reg[reg["predictor"] == rec["predictor"]]
+            if len(t) == 1 and t["coding"].iloc[0] != "dummy vs reference":
+                parts.append(f"{rec['label']} {t['estimate'].iloc[0]:+.2f}")
+            else:
+                parts.append(f"{rec['label']} (categories {len(t)})")
+        return parts
+
+    text = (
         f"Dot plot of standardised regression coefficients predicting {outcome_label}, in order of "
-        "relative importance: " + "; ".join(parts) + "."
+        "relative importance: " + "; ".join(describe(preds))
     )
+    if len(ctrls):
+        text += "; then the controls, adjusted for and not ranked: " + "; ".join(describe(ctrls))
+    return text + "."
+
+
+def _controls_clause(imp: pd.DataFrame) -> str:
+    """``", then the controls (role in the MSC, sector), adjusted for and not ranked"`` or ``""``."""
+    ctrls = _split_roles(imp)[1]
+    if ctrls.empty:
+        return ""
+    names = ", ".join(_lower_first(str(x)) for x in ctrls["label"])
+    return f", then the controls ({names}), adjusted for and not ranked"
 
 
 def _alt_reliability(rel: pd.DataFrame) -> str:
@@ -1391,7 +1437,8 @@ def _build(
                     "caption": (
                         f"Standardised coefficients of the {olabel} model with {_ci(reg)}s "
                         f"(standard errors clustered by {unit}), predictors in order of relative "
-                        "importance; right: each predictor's share of R² (general dominance)."
+                        f"importance{_controls_clause(imp)}; right: each predictor's share of R² "
+                        "(general dominance)."
                     ),
                 },
             )

@@ -1,11 +1,17 @@
 """Driver models: which collaboration dynamics go with an outcome construct.
 
-Each model of the config (``analyses.models.<name>: {outcome, predictors}``) is fitted on its complete
-cases as an OLS regression with **standardised coefficients**, cluster-robust standard errors (respondents
-are nested in the codebook's cluster column), HC3 standard errors and VIFs beside them; the same design
-as a linear mixed model with a random intercept per cluster; and the relative importance of each
-predictor by **dominance analysis** (general dominance = Shapley decomposition of R², a categorical
+Each model of the config (``analyses.models.<name>: {outcome, predictors, controls}``) is fitted on its
+complete cases as an OLS regression with **standardised coefficients**, cluster-robust standard errors
+(respondents are nested in the codebook's cluster column), HC3 standard errors and VIFs beside them; the
+same design as a linear mixed model with a random intercept per cluster; and the relative importance of
+each predictor by **dominance analysis** (general dominance = Shapley decomposition of R², a categorical
 predictor counted as one block of dummies). :func:`drivers` turns the ranking into a sentence.
+
+**Predictors and controls.** Both enter the OLS, the mixed model and the dominance analysis (so every
+share of R² is reported, and the predictors' shares are those of the full model, controls included).
+Only predictors are ranked as drivers: ``rank`` counts among the predictors (missing for a control;
+``rank_all`` is the rank among all blocks), and the driver sentence names the strongest predictors
+"controlling for" the controls. The ``role`` column (``predictor``/``control``) says which is which.
 
 Coding (the ``coding`` column):
 
@@ -64,6 +70,7 @@ REGRESSION_COLUMNS = [
     "outcome",
     "term",
     "predictor",
+    "role",
     "coding",
     "reference",
     "estimate",
@@ -90,10 +97,12 @@ IMPORTANCE_COLUMNS = [
     "outcome",
     "predictor",
     "label",
+    "role",
     "n_terms",
     "general_dominance",
     "share",
     "rank",
+    "rank_all",
     "r2",
     "n",
 ]
@@ -103,6 +112,7 @@ DRIVER_COLUMNS = [
     "rank",
     "predictor",
     "label",
+    "role",
     "general_dominance",
     "share",
     "direction",
@@ -110,17 +120,31 @@ DRIVER_COLUMNS = [
     "sentence",
 ]
 
+#: The ``role`` of a block: ranked as a driver, or in the model only to adjust for it.
+PREDICTOR, CONTROL = "predictor", "control"
+
 #: Above this many predictor blocks the all-subsets dominance analysis (2^p regressions) is refused.
 MAX_DOMINANCE_BLOCKS = 18
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One driver model of the config."""
+    """One driver model of the config: ``predictors`` are ranked as drivers, ``controls`` are in the
+    model (and its dominance analysis) but never ranked."""
 
     name: str
     outcome: str
     predictors: tuple[str, ...]
+    controls: tuple[str, ...] = ()
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Predictors then controls: the model's right-hand side."""
+        return self.predictors + self.controls
+
+    def role(self, name: str) -> str:
+        """``control`` for a control, else ``predictor``."""
+        return CONTROL if name in self.controls else PREDICTOR
 
 
 @dataclass
@@ -176,7 +200,7 @@ def validate_models(
     Parameters
     ----------
     models : mapping
-        ``analyses.models``: name -> ``{outcome, predictors}``.
+        ``analyses.models``: name -> ``{outcome, predictors, controls}`` (``controls`` optional).
     codebook : Codebook
         Its constructs and groups are the valid names.
     source : str, keyword-only
@@ -191,7 +215,9 @@ def validate_models(
     SurveyError
         An outcome that is not a construct (key ``analyses.models.<name>.outcome``), a predictor that is
         neither a construct nor a group (key ``analyses.models.<name>.predictors``, listing the valid
-        names), the outcome among its own predictors, or a predictor listed twice.
+        names), the outcome among its own predictors, or a predictor listed twice; the same for
+        ``controls`` (key ``analyses.models.<name>.controls``), and a control that is also a
+        predictor.
     """
     constructs = list(codebook.constructs)
     valid = constructs + list(codebook.groups)
@@ -204,34 +230,61 @@ def validate_models(
                 file=source,
                 key=f"analyses.models.{name}.outcome",
             )
-        predictors = list(m.get("predictors") or [])
+        predictors = _name_list(m.get("predictors"), "predictors", name, source)
         if not predictors:
             raise SurveyError(
                 "lists no predictors", file=source, key=f"analyses.models.{name}.predictors"
             )
-        for p in predictors:
-            if p not in valid:
+        controls = _name_list(m.get("controls"), "controls", name, source)
+        for key, kind, names in (
+            ("predictors", "predictor", predictors),
+            ("controls", "control", controls),
+        ):
+            where = f"analyses.models.{name}.{key}"
+            for p in names:
+                if p not in valid:
+                    raise SurveyError(
+                        f"{kind} '{p}' is neither a construct nor a group of the codebook "
+                        f"(valid: {', '.join(valid)})",
+                        file=source,
+                        key=where,
+                    )
+            if outcome in names:
                 raise SurveyError(
-                    f"predictor '{p}' is neither a construct nor a group of the codebook "
-                    f"(valid: {', '.join(valid)})",
-                    file=source,
-                    key=f"analyses.models.{name}.predictors",
+                    f"the outcome '{outcome}' is also a {kind}", file=source, key=where
                 )
-        if outcome in predictors:
+            dup = sorted({p for p in names if names.count(p) > 1})
+            if dup:
+                raise SurveyError(f"{kind} '{dup[0]}' is listed twice", file=source, key=where)
+        both = [c for c in controls if c in predictors]
+        if both:
             raise SurveyError(
-                f"the outcome '{outcome}' is also a predictor",
+                f"'{both[0]}' is both a predictor and a control (list it in one of them)",
                 file=source,
-                key=f"analyses.models.{name}.predictors",
+                key=f"analyses.models.{name}.controls",
             )
-        dup = sorted({p for p in predictors if predictors.count(p) > 1})
-        if dup:
-            raise SurveyError(
-                f"predictor '{dup[0]}' is listed twice",
-                file=source,
-                key=f"analyses.models.{name}.predictors",
+        specs.append(
+            ModelSpec(
+                name=str(name),
+                outcome=str(outcome),
+                predictors=tuple(predictors),
+                controls=tuple(controls),
             )
-        specs.append(ModelSpec(name=str(name), outcome=str(outcome), predictors=tuple(predictors)))
+        )
     return specs
+
+
+def _name_list(value: object, key: str, model: object, source: str) -> list[str]:
+    """A model's ``predictors``/``controls``: a list of names (missing or null: empty)."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise SurveyError(
+            f"must be a list of names, got {value!r}",
+            file=source,
+            key=f"analyses.models.{model}.{key}",
+        )
+    return [str(v) for v in value]
 
 
 def _zscore(s: pd.Series) -> pd.Series:
@@ -690,7 +743,8 @@ def drivers(
     regressions : pandas.DataFrame
         The ``regressions`` table of :func:`run_models` (estimated terms).
     importance : pandas.DataFrame
-        The ``importance`` table of :func:`run_models`.
+        The ``importance`` table of :func:`run_models`. Rows whose ``role`` is ``control`` are
+        listed after the predictors, unranked; without a ``role`` column every row is a predictor.
     codebook : Codebook
         For labels.
     top : int, keyword-only
@@ -699,22 +753,30 @@ def drivers(
     Returns
     -------
     pandas.DataFrame
-        One row per model × predictor in rank order: ``model``, ``outcome``, ``rank``, ``predictor``,
-        ``label``, ``general_dominance``, ``share``, ``direction`` (``+``/``-`` for a numeric
-        predictor: the sign of its standardised coefficient; ``categorical`` for a block),
-        ``detail`` (the coefficient; for a block the categories most above and below the reference,
-        in outcome SDs) and ``sentence`` (the same for every row of a model), e.g. "Shared purpose is
-        most strongly associated with trust (+), equitable processes (+) and household income (+)."
+        One row per model × block: the predictors in rank order (``rank`` 1, 2, ... among the
+        predictors), then the controls (``rank`` missing). Columns ``model``, ``outcome``, ``rank``,
+        ``predictor``, ``label``, ``role``, ``general_dominance``, ``share``, ``direction`` (``+``/``-``
+        for a numeric predictor: the sign of its standardised coefficient; ``categorical`` for a
+        block), ``detail`` (the coefficient; for a block the categories most above and below the
+        reference, in outcome SDs) and ``sentence`` (the same for every row of a model), e.g. "Shared
+        purpose is most strongly associated with trust (+), equitable processes (+) and household
+        income (+), controlling for role in the MSC and sector." Controls are never named among the
+        strongest.
     """
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top!r}")
     rows = []
     for model, imp in importance.groupby("model", sort=False):
-        imp = imp.sort_values("rank")
+        role = imp["role"] if "role" in imp else pd.Series(PREDICTOR, index=imp.index)
+        role = role.fillna(PREDICTOR).astype(str)
+        preds = imp[role != CONTROL].assign(role=PREDICTOR)
+        preds = preds.sort_values("general_dominance", ascending=False, kind="stable")
+        preds = preds.assign(rank=range(1, len(preds) + 1))
+        ctrls = imp[role == CONTROL].assign(role=CONTROL, rank=pd.NA)
         outcome = str(imp["outcome"].iloc[0])
         reg = regressions[(regressions["model"] == model) & (regressions["status"] == "estimated")]
         parts, recs = [], []
-        for rec in imp.to_dict("records"):
+        for rec in [*preds.to_dict("records"), *ctrls.to_dict("records")]:
             pred = rec["predictor"]
             t = reg[reg["predictor"] == pred]
             label = _lower_first(_label(codebook, pred))
@@ -737,22 +799,29 @@ def drivers(
                 detail = f"{', '.join(bits) or 'no category differs'} vs {ref}"
                 short = [b.split(" (")[0] for b in bits]
                 phrase = f"{label} ({', '.join(short)} vs {ref})" if short else label
-            parts.append(phrase)
+            if rec["role"] == PREDICTOR:
+                parts.append(phrase)
             recs.append(
                 {
                     "model": model,
                     "outcome": outcome,
-                    "rank": int(rec["rank"]),
+                    "rank": rec["rank"],
                     "predictor": pred,
                     "label": _label(codebook, pred),
+                    "role": rec["role"],
                     "general_dominance": float(rec["general_dominance"]),
                     "share": float(rec["share"]),
                     "direction": direction,
                     "detail": detail,
                 }
             )
+        controls = [_lower_first(_label(codebook, c)) for c in ctrls["predictor"]]
+        tail = f", controlling for {_join(controls)}" if controls else ""
         sentence = (
-            f"{_label(codebook, outcome)} is most strongly associated with {_join(parts[:top])}."
+            f"{_label(codebook, outcome)} is most strongly associated with {_join(parts[:top])}"
+            f"{tail}."
+            if parts
+            else f"{_label(codebook, outcome)}: no predictor could be ranked{tail}."
         )
         for r in recs:
             r["sentence"] = sentence
@@ -760,14 +829,25 @@ def drivers(
     return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
 
 
+def _rank_predictors(da: pd.DataFrame) -> pd.Series:
+    """Rank by general dominance among the predictors only (1 = largest; missing for a control)."""
+    is_pred = da["role"] == PREDICTOR
+    rank = pd.Series(pd.NA, index=da.index, dtype="Int64")
+    order = da.loc[is_pred, "general_dominance"].rank(ascending=False, method="first")
+    rank[is_pred] = order.astype("int64")
+    return rank
+
+
 def _record(
     spec: ModelSpec, rec: Mapping[str, object], status: str, ci_level: float
 ) -> dict[str, object]:
+    pred = rec.get("predictor")
     return {
         "model": spec.name,
         "outcome": spec.outcome,
         "term": rec.get("term"),
-        "predictor": rec.get("predictor"),
+        "predictor": pred,
+        "role": None if pred is None else spec.role(str(pred)),
         "coding": rec.get("coding"),
         "reference": rec.get("reference"),
         "ci_level": float(ci_level),
@@ -812,8 +892,15 @@ def run_models(
     RegressionResult
         ``regressions`` (:data:`REGRESSION_COLUMNS`: one row per model × term; ``status`` is
         ``estimated``, ``dropped`` (a predictor or dummy left out, ``note`` says why) or ``skipped``
-        (the whole model, one row with no term)), ``importance`` (:data:`IMPORTANCE_COLUMNS`) and
-        ``drivers`` (:data:`DRIVER_COLUMNS`).
+        (the whole model, one row with no term); ``role`` is ``predictor`` or ``control``),
+        ``importance`` (:data:`IMPORTANCE_COLUMNS`: every block, controls included; ``rank`` among
+        the predictors, ``rank_all`` among all blocks) and ``drivers`` (:data:`DRIVER_COLUMNS`:
+        the predictors in rank order, then the controls unranked).
+
+    Notes
+    -----
+    A model is skipped when none of its predictors is left (excluded by the reliability gate or
+    dropped from the design): controls alone are not a driver model.
 
     Raises
     ------
@@ -833,15 +920,15 @@ def run_models(
             continue
         keep = []
         gate_dropped = []
-        for p in spec.predictors:
+        for p in spec.terms:
             if p in excluded:
                 note = f"dropped: {excluded[p]}"
-                log.warning("model %s: predictor %s %s", spec.name, p, note)
+                log.warning("model %s: %s %s %s", spec.name, spec.role(p), p, note)
                 coding = CODING["construct"]
                 gate_dropped.append({"term": p, "predictor": p, "coding": coding, "note": note})
             else:
                 keep.append(p)
-        if not keep:
+        if not any(p in spec.predictors for p in keep):
             note = "skipped: every predictor was excluded by the reliability gate"
             reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
             continue
@@ -852,6 +939,11 @@ def run_models(
             note = (
                 f"skipped: {design.n} complete cases for {design.x.shape[1]} terms (too few to fit)"
             )
+            log.warning("model %s %s", spec.name, note)
+            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
+            continue
+        if not any(p in spec.predictors for p in design.blocks):
+            note = "skipped: no predictor left to rank (every one was dropped from the design)"
             log.warning("model %s %s", spec.name, note)
             reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
             continue
@@ -878,6 +970,11 @@ def run_models(
             ignore_index=True,
         )
         est = info.merge(ols, on="term", how="left").merge(mixed, on="term", how="left")
+        est.insert(
+            est.columns.get_loc("predictor") + 1,
+            "role",
+            [None if pd.isna(p) else spec.role(p) for p in est["predictor"]],
+        )
         est.insert(0, "outcome", spec.outcome)
         est.insert(0, "model", spec.name)
         est["ci_level"] = float(ci_level)
@@ -897,8 +994,11 @@ def run_models(
         data = pd.concat([design.y.rename("__y__"), design.x], axis=1)
         da = dominance_analysis(data, y="__y__", blocks=design.blocks)
         da.insert(1, "label", [_label(codebook, p) for p in da["predictor"]])
+        da.insert(2, "role", [spec.role(p) for p in da["predictor"]])
         da.insert(0, "outcome", spec.outcome)
         da.insert(0, "model", spec.name)
+        da["rank_all"] = da["rank"]
+        da["rank"] = _rank_predictors(da)
         da["n"] = design.n
         imp_rows.append(da)
         log.info(
@@ -932,7 +1032,17 @@ def run_models(
     ]
     regressions[float_cols] = regressions[float_cols].astype("float64")
     regressions = regressions.astype({"n": "Int64", "n_clusters": "Int64"})
-    for col in ("model", "outcome", "term", "predictor", "coding", "reference", "status", "note"):
+    for col in (
+        "model",
+        "outcome",
+        "term",
+        "predictor",
+        "role",
+        "coding",
+        "reference",
+        "status",
+        "note",
+    ):
         regressions[col] = regressions[col].astype("str").where(regressions[col].notna())
     regressions["note"] = regressions["note"].fillna("")
     importance = (
@@ -940,7 +1050,9 @@ def run_models(
         if imp_rows
         else pd.DataFrame(columns=IMPORTANCE_COLUMNS)
     )
-    importance = importance.reindex(columns=IMPORTANCE_COLUMNS)
+    importance = importance.reindex(columns=IMPORTANCE_COLUMNS).astype(
+        {"rank": "Int64", "rank_all": "Int64"}
+    )
     drv = (
         drivers(regressions, importance, codebook, top=top)
         if imp_rows
