@@ -51,6 +51,11 @@ def figure(kind, key=None):
         doc.figure(entry["file"], caption=entry.get("caption") or entry["title"], alt=entry["alt"])
 
 
+def lower_first(label):
+    """A label inside a sentence: "Role in the MSC" -> "role in the MSC"; "MSC staff" unchanged."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 # %% [markdown]
 # # Key takeaways
 
@@ -106,9 +111,7 @@ if quiet:
 # %%
 labels = [d["label"] for d in N["drivers"]]
 title = "What drives " + (
-    " and ".join(x[:1].lower() + x[1:] if x[1:2].islower() else x for x in labels)
-    if len(labels) <= 2
-    else "the outcomes"
+    " and ".join(lower_first(x) for x in labels) if len(labels) <= 2 else "the outcomes"
 )
 doc.heading(title, 1)
 doc.para(N["methods"]["drivers_short"])
@@ -198,7 +201,7 @@ S = N["settings"]
 if S["quote_attribution"]:
     doc.para(
         "Comments are quoted only when the respondent's "
-        + " × ".join(x.lower() for x in S["quote_attribution"])
+        + " × ".join(lower_first(x) for x in S["quote_attribution"])
         + f" cell has at least {S['k']} respondents, attributed only by those categories; "
         "comments made mostly of scrubbing placeholders are never quoted."
     )

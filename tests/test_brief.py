@@ -204,7 +204,7 @@ def test_exclusion_flow_and_deidentification_summary(cb):
     flow = exclusion_flow(validation_report())
     assert flow["sentence"] == (
         "Of 15 responses received, 12 were analysed; 3 were excluded "
-        "(1 duplicate submission; 2 completed too fast)."
+        "(1 duplicate submission, 2 completed too fast)."
     )
     assert [r["step"] for r in flow["rows"]] == [
         "Received",

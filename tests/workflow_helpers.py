@@ -63,7 +63,8 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 def planned_jobs(workdir: Path, *args: str) -> set[str]:
     """Names of the rules a dry run would execute."""
-    proc = snakemake(workdir, "--dry-run", "--quiet", "rules", *args)
+    # targets first: --quiet takes several values and would swallow them
+    proc = snakemake(workdir, *args, "--dry-run", "--quiet", "rules")
     jobs = set()
     for line in proc.stdout.splitlines():
         parts = line.split()

@@ -72,6 +72,14 @@ EXCLUSION_REASONS = {
     "straightliner": "same answer to every item",
 }
 
+# The same reasons in a sentence, where a count comes first ("10 duplicate submissions").
+EXCLUSION_PHRASES = {
+    "duplicate": ("duplicate submission", "duplicate submissions"),
+    "too_little_answered": ("answered too few items", "answered too few items"),
+    "speeder": ("completed too fast", "completed too fast"),
+    "straightliner": ("gave the same answer to every item", "gave the same answer to every item"),
+}
+
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 _GENERALISED_HEAD = re.compile(r" '| \(|,")
 
@@ -809,13 +817,21 @@ def exclusion_flow(validation: Mapping[str, Any]) -> dict[str, Any]:
         )
     received, analysed = validation.get("received"), validation.get("analysed")
     excluded = validation.get("excluded") or {}
-    parts = [
-        f"{fmt_int(v)} {EXCLUSION_REASONS.get(k, k.replace('_', ' '))}"
-        for k, v in excluded.items()
-        if v
+    # in the order the clean stage applied them (its flow), then any reason the flow does not list
+    order = [
+        str(st.get("step", "")).split(": ", 1)[1]
+        for st in validation.get("flow", [])
+        if str(st.get("step", "")).startswith("excluded: ")
     ]
+    order += [k for k in excluded if k not in order]
+    parts = []
+    for k in order:
+        v = excluded.get(k)
+        if v:
+            one, many = EXCLUSION_PHRASES.get(k, (k.replace("_", " "),) * 2)
+            parts.append(f"{fmt_int(v)} {one if v == 1 else many}")
     sentence = f"Of {fmt_int(received)} responses received, {fmt_int(analysed)} were analysed" + (
-        f"; {fmt_int(sum(excluded.values()))} were excluded ({'; '.join(parts)})." if parts else "."
+        f"; {fmt_int(sum(excluded.values()))} were excluded ({', '.join(parts)})." if parts else "."
     )
     return {
         "received": fmt_int(received),
