@@ -132,3 +132,12 @@ def test_pdf_text_is_searched(tmp_path):
     found = scan([tmp_path], NEEDLES)
     assert "name" in kinds(found)
     assert any(f.position.startswith("page 1") for f in found)
+
+
+def test_needles_do_not_match_across_joined_values():
+    # an organisation "Le Inc" must not be found in the column names "role" + "income"
+    frame = pd.DataFrame({"role": ["staff"], "income": ["low"], "note": ["from Le Inc"]})
+    found = scan_frame(frame, {"organisation": ["Le Inc"]}, name="f")
+    assert [f.position for f in found] == ["column note, row 0"]
+    values = pd.DataFrame({"a": ["role", "income", "ok"]})
+    assert scan_frame(values, {"organisation": ["Le Inc"]}, name="f") == []

@@ -66,6 +66,9 @@ _DIGIT_RUN = re.compile(r"\d(?:[\s().+\-/]{0,2}\d){6,}")
 _MIN_PHONE_DIGITS = 7
 _MIN_SUBSTRING = 4
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+# Joins many short texts into one for a single regex pass: not whitespace (needles match any run of
+# whitespace as a space, so "role\nincome" would hold "le inc") and not a word character.
+_SEP = "\x00"
 _WORD = re.compile(r"[^\W\d_]+")
 # The project's own texts: the library (strings of its modules), the brief's notebook and assets.
 _PROJECT_TEXTS = (
@@ -290,7 +293,7 @@ def _scan_values(
     for v in values:
         starts.append(pos)
         pos += len(v) + 1
-    blob = "\n".join(values)
+    blob = _SEP.join(values)
     out = []
     for kind, value, offset in nd.find(blob):
         i = bisect.bisect_right(starts, offset) - 1
@@ -311,7 +314,7 @@ def scan_frame(
     """
     nd = _as_needles(needles)
     findings = scan_text(
-        "\n".join(map(str, df.columns)), nd, name=name, where="column names, offset"
+        _SEP.join(map(str, df.columns)), nd, name=name, where="column names, offset"
     )
     row_ids = df[row_column].tolist() if row_column in df.columns else list(range(len(df)))
     for col in df.columns:
