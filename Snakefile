@@ -21,6 +21,7 @@ include: "workflow/rules/scales.smk"
 include: "workflow/rules/analyses.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/brief.smk"
+include: "workflow/rules/manifest.smk"
 
 
 rule all:

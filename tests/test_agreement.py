@@ -213,7 +213,13 @@ def test_without_published_findings_the_table_is_empty(study):
         del c["datasets"]["msc"]["published"]
         cfg.write_text(yaml.safe_dump(c, sort_keys=False), encoding="utf-8")
         # the comparison table changes, so its figure and the brief follow; nothing upstream
-        assert planned_jobs(study) - {"all"} == {"agreement", "figures", "brief_numbers", "brief"}
+        assert planned_jobs(study) - {"all"} == {
+            "agreement",
+            "figures",
+            "brief_numbers",
+            "brief",
+            "manifest",
+        }
         snakemake(study)
         empty = pd.read_parquet(out)
         assert len(empty) == 0 and list(empty.columns) == COMPARISON_COLUMNS

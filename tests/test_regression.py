@@ -456,7 +456,13 @@ def test_changing_a_model_reruns_only_regressions_and_its_readers(study):
     try:
         models = {"sp": {"outcome": "shared_purpose", "predictors": ["trust", "equity", "income"]}}
         write_config(study, n_respondents=None, analyses__models=models)
-        assert planned_jobs(study) - {"all"} == {"regressions", "figures", "brief_numbers", "brief"}
+        assert planned_jobs(study) - {"all"} == {
+            "regressions",
+            "figures",
+            "brief_numbers",
+            "brief",
+            "manifest",
+        }
     finally:
         cfg.write_text(original, encoding="utf-8")
     assert planned_jobs(study) == set()

@@ -2,6 +2,7 @@
 
 ``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first)
 ``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
+``mscsurvey verify``     check a dataset's results folder against its manifest.json
 """
 
 from __future__ import annotations
@@ -63,6 +64,35 @@ def _scan_leaks(args: argparse.Namespace) -> int:
     return 1 if total else 0
 
 
+def _chosen(args: argparse.Namespace) -> dict:
+    from mscsurvey.config import datasets, load_config
+
+    chosen = datasets(load_config(args.config))
+    if args.dataset:
+        if args.dataset not in chosen:
+            raise SurveyError(
+                f"dataset '{args.dataset}' is not in the config (expected one of: {', '.join(chosen)})",
+                file=args.config,
+                key="datasets",
+            )
+        chosen = {args.dataset: chosen[args.dataset]}
+    return chosen
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from mscsurvey.manifest import MANIFEST_NAME, verify
+
+    bad = 0
+    for ds in _chosen(args).values():
+        n, diffs = verify(f"{ds.results}/{MANIFEST_NAME}")
+        for d in diffs:
+            print(f"{d.kind.upper()} {d.path}: {d.detail}")
+        verdict = "ok" if not diffs else f"{len(diffs)} differ"
+        print(f"{ds.name}: {n} files of {ds.results}/{MANIFEST_NAME} checked: {verdict}")
+        bad += len(diffs)
+    return 1 if bad else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
@@ -70,8 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("check", help="validate the config and the codebooks")
     p = sub.add_parser("scan-leaks", help="search results for identifier values of the raw data")
     p.add_argument("--dataset", help="only this dataset of the config")
+    p = sub.add_parser("verify", help="check results folders against their manifest.json")
+    p.add_argument("--dataset", help="only this dataset of the config")
     args = parser.parse_args(argv)
-    commands = {"check": _check, "scan-leaks": _scan_leaks}
+    commands = {"check": _check, "scan-leaks": _scan_leaks, "verify": _verify}
     try:
         return commands[args.command](args)
     except SurveyError as exc:

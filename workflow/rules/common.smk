@@ -90,28 +90,33 @@ def published_input(wildcards):
     return {"published": path} if path else {}
 
 
+def dataset_outputs(ds):
+    """The final outputs of every stage of one dataset (what its manifest covers)."""
+    return [
+        f"{ds.results}/deidentified/responses.parquet",
+        f"{ds.results}/deidentified/deid_report.json",
+        f"{ds.results}/clean/responses.parquet",
+        f"{ds.results}/clean/exclusions.parquet",
+        f"{ds.results}/clean/validation.json",
+        f"{ds.results}/scales/scores.parquet",
+        f"{ds.results}/scales/reliability.parquet",
+        f"{ds.results}/scales/item_stats.parquet",
+        f"{ds.results}/scales/cfa_fit.parquet",
+        f"{ds.results}/scales/cfa_loadings.parquet",
+        f"{ds.results}/analyses/agreement.parquet",
+        f"{ds.results}/analyses/published_vs_reproduced.parquet",
+        f"{ds.results}/analyses/subgroups.parquet",
+        f"{ds.results}/analyses/regressions.parquet",
+        f"{ds.results}/analyses/drivers.parquet",
+        f"{ds.results}/figures",
+        f"{ds.results}/brief/brief.html",
+        f"{ds.results}/brief/brief.pdf",
+    ]
+
+
 def all_outputs(wildcards):
-    """The final outputs of every stage that exists, for every dataset."""
+    """Every dataset's outputs and its audit manifest."""
     out = []
     for ds in DATASETS.values():
-        out += [
-            f"{ds.results}/deidentified/responses.parquet",
-            f"{ds.results}/deidentified/deid_report.json",
-            f"{ds.results}/clean/responses.parquet",
-            f"{ds.results}/clean/exclusions.parquet",
-            f"{ds.results}/clean/validation.json",
-            f"{ds.results}/scales/scores.parquet",
-            f"{ds.results}/scales/reliability.parquet",
-            f"{ds.results}/scales/item_stats.parquet",
-            f"{ds.results}/scales/cfa_fit.parquet",
-            f"{ds.results}/scales/cfa_loadings.parquet",
-            f"{ds.results}/analyses/agreement.parquet",
-            f"{ds.results}/analyses/published_vs_reproduced.parquet",
-            f"{ds.results}/analyses/subgroups.parquet",
-            f"{ds.results}/analyses/regressions.parquet",
-            f"{ds.results}/analyses/drivers.parquet",
-            f"{ds.results}/figures",
-            f"{ds.results}/brief/brief.html",
-            f"{ds.results}/brief/brief.pdf",
-        ]
+        out += [*dataset_outputs(ds), f"{ds.results}/manifest.json"]
     return out

@@ -1,0 +1,29 @@
+"""Adapter for rule manifest: hash every file of the results folder with its producing job's record."""
+
+import logging
+
+from mscsurvey.brief import git_state, package_versions
+from mscsurvey.manifest import build_manifest, write_manifest
+from mscsurvey.runner import run_step
+
+
+def main(smk):
+    manifest = build_manifest(
+        smk.params.results,
+        secrets=smk.params.secrets,
+        # this rule's own log and benchmark are still being written
+        exclude=[*smk.log, f"{smk.params.results}/benchmarks/manifest.tsv"],
+        git=git_state(smk.params.repo),
+        packages=package_versions(),
+    )
+    write_manifest(manifest, smk.output.manifest)
+    with_rule = sum(1 for f in manifest["files"] if f.get("rule"))
+    logging.getLogger("manifest").info(
+        "%d files hashed (%d with their producing rule); git %s",
+        len(manifest["files"]),
+        with_rule,
+        manifest["git"],
+    )
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
