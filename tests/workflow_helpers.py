@@ -38,11 +38,16 @@ def write_config(workdir: Path, *, n_respondents: int | None = 240, **overrides)
     return path
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the project's Snakefile with ``workdir`` as working directory."""
+def snakemake(
+    workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile with ``workdir`` as working directory (``env``: extra variables;
+    no pseudonym key from the caller's environment otherwise)."""
+    extra = env or {}
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("MSCSURVEY_PSEUDONYM_KEY", None)
+    env.update(extra)
     cmd = [
         SNAKEMAKE,
         "-s",

@@ -18,12 +18,15 @@ __all__ = ["main"]
 
 
 def _check(args: argparse.Namespace) -> int:
-    from mscsurvey.codebook import load_codebook
-    from mscsurvey.config import datasets, load_config
+    from mscsurvey.config import datasets, load_codebooks, load_config
+    from mscsurvey.regression import validate_models
 
     cfg = load_config(args.config)
-    for ds in datasets(cfg).values():
-        cb = load_codebook(ds.codebook)
+    codebooks = load_codebooks(cfg, source=args.config)
+    for name, ds in datasets(cfg).items():
+        cb = codebooks[name]
+        # what the workflow checks before any job: the driver models name the codebook's constructs
+        validate_models(cfg["analyses"]["models"], cb, source=args.config)
         print(
             f"{ds.name}: codebook {ds.codebook} ok ({len(cb.constructs)} constructs, "
             f"{len(cb.items)} items, {len(cb.groups)} groups); results in {ds.results}/"

@@ -9,7 +9,7 @@ from typing import Any
 from mscsurvey.errors import SurveyError
 from mscsurvey.schema import load_yaml, schema_path, validate
 
-__all__ = ["load_config", "validate_config", "Dataset", "datasets"]
+__all__ = ["load_config", "validate_config", "Dataset", "datasets", "load_codebooks"]
 
 
 def validate_config(
@@ -80,4 +80,22 @@ def datasets(cfg: dict[str, Any]) -> dict[str, Dataset]:
                 "skip_rows": ds["skip_rows"],
             },
         )
+    return out
+
+
+def load_codebooks(cfg: dict[str, Any], *, source: str = "config/config.yaml") -> dict[str, Any]:
+    """Each dataset's codebook, loaded and validated; a codebook file that is not there is named by
+    the config key that points at it."""
+    from mscsurvey.codebook import load_codebook
+
+    out = {}
+    for name, ds in datasets(cfg).items():
+        if not Path(ds.codebook).is_file():
+            raise SurveyError(
+                f"codebook file '{ds.codebook}' does not exist (expected the path of a codebook "
+                "YAML, relative to the folder you run from)",
+                file=source,
+                key=f"datasets.{name}.codebook",
+            )
+        out[name] = load_codebook(ds.codebook)
     return out

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,14 +163,28 @@ def _read_csv(
     _check_header(header, path)
     from io import StringIO
 
-    df = pd.read_csv(
-        StringIO("\n".join(lines)),
-        sep=delimiter,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        skipinitialspace=False,
-    )
+    try:
+        df = pd.read_csv(
+            StringIO("\n".join(lines)),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=False,
+        )
+    except pd.errors.ParserError as exc:
+        # pandas: "Expected 61 fields in line 5, saw 63" (lines counted from the header)
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m is None:
+            raise SurveyError(
+                f"cannot be read as CSV ({str(exc).strip()})", file=str(path)
+            ) from None
+        expected, line, saw = (int(g) for g in m.groups())
+        raise SurveyError(
+            f"row {line + skip_rows} has {saw} fields but the header has {expected} (expected one "
+            f"value per column; a '{delimiter}' inside an unquoted answer splits it)",
+            file=str(path),
+        ) from None
     return df
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from snakemake.utils import update_config
 
-from mscsurvey.codebook import load_codebook
 from mscsurvey.config import datasets as _datasets
+from mscsurvey.config import load_codebooks
 from mscsurvey.config import validate_config
 from mscsurvey.errors import SurveyError
 from mscsurvey.schema import load_yaml
@@ -31,7 +31,7 @@ try:
     config.clear()
     config.update(_validated)
     DATASETS = _datasets(config)
-    CODEBOOKS = {name: load_codebook(ds.codebook) for name, ds in DATASETS.items()}
+    CODEBOOKS = load_codebooks(config, source=_CONFIG_SOURCE)
 except SurveyError as exc:
     sys.stderr.write(f"error: {exc}\n")
     sys.exit(1)

@@ -1,0 +1,406 @@
+"""The catalogue of malformed inputs: each gives one line naming the file, the row and column (or the
+key) and what was expected; a non-zero exit; no traceback; the raw file unchanged. Inputs that real
+exports legitimately have (a BOM, cp1252 bytes, a semicolon delimiter, an Excel title row, SPSS value
+labels, a Stata file) are read correctly instead.
+
+Data cases run the entry points the workflow's adapters call (read_raw -> deidentify -> clean ->
+scales); config and codebook cases run ``mscsurvey check``; two cases run the workflow itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from mscsurvey.clean import clean
+from mscsurvey.cli import main as cli
+from mscsurvey.codebook import load_codebook
+from mscsurvey.deidentify import deidentify
+from mscsurvey.errors import SurveyError
+from mscsurvey.io import read_raw
+from mscsurvey.scales import run_scales
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+CODEBOOK = yaml.safe_load((ROOT / "data/codebook.yaml").read_text(encoding="utf-8"))
+N_ROWS = 60
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> pd.DataFrame:
+    """The first rows of a synthetic raw export (text, as the survey platform wrote it)."""
+    from workflow_helpers import snakemake, write_config
+
+    work = tmp_path_factory.mktemp("raw")
+    write_config(work, n_respondents=200)
+    snakemake(work, "data/raw/survey.csv")
+    raw = pd.read_csv(work / "data/raw/survey.csv", dtype=str, keep_default_na=False)
+    return raw.head(N_ROWS)
+
+
+def _stages(path: Path):
+    """What the deidentify and clean rules do with a raw file (a fixed test key)."""
+    cb = load_codebook(ROOT / "data/codebook.yaml")
+    d = CONFIG["deidentify"]
+    out, _ = deidentify(
+        read_raw(path),
+        cb,
+        key=b"k" * 32,
+        k=d["k"],
+        quasi_identifiers=d.get("quasi_identifiers"),
+        pseudonym_length=d["pseudonym_length"],
+        source=path.name,
+    )
+    return clean(out, cb, settings=CONFIG["clean"], source=path.name)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")
+
+
+def _set(col: str, row: int, value: str) -> Callable[[pd.DataFrame], bytes]:
+    def make(df: pd.DataFrame) -> bytes:
+        df = df.copy()
+        df.loc[row, col] = value
+        return _csv(df)
+
+    return make
+
+
+def _ragged(df: pd.DataFrame) -> bytes:
+    lines = df.to_csv(index=False).splitlines()
+    lines[4] += ",extra,fields"
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _dup_column(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).replace("tr2", "tr1", 1).encode("utf-8")
+
+
+def _same_id(df: pd.DataFrame) -> bytes:
+    return _csv(df.assign(respondent_id=df["respondent_id"].iloc[0]))
+
+
+# name -> (file name, bytes from the base frame, fragments the one-line message must contain)
+# Row numbers are those a person sees in a spreadsheet: the header is row 1, data row i is row i + 2.
+DATA_ERRORS = {
+    "empty file": ("empty.csv", lambda df: b"", ["empty.csv", "is empty", "expected a header"]),
+    "header only": (
+        "header.csv",
+        lambda df: (",".join(df.columns) + "\n").encode(),
+        ["header.csv", "no responses"],
+    ),
+    "duplicate column names": (
+        "dup.csv",
+        _dup_column,
+        ["dup.csv", "'tr1' appears twice", "unique name"],
+    ),
+    "missing required column": (
+        "missing.csv",
+        lambda df: _csv(df.drop(columns=["tr2"])),
+        ["missing.csv", "'tr2'", "is missing"],
+    ),
+    "missing respondent id column": (
+        "noid.csv",
+        lambda df: _csv(df.drop(columns=["respondent_id"])),
+        ["noid.csv", "respondent_id", "is missing"],
+    ),
+    "unknown label": (
+        "label.csv",
+        _set("tr1", 5, "Agreee"),
+        ["label.csv row 7, column tr1", "'Agreee' is not a label", "expected one of"],
+    ),
+    "numeric code out of range": (
+        "code.csv",
+        _set("tr1", 5, "7"),
+        ["code.csv row 7, column tr1", "code 7 is out of range", "expected a code 1 to 5"],
+    ),
+    "grouping category not in the codebook": (
+        "group.csv",
+        _set("sector", 3, "Aerospace"),
+        ["group.csv row 5, column sector", "'Aerospace'", "expected one of"],
+    ),
+    "duplicate respondent ids": (
+        "ids.csv",
+        _same_id,
+        ["ids.csv row 3, column respondent_id", "repeats the respondent id of row 2"],
+    ),
+    "row with too many fields": (
+        "ragged.csv",
+        _ragged,
+        ["ragged.csv", "row 5 has 63 fields but the header has 61"],
+    ),
+    "timestamp that is not one": (
+        "ts.csv",
+        _set("start_time", 2, "yesterday"),
+        ["ts.csv row 4, column start_time", "is not a timestamp"],
+    ),
+    "birth date in another format": (
+        "bd.csv",
+        _set("birth_date", 2, "31/02/1980"),
+        ["bd.csv row 4, column birth_date", "is not a date YYYY-MM-DD"],
+    ),
+    "unreadable format": ("answers.json", lambda df: b"{}", ["answers.json", "expected csv, xlsx"]),
+    "bytes that are no text encoding": (
+        "binary.csv",
+        lambda df: b"respondent_id,tr1\n\x81\x8d\x8f\x90\x9d,1\n",
+        ["binary.csv", "is not UTF-8 or cp1252 text"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DATA_ERRORS)
+def test_malformed_data_gives_one_line_and_leaves_the_file(base, tmp_path, case):
+    name, make, fragments = DATA_ERRORS[case]
+    path = tmp_path / name
+    path.write_bytes(make(base))
+    before = _sha(path)
+    with pytest.raises(SurveyError) as err:
+        _stages(path)
+    message = str(err.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    assert _sha(path) == before
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(SurveyError, match=r"nope.csv: does not exist \(expected the raw survey"):
+        read_raw(tmp_path / "nope.csv")
+
+
+# What real exports have and must be read as they are: (file name, bytes)
+READABLE = {
+    "semicolon delimiter": ("semi.csv", lambda df: df.to_csv(index=False, sep=";").encode()),
+    "tab delimiter": ("tab.csv", lambda df: df.to_csv(index=False, sep="\t").encode()),
+    "UTF-8 byte-order mark": ("bom.csv", lambda df: b"\xef\xbb\xbf" + _csv(df)),
+    "cp1252 (latin-1) bytes": (
+        "latin.csv",
+        lambda df: df.assign(city="Españ Café").to_csv(index=False).encode("cp1252"),
+    ),
+    "CRLF line ends": ("crlf.csv", lambda df: _csv(df).replace(b"\n", b"\r\n")),
+}
+
+
+@pytest.mark.parametrize("case", READABLE)
+def test_what_exports_legitimately_have_is_read(base, tmp_path, case):
+    name, make = READABLE[case]
+    path = tmp_path / name
+    path.write_bytes(make(base))
+    raw = read_raw(path)
+    assert [c for c in raw.columns if c != "_source_row"] == list(base.columns)
+    assert raw["tr1"].fillna("").tolist() == base["tr1"].tolist()
+    assert _stages(path).validation["received"] == N_ROWS
+
+
+def test_excel_with_a_title_row_and_spss_labels_are_read(base, tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    xlsx = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(xlsx) as xw:
+        pd.DataFrame([["Survey export, June 2020"]]).to_excel(
+            xw, sheet_name="export", index=False, header=False
+        )
+        base.to_excel(xw, sheet_name="export", index=False, startrow=1)
+    raw = read_raw(xlsx, sheet="export", skip_rows=1)
+    assert raw["tr1"].fillna("").tolist() == base["tr1"].tolist()
+    assert raw["_source_row"].iloc[0] == 3  # title row 1, header row 2
+    sav = tmp_path / "export.sav"
+    codes = {"Strongly disagree": 1, "Disagree": 2, "Agree": 4, "Strongly agree": 5}
+    frame = pd.DataFrame({"respondent_id": ["a", "b"], "tr1": [4.0, 1.0]})
+    pyreadstat.write_sav(
+        frame, str(sav), variable_value_labels={"tr1": {v: k for k, v in codes.items()}}
+    )
+    assert read_raw(sav)["tr1"].tolist() == ["Agree", "Strongly disagree"]
+
+
+def test_a_construct_nobody_answered_fails_the_gate_with_its_reason(base, tmp_path):
+    df = base.copy()
+    items = CODEBOOK["constructs"]["financing"]["items"]
+    df[items] = ""
+    path = tmp_path / "nofinancing.csv"
+    path.write_bytes(_csv(df))
+    result = _stages(path)
+    cb = load_codebook(ROOT / "data/codebook.yaml")
+    scales = run_scales(result.responses, cb, settings=CONFIG["scales"], seed=1)
+    row = scales.reliability.set_index("construct").loc["financing"]
+    assert row["status"] == "failed" and row["n_complete"] == 0
+    assert str(row["reason"]).startswith(f"item {items[0]} has no answers; kept with a warning")
+    # the error gate stops on it (here on the first of the failed constructs, named with its reason)
+    with pytest.raises(SurveyError, match=r"key 'scales.gate': construct '\w+' failed the reli"):
+        run_scales(result.responses, cb, settings=CONFIG["scales"] | {"gate": "error"}, seed=1)
+
+
+def _check(tmp_path: Path, cfg: dict | None = None, cb: dict | str | None = None) -> list[str]:
+    """Run ``mscsurvey check`` on a config and codebook written to tmp_path; its stderr lines."""
+    cfg = copy.deepcopy(cfg or CONFIG)
+    cb_path = tmp_path / "codebook.yaml"
+    text = cb if isinstance(cb, str) else yaml.safe_dump(cb or CODEBOOK, sort_keys=False)
+    cb_path.write_text(text, encoding="utf-8")
+    for ds in cfg["datasets"].values():
+        if ds["codebook"] == "data/codebook.yaml":
+            ds["codebook"] = str(cb_path)
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = cli(["--config", str(cfg_path), "check"])
+    assert rc != 0
+    return err.getvalue().splitlines()
+
+
+def _edit(doc: dict, path: str, value) -> dict:
+    """A copy of doc with the value at a dotted path replaced (``DELETE`` removes it)."""
+    out = copy.deepcopy(doc)
+    *parents, last = path.split(".")
+    node = out
+    for p in parents:
+        node = node[p]
+    if value == "DELETE":
+        del node[last]
+    else:
+        node[last] = value
+    return out
+
+
+# name -> (config or None, codebook or None, fragments of the one line)
+CHECK_ERRORS = {
+    "codebook construct lists an unknown item": (
+        None,
+        _edit(CODEBOOK, "constructs.trust.items", ["tr1", "tr2", "tr3", "tr4", "zz9"]),
+        ["codebook.yaml: key 'constructs.trust.items'", "item 'zz9' is not defined"],
+    ),
+    "an item in two constructs": (
+        None,
+        _edit(CODEBOOK, "constructs.power_dynamics.items", ["pd1", "pd2", "pd3", "pd4", "tr1"]),
+        ["key 'constructs.power_dynamics.items'", "'tr1' is listed in two constructs"],
+    ),
+    "a scale without agreement codes": (
+        None,
+        _edit(CODEBOOK, "scales.agree5.agree", "DELETE"),
+        ["key 'scales.agree5.agree'", "is required"],
+    ),
+    "agreement code not on the scale": (
+        None,
+        _edit(CODEBOOK, "scales.agree5.agree", [9]),
+        ["key 'scales.agree5.agree'", "code 9 is not one of the scale's codes"],
+    ),
+    "item on an undefined scale": (
+        None,
+        _edit(CODEBOOK, "items.tr1.scale", "agree7"),
+        ["key 'items.tr1.scale'", "scale 'agree7' is not defined"],
+    ),
+    "unknown key in the codebook": (
+        None,
+        _edit(CODEBOOK, "constructs.trust.colour", "red"),
+        ["key 'constructs.trust.colour'", "unknown key", "allowed here"],
+    ),
+    "codebook that is not YAML": (
+        None,
+        "scales:\n  agree5: [1, 2\nitems: {}\n",
+        ["codebook.yaml: line 3", "is not valid YAML"],
+    ),
+    "minimum share above one": (
+        None,
+        _edit(CODEBOOK, "constructs.trust.min_answered", 1.5),
+        ["key 'constructs.trust.min_answered'", "out of range (maximum 1)"],
+    ),
+    "config with a typo'd key": (
+        _edit(CONFIG, "clean.speeder_min_secs", 5),
+        None,
+        ["config.yaml: key 'clean.speeder_min_secs'", "unknown key"],
+    ),
+    "a negative k": (
+        _edit(CONFIG, "deidentify.k", -5),
+        None,
+        ["config.yaml: key 'deidentify.k'", "-5 is out of range (minimum 1)"],
+    ),
+    "a number given as text": (
+        _edit(CONFIG, "clean.min_answered_share", "half"),
+        None,
+        ["key 'clean.min_answered_share'", "expected number, got 'half'"],
+    ),
+    "a gate that does not exist": (
+        _edit(CONFIG, "scales.gate", "ignore"),
+        None,
+        ["key 'scales.gate'", "expected one of: warn, exclude, error"],
+    ),
+    "a codebook file that is not there": (
+        _edit(CONFIG, "datasets.msc.codebook", "nowhere.yaml"),
+        None,
+        ["key 'datasets.msc.codebook'", "'nowhere.yaml' does not exist"],
+    ),
+    "two datasets writing to one folder": (
+        _edit(CONFIG, "datasets.copy", copy.deepcopy(CONFIG["datasets"]["msc"])),
+        None,
+        ["key 'datasets.copy.results'", "also used by dataset 'msc'"],
+    ),
+    "a driver that is not in the codebook": (
+        _edit(
+            CONFIG,
+            "analyses.models.shared_purpose.predictors",
+            ["trust", "happiness"],
+        ),
+        None,
+        ["key 'analyses.models.shared_purpose.predictors'", "'happiness' is neither a construct"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CHECK_ERRORS)
+def test_bad_config_or_codebook_gives_one_line(tmp_path, case):
+    cfg, cb, fragments = CHECK_ERRORS[case]
+    lines = _check(tmp_path, cfg, cb)
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_catalogue_size():
+    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + 4  # + the single tests here
+    assert n >= 25
+
+
+@pytest.mark.slow
+def test_the_workflow_stops_with_one_line_and_keeps_raw_and_later_results(base, tmp_path):
+    """Real data with an unknown label, after a good run: the run stops with one line and no
+    traceback, the raw file is unchanged, and results of steps that did not run are intact. (The
+    failing step's own earlier outputs are removed by Snakemake before it reruns: its rule.)"""
+    from workflow_helpers import snakemake, write_config
+
+    raw = tmp_path / "export.csv"
+    raw.write_bytes(_csv(base))
+    write_config(tmp_path, n_respondents=None)
+    cfg_path = tmp_path / "config/config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    ds = cfg["datasets"]["msc"]
+    del ds["synthetic"]
+    ds["raw"] = str(raw)
+    ds.pop("published", None)
+    cfg_path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    env = {"MSCSURVEY_PSEUDONYM_KEY": "ab" * 32}
+    target = "results/scales/scores.parquet"
+    snakemake(tmp_path, target, env=env)
+    scores = tmp_path / target
+    kept = _sha(scores)
+
+    raw.write_bytes(_set("tr1", 5, "Agreee")(base))
+    before = _sha(raw)
+    proc = snakemake(tmp_path, target, env=env, check=False)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "export.csv row 7, column tr1" in errors[0], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert _sha(raw) == before
+    assert _sha(scores) == kept  # scales did not run: its earlier result stands
