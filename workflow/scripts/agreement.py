@@ -27,6 +27,13 @@ def main(smk):
     else:
         logging.getLogger("agreement").info("no published findings: empty comparison table")
         comparison = empty_comparison()
+    logging.getLogger("agreement").info(  # counts only
+        "responses in %d; items %d; published compared %d, inside the CI %d",
+        len(responses),
+        len(agreement),
+        len(comparison),
+        int(comparison["ci_contains_published"].sum()) if len(comparison) else 0,
+    )
     write_parquet(agreement, smk.output.agreement)
     write_parquet(agreement_distribution(responses, cb), smk.output.distribution)
     write_parquet(comparison, smk.output.published)

@@ -1,5 +1,7 @@
 """Adapter for rule brief_numbers: every table upstream -> every number and sentence of the brief."""
 
+import logging
+
 import pandas as pd
 
 from mscsurvey.brief import brief_numbers
@@ -20,6 +22,12 @@ def main(smk):
         validation=read_json(smk.input.validation),
         deid_report=read_json(smk.input.deid_report),
         **{name: pd.read_parquet(getattr(smk.input, name)) for name in TABLES},
+    )
+    logging.getLogger("brief_numbers").info(  # counts only
+        "tables in %d; takeaways %d; sections %d",
+        len(TABLES),
+        len(numbers.get("takeaways", [])),
+        len(numbers),
     )
     write_json(numbers, smk.output.numbers)
 
