@@ -498,33 +498,31 @@ def standardised_ols(design: Design, *, ci_level: float = 0.95) -> pd.DataFrame:
     n, k = xc.shape
     if n <= k:
         raise ValueError(f"model '{design.model}' has {n} complete cases for {k} parameters")
-    model = sm.OLS(y, xc)
-    hc3 = model.fit(cov_type="HC3")
+    # one least-squares fit (an SVD of the n x k design), both sandwich covariances from it
+    ols = sm.OLS(y, xc).fit()
+    hc3 = ols.get_robustcov_results(cov_type="HC3", use_t=False)
     use_cluster = (
         design.clusters is not None and design.n_clusters is not None and design.n_clusters >= 2
     )
     if use_cluster:
         codes = pd.factorize(design.clusters)[0]
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-        ci = fit.conf_int(alpha=alpha)
+        fit = ols.get_robustcov_results(cov_type="cluster", groups=codes, use_t=True)
         se, p = fit.bse, fit.pvalues
     else:
         fit = hc3
-        ci = hc3.conf_int(alpha=alpha)
-        se, p = pd.Series(np.nan, index=xc.columns), hc3.pvalues
-    xv = xc.to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vif = [np.nan] + [float(variance_inflation_factor(xv, j)) for j in range(1, k)]
+        se, p = np.full(k, np.nan), hc3.pvalues
+    ci = np.asarray(fit.conf_int(alpha=alpha), dtype=float)
+    vif = [np.nan, *_vifs(xc.to_numpy(dtype=float)[:, 1:])]
     return pd.DataFrame(
         {
             "term": list(xc.columns),
-            "estimate": fit.params.to_numpy(dtype=float),
+            "estimate": np.asarray(fit.params, dtype=float),
             "se_cluster": np.asarray(se, dtype=float),
-            "ci_low": ci.iloc[:, 0].to_numpy(dtype=float),
-            "ci_high": ci.iloc[:, 1].to_numpy(dtype=float),
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
             "p": np.asarray(p, dtype=float),
-            "se_hc3": hc3.bse.to_numpy(dtype=float),
-            "p_hc3": hc3.pvalues.to_numpy(dtype=float),
+            "se_hc3": np.asarray(hc3.bse, dtype=float),
+            "p_hc3": np.asarray(hc3.pvalues, dtype=float),
             "vif": vif,
             "n": n,
             "n_clusters": design.n_clusters if design.n_clusters is not None else pd.NA,
@@ -532,6 +530,30 @@ def standardised_ols(design: Design, *, ci_level: float = 0.95) -> pd.DataFrame:
             "r2_adj": float(fit.rsquared_adj),
         }
     )
+
+
+def _vifs(x: np.ndarray) -> list[float]:
+    """Variance inflation factor of each column of ``x`` (the design without its intercept).
+
+    ``1 / (1 - R_j^2)``, R_j^2 the (centred) R^2 of column j on the others and an intercept, is the
+    j-th diagonal element of the inverse correlation matrix of the columns: one k x k inverse instead
+    of statsmodels' ``variance_inflation_factor`` (a regression on n rows per column; same values to
+    rounding). Exactly collinear columns fall back to it (infinite VIFs).
+    """
+    if x.shape[1] == 0:
+        return []
+    if x.shape[1] == 1:
+        return [1.0]
+    corr = np.corrcoef(x, rowvar=False)
+    try:
+        inv = np.linalg.inv(corr)
+        if np.isfinite(inv).all() and np.linalg.cond(corr) < 1e12:
+            return [float(v) for v in np.diag(inv)]
+    except np.linalg.LinAlgError:
+        pass
+    xc = np.column_stack([np.ones(x.shape[0]), x])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return [float(variance_inflation_factor(xc, j)) for j in range(1, xc.shape[1])]
 
 
 def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame, str]:
@@ -553,8 +575,9 @@ def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame
 
     Notes
     -----
-    statsmodels ``MixedLM`` fitted by REML (see :func:`mscsurvey.subgroups.fit_random_intercept` for
-    the optimisers); intervals are ``conf_int`` (normal reference).
+    Fitted by REML with :func:`mscsurvey.subgroups.fit_random_intercept` (statsmodels ``MixedLM``'s
+    likelihood and fixed-effects covariance, computed from per-cluster sums); intervals are Wald
+    intervals with a normal reference, as ``MixedLMResults.conf_int``.
     """
     _check_level(ci_level)
     xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
