@@ -46,6 +46,7 @@ __all__ = [
     "reliability_table",
     "item_table",
     "apply_gate",
+    "cfa_sample",
     "cfa_tables",
     "run_scales",
 ]
@@ -583,8 +584,24 @@ def item_table(
     return _item_frame(responses, codebook, _all_stats(responses, codebook, s, None), s)
 
 
+def cfa_sample(n: int, max_n: int | None, seed: int | None) -> np.ndarray | None:
+    """Row positions of the CFA's random sample when ``n`` exceeds ``max_n`` (sorted), else None.
+
+    Drawn with ``numpy.random.default_rng`` from a stream derived from ``seed`` (the same seed and
+    ``n`` give the same rows).
+    """
+    if max_n is None or n <= max_n:
+        return None
+    rng = np.random.default_rng(_seed_for(0 if seed is None else seed, "__cfa__"))
+    return np.sort(rng.choice(n, size=int(max_n), replace=False))
+
+
 def cfa_tables(
-    responses: pd.DataFrame, codebook: Codebook, *, settings: dict[str, Any] | None = None
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The confirmatory factor model of all constructs together (:func:`mscsurvey.cfa.fit_cfa`).
 
@@ -595,12 +612,33 @@ def cfa_tables(
         model cannot be fitted (too few respondents, no identified factor) the fit row carries NaN
         indices, ``converged=False`` and the reason in ``note``, and every item a NaN loading: the
         stage goes on.
+
+    Notes
+    -----
+    With more respondents than ``settings["cfa_max_n"]`` the model is fitted on a seeded random
+    sample of that many (:func:`cfa_sample`), and the fit's ``note`` says so: each evaluation of the
+    FIML likelihood costs one k x k inverse per missing-data pattern, and with many respondents almost
+    every respondent has a pattern of their own (about 40 s for 5,000 respondents x 40 items on one
+    core, hours for 10^6). Fit indices and loadings barely move beyond a few thousand respondents;
+    the chi-square, its p-value and the standard errors are those of the sample (its ``n``).
     """
     s = scale_settings(settings)
     constructs = {cid: list(con.items) for cid, con in codebook.constructs.items()}
     data = pd.concat([keyed_items(responses, codebook, cid) for cid in constructs], axis=1)
+    rows = cfa_sample(len(data), s["cfa_max_n"], seed)
+    sampled = ""
+    if rows is not None:
+        sampled = (
+            f"fitted on a random sample of {len(rows):,} of {len(data):,} respondents "
+            "(scales.cfa_max_n)"
+        )
+        log.info("CFA %s", sampled)
+        data = data.iloc[rows]
     try:
         res = _cfa.fit_cfa(data, constructs, method=s["cfa_missing"], ci=_CI_LEVEL)
+        if sampled:
+            note = res.fit["note"].fillna("").astype(str)
+            res.fit["note"] = [f"{t}; {sampled}" if t else sampled for t in note]
         return res.fit, res.loadings
     except (ValueError, np.linalg.LinAlgError) as exc:
         log.warning("CFA not fitted: %s", exc)
@@ -618,7 +656,7 @@ def cfa_tables(
                     "n_parameters": 0,
                     "df": 0,
                     "converged": False,
-                    "note": f"not fitted: {exc}",
+                    "note": f"not fitted: {exc}" + (f"; {sampled}" if sampled else ""),
                 }
             ],
             columns=_cfa.FIT_COLUMNS,
@@ -678,5 +716,5 @@ def run_scales(
     stats = _all_stats(responses, codebook, s, seed, scores)
     reliability = _reliability_frame(stats, s)
     items = _item_frame(responses, codebook, stats, s)
-    fit, loadings = cfa_tables(responses, codebook, settings=s)
+    fit, loadings = cfa_tables(responses, codebook, settings=s, seed=seed)
     return ScalesResult(scores, reliability, items, fit, loadings)
