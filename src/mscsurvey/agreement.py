@@ -26,6 +26,7 @@ __all__ = [
     "DISTRIBUTION_COLUMNS",
     "PUBLISHED_COLUMNS",
     "COMPARISON_COLUMNS",
+    "input_columns",
     "as_answered",
     "wilson_ci",
     "item_agreement",
@@ -158,6 +159,11 @@ def wilson_ci(count: int, n: int, *, ci_level: float = 0.95) -> tuple[float, flo
         return float("nan"), float("nan")
     low, high = proportion_confint(count, n, alpha=1 - ci_level, method="wilson")
     return 100.0 * float(low), 100.0 * float(high)
+
+
+def input_columns(codebook: Codebook) -> list[str]:
+    """The clean responses' columns the agreement stage reads (for column projection): the items."""
+    return list(codebook.items)
 
 
 def _items(responses: pd.DataFrame, codebook: Codebook) -> list[str]:

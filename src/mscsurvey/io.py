@@ -15,7 +15,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "atomic_path",
     "atomic_open",
     "write_parquet",
+    "read_parquet",
     "write_json",
     "read_json",
     "read_raw",
@@ -85,6 +86,20 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write ``df`` to Parquet atomically, without the index; same frame -> same bytes."""
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+def read_parquet(
+    path: str | os.PathLike[str], columns: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Read a Parquet file; with ``columns``, only those (column projection: the others are never
+    decoded). Requested columns the file lacks are skipped, so the caller's own check names them."""
+    if columns is None:
+        return pd.read_parquet(path, engine="pyarrow")
+    import pyarrow.parquet as pq
+
+    wanted = set(columns)
+    names = [c for c in pq.read_schema(path).names if c in wanted]
+    return pd.read_parquet(path, engine="pyarrow", columns=names)
 
 
 def to_jsonable(obj: Any) -> Any:

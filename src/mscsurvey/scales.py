@@ -41,6 +41,7 @@ __all__ = [
     "ITEM_COLUMNS",
     "ScalesResult",
     "scale_settings",
+    "input_columns",
     "keyed_items",
     "score",
     "reliability_table",
@@ -143,6 +144,15 @@ def keyed_items(responses: pd.DataFrame, codebook: Codebook, construct: str) -> 
             )
         cols[iid] = s.to_numpy(dtype="float64", na_value=np.nan)
     return pd.DataFrame(cols, index=responses.index)
+
+
+def input_columns(codebook: Codebook) -> list[str]:
+    """The clean responses' columns the scales stage reads (for column projection of the Parquet
+    file): the pseudonym, the cluster, every group and every item."""
+    cols = [codebook.identifiers.pseudonym]
+    if codebook.cluster:
+        cols.append(codebook.cluster)
+    return cols + list(codebook.groups) + list(codebook.items)
 
 
 def _carried(responses: pd.DataFrame, codebook: Codebook) -> list[str]:

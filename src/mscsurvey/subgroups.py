@@ -32,6 +32,7 @@ __all__ = [
     "TESTS_COLUMNS",
     "PAIRWISE_COLUMNS",
     "SubgroupResult",
+    "input_columns",
     "excluded_constructs",
     "mean_ci",
     "group_means",
@@ -1042,6 +1043,16 @@ def adjust_pvalues(p: pd.Series | np.ndarray, *, method: str) -> np.ndarray:
             raise ValueError("p-values must lie between 0 and 1")
         out[ok] = multipletests(arr[ok], method=method)[1]
     return out
+
+
+def input_columns(codebook: Codebook) -> list[str]:
+    """The scores' columns :func:`subgroup_analysis` reads (for column projection of the Parquet
+    file): every construct, every compared group and the cluster."""
+    return (
+        list(codebook.constructs)
+        + codebook.compared_groups()
+        + ([codebook.cluster] if codebook.cluster else [])
+    )
 
 
 def _check_scores(scores: pd.DataFrame, codebook: Codebook, constructs: list[str]) -> None:

@@ -3,23 +3,22 @@ comparison with the dataset's published percentages (an empty table when it has 
 
 import logging
 
-import pandas as pd
-
 from mscsurvey.agreement import (
     agreement_distribution,
     compare_published,
     empty_comparison,
+    input_columns,
     item_agreement,
     read_published,
 )
 from mscsurvey.codebook import load_codebook
-from mscsurvey.io import write_parquet
+from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
 
 
 def main(smk):
     cb = load_codebook(smk.input.codebook)
-    responses = pd.read_parquet(smk.input.responses)
+    responses = read_parquet(smk.input.responses, input_columns(cb))
     agreement = item_agreement(responses, cb, ci_level=smk.params.ci_level)
     published_path = getattr(smk.input, "published", None)
     if published_path:

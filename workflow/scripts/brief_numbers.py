@@ -2,11 +2,9 @@
 
 import logging
 
-import pandas as pd
-
 from mscsurvey.brief import brief_numbers
 from mscsurvey.codebook import load_codebook
-from mscsurvey.io import read_json, write_json
+from mscsurvey.io import read_json, read_parquet, write_json
 from mscsurvey.runner import run_step
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
@@ -15,13 +13,22 @@ TABLES += ("subgroup_tests", "regressions", "importance", "drivers")
 
 def main(smk):
     p = smk.params
+    cb = load_codebook(smk.input.codebook)
+    # the two respondent-level tables are read for the columns the brief uses only (quotes: the
+    # pseudonym, free text and attribution groups; the cluster count; construct scores)
+    columns = {
+        "responses": [cb.identifiers.pseudonym, *cb.identifiers.free_text]
+        + list(p.brief["quote_attribution"])
+        + ([cb.cluster] if cb.cluster else []),
+        "scores": list(cb.constructs),
+    }
     numbers = brief_numbers(
-        codebook=load_codebook(smk.input.codebook),
+        codebook=cb,
         config={"seed": p.seed, "deidentify": p.deidentify, "scales": p.scales}
         | {"analyses": p.analyses, "brief": p.brief},
         validation=read_json(smk.input.validation),
         deid_report=read_json(smk.input.deid_report),
-        **{name: pd.read_parquet(getattr(smk.input, name)) for name in TABLES},
+        **{name: read_parquet(getattr(smk.input, name), columns.get(name)) for name in TABLES},
     )
     logging.getLogger("brief_numbers").info(  # counts only
         "tables in %d; takeaways %d; sections %d",

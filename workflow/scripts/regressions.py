@@ -1,19 +1,19 @@
 """Adapter for rule regressions: construct scores -> driver models, relative importance, drivers."""
 
-import pandas as pd
-
 from mscsurvey.codebook import load_codebook
-from mscsurvey.io import write_parquet
-from mscsurvey.regression import run_models
+from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.regression import input_columns, run_models
 from mscsurvey.runner import run_step
 
 
 def main(smk):
+    cb = load_codebook(smk.input.codebook)
+    models = dict(smk.params.models)
     result = run_models(
-        pd.read_parquet(smk.input.scores),
-        load_codebook(smk.input.codebook),
-        dict(smk.params.models),
-        reliability=pd.read_parquet(smk.input.reliability),
+        read_parquet(smk.input.scores, input_columns(models, cb)),
+        cb,
+        models,
+        reliability=read_parquet(smk.input.reliability),
         ci_level=smk.params.ci_level,
         top=smk.params.top_drivers,
         source=smk.params.config_source,

@@ -2,19 +2,18 @@
 
 import logging
 
-import pandas as pd
-
 from mscsurvey.codebook import load_codebook
-from mscsurvey.io import write_parquet
+from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
-from mscsurvey.scales import run_scales
+from mscsurvey.scales import input_columns, run_scales
 
 
 def main(smk):
     log = logging.getLogger("scales")
+    cb = load_codebook(smk.input.codebook)
     result = run_scales(
-        pd.read_parquet(smk.input.responses),
-        load_codebook(smk.input.codebook),
+        read_parquet(smk.input.responses, input_columns(cb)),
+        cb,
         settings=dict(smk.params.settings),
         seed=smk.params.seed,
     )

@@ -2,20 +2,19 @@
 
 import logging
 
-import pandas as pd
-
 from mscsurvey.codebook import load_codebook
-from mscsurvey.io import write_parquet
+from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
-from mscsurvey.subgroups import subgroup_analysis
+from mscsurvey.subgroups import input_columns, subgroup_analysis
 
 
 def main(smk):
-    scores = pd.read_parquet(smk.input.scores)
+    cb = load_codebook(smk.input.codebook)
+    scores = read_parquet(smk.input.scores, input_columns(cb))
     result = subgroup_analysis(
         scores,
-        load_codebook(smk.input.codebook),
-        reliability=pd.read_parquet(smk.input.reliability),
+        cb,
+        reliability=read_parquet(smk.input.reliability),
         min_group_n=smk.params.min_group_n,
         ci_level=smk.params.ci_level,
     )
