@@ -261,9 +261,13 @@ def select_quotes(
     pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
     attr = responses[attribution].astype("string")
     known = attr.notna().all(axis=1)
-    cell_key = attr.fillna("").agg("\x1f".join, axis=1)
-    sizes = cell_key[known].value_counts()
-    safe = known & cell_key.map(sizes).fillna(0).ge(k)
+    # each respondent's attribution cell (NaN when a category is missing) and the cell's size,
+    # by groupby codes: a row-wise string join took ~50 s for 10^6 respondents
+    cell = attr.groupby(attribution, dropna=True, sort=False).ngroup()
+    codes = cell.fillna(-1).to_numpy(dtype=np.int64)
+    sizes = np.bincount(codes[codes >= 0], minlength=1)
+    cell_size = np.where(codes >= 0, sizes[np.maximum(codes, 0)], 0)
+    safe = known & pd.Series(cell_size >= k, index=responses.index)
 
     cands = []
     for col in text_cols:
