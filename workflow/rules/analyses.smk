@@ -40,7 +40,8 @@ rule agreement:
         "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        # peak 0.2 GB on the study, 0.5 GB at 10^6 respondents
+        mem_mb=mem_mb(1000, 25),
         runtime=10,
     params:
         ci_level=config["analyses"]["ci_level"],
@@ -77,8 +78,9 @@ rule subgroups:
         "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        # peak 0.2 GB and 8 s on the study, 0.7 GB and 15 s at 10^6 respondents
+        mem_mb=mem_mb(1000, 50),
+        runtime=20,
     params:
         min_group_n=config["analyses"]["min_group_n"],
         ci_level=config["analyses"]["ci_level"],
@@ -115,8 +117,9 @@ rule regressions:
         "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        # peak 0.25 GB on the study, 1.1 GB and 10 s at 10^6 respondents
+        mem_mb=mem_mb(1000, 100),
+        runtime=15,
     params:
         models=config["analyses"]["models"],
         ci_level=config["analyses"]["ci_level"],

@@ -58,7 +58,8 @@ rule brief_numbers:
         "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        # peak 0.15 GB on the study, 0.6 GB at 10^6 respondents
+        mem_mb=mem_mb(1000, 20),
         runtime=10,
     params:
         seed=config["seed"],

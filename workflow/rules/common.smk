@@ -46,6 +46,14 @@ def _alternatives(values):
     )
 
 
+def mem_mb(floor, per_input_mb):
+    """A rule's memory request (MB) growing with its inputs: 500 MB (Python and the libraries) plus
+    `per_input_mb` per MB of input files (Parquet, compressed), never below `floor`. The factors are
+    about 1.5 times the peaks measured up to 10^6 respondents (benchmarks/RESULTS.md).
+    """
+    return lambda wildcards, input: max(floor, int(500 + per_input_mb * input.size_mb))
+
+
 def dataset(wildcards):
     return BY_RESULTS[wildcards.res]
 

@@ -36,7 +36,8 @@ rule scales:
         "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        # peak 0.2 GB on the study, 1.0 GB at 10^6 respondents x 40 items (18 MB of Parquet)
+        mem_mb=mem_mb(1000, 70),
         runtime=20,
     params:
         settings=config["scales"],
