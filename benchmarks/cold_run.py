@@ -1,0 +1,191 @@
+"""Cold run of the default study in a temporary copy of the project, then a no-op rerun, then an edit
+of a figure setting. Prints wall and CPU time per rule (from each rule's Snakemake benchmark file),
+the total, the no-op time (best of three reruns; all three printed) and the rules an edit of
+``figures.dpi`` reruns.
+
+    python benchmarks/cold_run.py [--cores 2] [--keep]
+
+The copy holds the work tree's files that git tracks or would track (no results, no raw data, no
+.snakemake), so the run starts from nothing: synthesize -> ... -> brief HTML + PDF -> manifest. The
+copy's own ``src/`` is put first on PYTHONPATH, so the code measured is the work tree's. Not a test:
+it prints figures (and the load average beside them: on a shared machine timings are inflated).
+
+Targets (benchmarks/RESULTS.md): cold run <= 60 s with 2 cores, no-op rerun <= 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def copy_project(dest: Path) -> None:
+    """Copy the files git tracks or would track (untracked, not ignored) into ``dest``."""
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    for rel in filter(None, out.decode().split("\0")):
+        src = ROOT / rel
+        if not src.is_file():  # deleted in the work tree but still in the index
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+
+
+def env_for(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(workdir / "src") + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
+    env.pop("MSCSURVEY_PSEUDONYM_KEY", None)
+    return env
+
+
+def snakemake(workdir: Path, cores: int, *args: str) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [SNAKEMAKE, "--cores", str(cores), *args],
+        cwd=workdir,
+        env=env_for(workdir),
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-5000:])
+        raise SystemExit(f"snakemake {' '.join(args)} failed ({proc.returncode})")
+    return wall, proc.stdout + proc.stderr
+
+
+def rule_times(workdir: Path) -> dict[str, dict[str, float]]:
+    """Each rule's benchmark file: wall seconds, CPU seconds and peak RSS (MB)."""
+    files = {p.stem: p for p in (workdir / "results" / "benchmarks").glob("*.tsv")}
+    syn = workdir / "data" / "raw" / "logs" / "synthesize.benchmark.tsv"
+    if syn.exists():
+        files["synthesize"] = syn
+    out = {}
+    for rule, path in files.items():
+        with open(path, encoding="utf-8") as fh:
+            row = list(csv.DictReader(fh, delimiter="\t"))[-1]
+        out[rule] = {
+            "s": float(row["s"]),
+            "cpu": float(row["cpu_time"]),
+            "rss": float(row["max_rss"]),
+        }
+    return out
+
+
+ORDER = [
+    "synthesize",
+    "deidentify",
+    "clean",
+    "scales",
+    "agreement",
+    "subgroups",
+    "regressions",
+    "figures",
+    "brief_numbers",
+    "brief",
+    "manifest",
+]
+
+
+def planned(workdir: Path, cores: int) -> list[str]:
+    _, text = snakemake(workdir, cores, "--dry-run", "--quiet", "rules")
+    rules = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job", "rule"):
+            rules.append(parts[0])
+    # the job table is printed more than once; "all" is the target rule, not work
+    rules = [r for r in dict.fromkeys(rules) if r != "all"]
+    return sorted(rules, key=lambda r: ORDER.index(r) if r in ORDER else len(ORDER))
+
+
+def edit_dpi(workdir: Path) -> str:
+    cfg = workdir / "config" / "config.yaml"
+    text = cfg.read_text(encoding="utf-8")
+    new = text.replace("  dpi: 200\n", "  dpi: 220\n", 1)
+    if new == text:
+        raise SystemExit("config/config.yaml has no 'dpi: 200' line to edit")
+    cfg.write_text(new, encoding="utf-8")
+    return "figures.dpi 200 -> 220"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="mscsurvey-cold-"))
+    try:
+        copy_project(tmp)
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        print(f"# cold run, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit} (+ work tree)")
+        print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        print(f"# command: {SNAKEMAKE} --cores {args.cores} (in {tmp})")
+        load_before = load()
+        cold, _ = snakemake(tmp, args.cores)
+        load_after = load()
+        times = rule_times(tmp)
+        print(f"\nload average before: {load_before}; after: {load_after}")
+        print(f"\n{'rule':<14} {'wall s':>7} {'cpu s':>7} {'max RSS MB':>11}")
+        for rule in sorted(times, key=lambda r: ORDER.index(r) if r in ORDER else len(ORDER)):
+            t = times[rule]
+            print(f"{rule:<14} {t['s']:>7.2f} {t['cpu']:>7.2f} {t['rss']:>11.0f}")
+        summed = sum(t["s"] for t in times.values())
+        print(f"{'sum of rules':<14} {summed:>7.2f}")
+        print(f"{'cold run':<14} {cold:>7.2f}   (wall, incl. Snakemake start-up and DAG)")
+        cpu = sum(t["cpu"] for t in times.values())
+        print(
+            f"{'CPU of rules':<14} {cpu:>7.2f}   (less sensitive to other processes than wall time)"
+        )
+        noops = []
+        for _ in range(3):
+            noop, text = snakemake(tmp, args.cores)
+            if "Nothing to be done" not in text:
+                print("warning: the rerun was not a no-op:\n" + text[-2000:])
+            noops.append(noop)
+        noop = min(noops)
+        each = ", ".join(f"{v:.2f}" for v in noops)
+        print(f"{'no-op rerun':<14} {noop:>7.2f}   (best of 3: {each}; load {load()})")
+        what = edit_dpi(tmp)
+        rules = planned(tmp, args.cores)
+        rerun, _ = snakemake(tmp, args.cores)
+        print(f"\nedit {what}: reruns {', '.join(rules)}")
+        print(f"{'edit rerun':<14} {rerun:>7.2f}   (load {load()})")
+        verdict = "meets" if cold <= 60 and noop <= 3 else "misses"
+        print(f"\n{verdict} the targets (cold <= 60 s, no-op <= 3 s)")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
