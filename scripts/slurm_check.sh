@@ -196,6 +196,13 @@ stop_started() {
     fi
     rm -f "$pidfile"
   done
+  # With Slurm's client installed, the slurm executor plugin runs `scontrol show config` whenever
+  # Snakemake starts (local runs too); with a slurm.conf naming a controller that is not running,
+  # that waits 9 s. So the configuration goes with the controller (kept in $STATE for a look).
+  if [[ " ${STARTED[*]} " == *" slurmctld "* ]] && grep -qs "scripts/slurm_check.sh" /etc/slurm/slurm.conf; then
+    mv /etc/slurm/slurm.conf "$STATE/slurm.conf"
+    say "moved /etc/slurm/slurm.conf to $STATE/ (no controller runs now)"
+  fi
 }
 
 # --------------------------------------------------------------------------------------------------

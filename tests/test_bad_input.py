@@ -46,12 +46,12 @@ def base(tmp_path_factory) -> pd.DataFrame:
     return raw.head(N_ROWS)
 
 
-def _stages(path: Path):
+def _stages(path: Path, **read_options):
     """What the deidentify and clean rules do with a raw file (a fixed test key)."""
     cb = load_codebook(ROOT / "data/codebook.yaml")
     d = CONFIG["deidentify"]
     out, _ = deidentify(
-        read_raw(path),
+        read_raw(path, **read_options),
         cb,
         key=b"k" * 32,
         k=d["k"],
@@ -93,7 +93,27 @@ def _same_id(df: pd.DataFrame) -> bytes:
     return _csv(df.assign(respondent_id=df["respondent_id"].iloc[0]))
 
 
-# name -> (file name, bytes from the base frame, fragments the one-line message must contain)
+def _xlsx(df: pd.DataFrame, *, title: str | None = None) -> bytes:
+    """An Excel export (sheet 'export'), with a title row above the header when given."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as xw:
+        if title is not None:
+            pd.DataFrame([[title]]).to_excel(xw, sheet_name="export", index=False, header=False)
+        df.to_excel(xw, sheet_name="export", index=False, startrow=0 if title is None else 1)
+    return buf.getvalue()
+
+
+def _xlsx_dup_column(df: pd.DataFrame) -> bytes:
+    return _xlsx(df.rename(columns={"tr2": "tr1"}))
+
+
+def _unclosed_quote(df: pd.DataFrame) -> bytes:
+    # a last row (spreadsheet row 62) whose first field opens a quote nothing closes
+    return _csv(df) + b'"R_unclosed,2020-06-01 10:00:00\n'
+
+
+# name -> (file name, bytes from the base frame, fragments the one-line message must contain[,
+# the dataset's read options: sheet, skip_rows, delimiter, encoding])
 # Row numbers are those a person sees in a spreadsheet: the header is row 1, data row i is row i + 2.
 DATA_ERRORS = {
     "empty file": ("empty.csv", lambda df: b"", ["empty.csv", "is empty", "expected a header"]),
@@ -158,17 +178,58 @@ DATA_ERRORS = {
         lambda df: b"respondent_id,tr1\n\x81\x8d\x8f\x90\x9d,1\n",
         ["binary.csv", "is not UTF-8 or cp1252 text"],
     ),
+    "blank respondent id": (
+        "blank.csv",
+        _set("respondent_id", 3, ""),
+        ["blank.csv row 5, column respondent_id", "is empty", "expected a respondent id"],
+    ),
+    "answer between two codes": (
+        "half.csv",
+        _set("tr1", 5, "4.5"),
+        ["half.csv row 7, column tr1", "4.5 is not a whole-number code", "expected a code 1 to 5"],
+    ),
+    "quote never closed": (
+        "quote.csv",
+        _unclosed_quote,
+        ["quote.csv", "row 62 opens a quote that is never closed"],
+    ),
+    "Excel title row with no skip_rows": (
+        "title.xlsx",
+        lambda df: _xlsx(df, title="Survey export, June 2020"),
+        ["title.xlsx", "none of the codebook's columns is in the header", "skip_rows"],
+    ),
+    "Excel sheet that is not there": (
+        "sheet.xlsx",
+        _xlsx,
+        ["sheet.xlsx", "has no sheet 'Responses'", "'export'", "datasets.<name>.sheet"],
+        {"sheet": "Responses"},
+    ),
+    "CSV saved with an .xlsx name": (
+        "csv.xlsx",
+        _csv,
+        ["csv.xlsx", "cannot be read as an Excel workbook", "format: csv"],
+    ),
+    "Excel column name twice": (
+        "dup.xlsx",
+        _xlsx_dup_column,
+        ["dup.xlsx", "'tr1' appears twice", "unique name"],
+    ),
+    "damaged SPSS file": (
+        "broken.sav",
+        lambda df: b"$FL2 not really",
+        ["broken.sav", "cannot be read as an SPSS .sav file"],
+    ),
 }
 
 
 @pytest.mark.parametrize("case", DATA_ERRORS)
 def test_malformed_data_gives_one_line_and_leaves_the_file(base, tmp_path, case):
-    name, make, fragments = DATA_ERRORS[case]
+    name, make, fragments, *options = DATA_ERRORS[case]
     path = tmp_path / name
     path.write_bytes(make(base))
     before = _sha(path)
     with pytest.raises(SurveyError) as err:
-        _stages(path)
+        _stages(path, **(options[0] if options else {}))
     message = str(err.value)
     assert "\n" not in message
     for fragment in fragments:
@@ -191,6 +252,11 @@ READABLE = {
         lambda df: df.assign(city="Españ Café").to_csv(index=False).encode("cp1252"),
     ),
     "CRLF line ends": ("crlf.csv", lambda df: _csv(df).replace(b"\n", b"\r\n")),
+    "pipe delimiter": ("pipe.csv", lambda df: df.to_csv(index=False, sep="|").encode()),
+    "UTF-16 with tabs (Excel's 'Unicode Text')": (
+        "unicode.txt",
+        lambda df: df.to_csv(index=False, sep="\t").encode("utf-16"),
+    ),
 }
 
 
@@ -205,24 +271,46 @@ def test_what_exports_legitimately_have_is_read(base, tmp_path, case):
     assert _stages(path).validation["received"] == N_ROWS
 
 
-def test_excel_with_a_title_row_and_spss_labels_are_read(base, tmp_path):
-    pyreadstat = pytest.importorskip("pyreadstat")
+def test_excel_with_a_title_row_is_read(base, tmp_path):
     xlsx = tmp_path / "export.xlsx"
-    with pd.ExcelWriter(xlsx) as xw:
-        pd.DataFrame([["Survey export, June 2020"]]).to_excel(
-            xw, sheet_name="export", index=False, header=False
-        )
-        base.to_excel(xw, sheet_name="export", index=False, startrow=1)
+    xlsx.write_bytes(_xlsx(base, title="Survey export, June 2020"))
     raw = read_raw(xlsx, sheet="export", skip_rows=1)
     assert raw["tr1"].fillna("").tolist() == base["tr1"].tolist()
     assert raw["_source_row"].iloc[0] == 3  # title row 1, header row 2
-    sav = tmp_path / "export.sav"
-    codes = {"Strongly disagree": 1, "Disagree": 2, "Agree": 4, "Strongly agree": 5}
-    frame = pd.DataFrame({"respondent_id": ["a", "b"], "tr1": [4.0, 1.0]})
-    pyreadstat.write_sav(
-        frame, str(sav), variable_value_labels={"tr1": {v: k for k, v in codes.items()}}
-    )
-    assert read_raw(sav)["tr1"].tolist() == ["Agree", "Strongly disagree"]
+    assert _stages(xlsx, sheet="export", skip_rows=1).validation["received"] == N_ROWS
+
+
+def _coded(base: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict[int, str]]]:
+    """The base frame as SPSS/Stata store it: every item a number with value labels (the scale's
+    codes, and 8, 9, ... for its "don't know" answers), other columns text."""
+    df = base.copy()
+    labels: dict[str, dict[int, str]] = {}
+    for item, spec in CODEBOOK["items"].items():
+        scale = CODEBOOK["scales"][spec["scale"]]
+        value_labels = {int(c): lab for c, lab in scale["codes"].items()}
+        value_labels |= {8 + i: lab for i, lab in enumerate(scale.get("missing", []))}
+        code = {lab.strip().casefold(): c for c, lab in value_labels.items()}
+        df[item] = [code[v.strip().casefold()] if v.strip() else None for v in df[item]]
+        df[item] = df[item].astype("float64")
+        labels[item] = value_labels
+    return df, labels
+
+
+@pytest.mark.parametrize("kind", ["sav", "dta"])
+def test_spss_and_stata_value_labels_give_the_csvs_answers(base, tmp_path, kind):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    path = tmp_path / f"export.{kind}"
+    write = pyreadstat.write_sav if kind == "sav" else pyreadstat.write_dta
+    write(frame, str(path), variable_value_labels=labels)
+    raw = read_raw(path)
+    assert raw.loc[5, "tr1"] in CODEBOOK["scales"]["agree5"]["codes"].values()
+    csv = tmp_path / "export.csv"
+    csv.write_bytes(_csv(base))
+    from_labels, from_csv = _stages(path), _stages(csv)
+    items = list(CODEBOOK["items"])
+    assert from_labels.validation | {"source": "export.csv"} == from_csv.validation
+    pd.testing.assert_frame_equal(from_labels.responses[items], from_csv.responses[items])
 
 
 def test_a_construct_nobody_answered_fails_the_gate_with_its_reason(base, tmp_path):
@@ -368,19 +456,23 @@ def test_bad_config_or_codebook_gives_one_line(tmp_path, case):
 
 
 def test_catalogue_size():
-    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + 4  # + the single tests here
+    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + 8  # + the single tests here
     assert n >= 25
 
 
-@pytest.mark.slow
-def test_the_workflow_stops_with_one_line_and_keeps_raw_and_later_results(base, tmp_path):
-    """Real data with an unknown label, after a good run: the run stops with one line and no
-    traceback, the raw file is unchanged, and results of steps that did not run are intact. (The
-    failing step's own earlier outputs are removed by Snakemake before it reruns: its rule.)"""
-    from workflow_helpers import snakemake, write_config
+def test_debug_shows_the_traceback(tmp_path, monkeypatch):
+    """MSCSURVEY_DEBUG=1: the error is raised (with its traceback) instead of printed as one line."""
+    monkeypatch.setenv("MSCSURVEY_DEBUG", "1")
+    with pytest.raises(SurveyError, match=r"key 'deidentify.k'"):
+        _check(tmp_path, _edit(CONFIG, "deidentify.k", -5))
+
+
+def _real_study(tmp_path: Path, raw_bytes: bytes) -> Path:
+    """A study on 'real' data (no synthetic block, no key file) in tmp_path; the raw file's path."""
+    from workflow_helpers import write_config
 
     raw = tmp_path / "export.csv"
-    raw.write_bytes(_csv(base))
+    raw.write_bytes(raw_bytes)
     write_config(tmp_path, n_respondents=None)
     cfg_path = tmp_path / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
@@ -389,6 +481,45 @@ def test_the_workflow_stops_with_one_line_and_keeps_raw_and_later_results(base, 
     ds["raw"] = str(raw)
     ds.pop("published", None)
     cfg_path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return raw
+
+
+@pytest.mark.slow
+def test_real_data_without_a_key_stops_with_one_line(base, tmp_path):
+    """No pseudonym key for real data: one line naming the dataset and how to provide a key, no
+    traceback, nothing written; a key too short is named with its length, and MSCSURVEY_DEBUG
+    shows the traceback."""
+    from workflow_helpers import snakemake
+
+    raw = _real_study(tmp_path, _csv(base))
+    before = _sha(raw)
+    target = "results/deidentified/responses.parquet"
+    proc = snakemake(tmp_path, target, check=False)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr[-2000:]
+    assert "dataset 'msc' has no pseudonym key" in errors[0]
+    assert "MSCSURVEY_PSEUDONYM_KEY" in errors[0] and "datasets.msc.key_file" in errors[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / target).exists()
+    assert _sha(raw) == before
+
+    env = {"MSCSURVEY_PSEUDONYM_KEY": "abc", "MSCSURVEY_DEBUG": "1"}
+    proc = snakemake(tmp_path, target, env=env, check=False)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr
+    assert "environment variable MSCSURVEY_PSEUDONYM_KEY is 3 bytes long" in proc.stderr
+    assert not (tmp_path / target).exists()
+
+
+@pytest.mark.slow
+def test_the_workflow_stops_with_one_line_and_keeps_raw_and_later_results(base, tmp_path):
+    """Real data with an unknown label, after a good run: the run stops with one line and no
+    traceback, the raw file is unchanged, and results of steps that did not run are intact. (The
+    failing step's own earlier outputs are removed by Snakemake before it reruns: its rule.)"""
+    from workflow_helpers import snakemake
+
+    raw = _real_study(tmp_path, _csv(base))
     env = {"MSCSURVEY_PSEUDONYM_KEY": "ab" * 32}
     target = "results/scales/scores.parquet"
     snakemake(tmp_path, target, env=env)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from mscsurvey.cli import main as cli
 from mscsurvey.errors import SurveyError
 from mscsurvey.manifest import build_manifest, verify, write_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _record(mdir, output, **rec):
@@ -136,11 +140,24 @@ def test_verify_command_on_a_finished_run(finished, monkeypatch, capsys):
     assert cli(["verify"]) == 0
     assert capsys.readouterr().out.strip().endswith("checked: ok")
     scores = tmp_path / "results/scales/scores.parquet"
-    scores.write_bytes(scores.read_bytes() + b"\0")
-    assert cli(["verify"]) == 1
-    out = capsys.readouterr().out
-    assert "CHANGED results/scales/scores.parquet" in out
-    assert out.count("CHANGED") == 1
+    figure = tmp_path / "results/figures/index.json"
+    kept = scores.read_bytes(), figure.read_bytes()
+    try:
+        scores.write_bytes(kept[0] + b"\0")
+        figure.unlink()
+        assert cli(["verify", "--dataset", "msc"]) == 1
+        out = capsys.readouterr().out
+        assert "CHANGED results/scales/scores.parquet" in out
+        assert "MISSING results/figures/index.json" in out
+        assert out.count("CHANGED") == 1 and out.count("MISSING") == 1
+        assert "UNLISTED" not in out
+    finally:
+        scores.write_bytes(kept[0])
+        figure.write_bytes(kept[1])
+    assert cli(["verify"]) == 0
+    capsys.readouterr()
+    assert cli(["verify", "--dataset", "nope"]) == 2
+    assert "dataset 'nope' is not in the config (expected one of: msc)" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -154,3 +171,16 @@ def test_snakemake_report_is_one_self_contained_page(finished):
         assert text in page, text
     for rule in ["deidentify", "clean", "scales", "regressions", "figures", "brief", "manifest"]:
         assert f'"rule": "{rule}"' in page, rule
+    # every caption's opening words, and every figure by name
+    captions = sorted((ROOT / "workflow/report").glob("*.rst"))
+    assert len(captions) >= 19
+    for caption in captions:
+        opening = " ".join(caption.read_text(encoding="utf-8").split()[:4])
+        # the captions travel inside the page's JSON (non-ASCII as \u escapes)
+        assert json.dumps(opening)[1:-1] in page, (caption.name, opening)
+    pngs = sorted(p.name for p in (finished / "results/figures").glob("*.png"))
+    assert pngs
+    for name in pngs:
+        assert name in page, name
+    # self-contained: no script, style sheet or image fetched from elsewhere
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)

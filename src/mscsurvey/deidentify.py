@@ -126,6 +126,13 @@ def check_columns(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> None
         shown = ", ".join(f"'{c}'" for c in missing[1:6])
         extra = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
         more = f" ({len(missing) - 1} other codebook column(s) are missing too: {shown}{extra})"
+    if len(missing) == len(need):
+        # a title row read as the header, or the wrong delimiter or encoding
+        more += (
+            "; none of the codebook's columns is in the header (expected the column names in the "
+            "first row read: a title row above them needs datasets.<name>.skip_rows; check also "
+            "datasets.<name>.delimiter and encoding)"
+        )
     raise SurveyError(
         f"column '{col}' ({need[col]} in the codebook) is missing{hint}{more}", file=source
     )

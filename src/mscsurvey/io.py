@@ -6,6 +6,7 @@ mid-write never leaves a file that looks complete.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import glob
@@ -15,6 +16,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -146,6 +148,9 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
                 f"cannot be read as {encoding} ({exc}); set datasets.<name>.encoding in config",
                 file=str(path),
             ) from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode Text" export: UTF-16 with a byte-order mark (and tabs)
+        return raw.decode("utf-16")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -190,6 +195,14 @@ def _read_csv(
     except pd.errors.ParserError as exc:
         # pandas: "Expected 61 fields in line 5, saw 63" (lines counted from the header)
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if quote is not None:
+            # pandas counts rows from 0 at the header
+            raise SurveyError(
+                f"row {int(quote.group(1)) + 1 + skip_rows} opens a quote that is never closed "
+                '(expected a closing " before the end of the file)',
+                file=str(path),
+            ) from None
         if m is None:
             raise SurveyError(
                 f"cannot be read as CSV ({str(exc).strip()})", file=str(path)
@@ -203,7 +216,7 @@ def _read_csv(
     return df
 
 
-def _check_header(header: list[str], path: Path) -> None:
+def _check_header(header: list[str], path: Path, *, allow_blank: bool = False) -> None:
     names = [h.strip() for h in header]
     if not names or all(not n for n in names):
         raise SurveyError(
@@ -212,6 +225,8 @@ def _check_header(header: list[str], path: Path) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if not name:
+            if allow_blank:  # an Excel column with no heading (pandas: 'Unnamed: i')
+                continue
             raise SurveyError(f"header column {i} has no name", file=str(path))
         if name in seen:
             raise SurveyError(
@@ -220,6 +235,37 @@ def _check_header(header: list[str], path: Path) -> None:
                 file=str(path),
             )
         seen[name] = i
+
+
+def _read_excel(p: Path, sheet: str | int, skip_rows: int) -> pd.DataFrame:
+    """One sheet as text; the header row is checked as a CSV's is (pandas would rename a repeated
+    column 'tr1.1' and go on). Blank header cells keep pandas' 'Unnamed: i' names."""
+    try:
+        book = pd.ExcelFile(p)
+    except (ValueError, zipfile.BadZipFile):
+        raise SurveyError(
+            "cannot be read as an Excel workbook (expected an .xlsx file saved by Excel; a CSV "
+            "file needs the .csv suffix or datasets.<name>.format: csv in config)",
+            file=str(p),
+        ) from None
+    with book:
+        names = book.sheet_names
+        if sheet not in names and not (
+            isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < len(names)
+        ):
+            raise SurveyError(
+                f"has no sheet {sheet!r} (expected a sheet name or 0-based index of: "
+                f"{', '.join(repr(n) for n in names)}; set datasets.<name>.sheet in config)",
+                file=str(p),
+            )
+        grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, skiprows=skip_rows)
+    if grid.empty:
+        raise SurveyError("has no header row (expected column names in the first row)", file=str(p))
+    header = ["" if pd.isna(v) else str(v).strip() for v in grid.iloc[0]]
+    _check_header(header, p, allow_blank=True)
+    df = grid.iloc[1:].reset_index(drop=True)
+    df.columns = [h or f"Unnamed: {i}" for i, h in enumerate(header)]
+    return df
 
 
 def read_raw(
@@ -244,14 +290,23 @@ def read_raw(
     if kind in ("csv", "txt", "tsv"):
         df = _read_csv(p, delimiter, encoding, skip_rows)
     elif kind in ("xlsx", "xlsm"):
-        df = pd.read_excel(p, sheet_name=sheet, dtype=str, skiprows=skip_rows, header=0)
-        _check_header([str(c) for c in df.columns if not str(c).startswith("Unnamed")], p)
+        df = _read_excel(p, sheet, skip_rows)
     elif kind in ("sav", "dta"):
         import pyreadstat
 
         reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
-        df, _meta = reader(str(p), apply_value_formats=True)
+        try:
+            df, _meta = reader(str(p), apply_value_formats=True)
+        except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+            what = "an SPSS .sav" if kind == "sav" else "a Stata .dta"
+            raise SurveyError(
+                f"cannot be read as {what} file ({exc}; expected a file saved by "
+                f"{'SPSS' if kind == 'sav' else 'Stata'} or pyreadstat)",
+                file=str(p),
+            ) from None
         df = df.astype(object).where(df.notna(), None).astype("str").where(df.notna())
+        # SPSS and Stata keep an unanswered text question as '' (a CSV's empty field): missing
+        df = df.mask(df.apply(lambda col: col.str.strip().eq("")).fillna(False))
     else:
         raise SurveyError(
             f"has format '{kind}', which cannot be read (expected csv, xlsx, sav or dta; "
