@@ -92,9 +92,9 @@ def test_seven_point_codes_are_used_and_scores_stay_on_their_scale(study, codebo
     agree7 = [i for i, it in codebook.items.items() if it.scale == "agree7"]
     often5 = [i for i, it in codebook.items.items() if it.scale == "often5"]
     assert len(agree7) == 16 and len(often5) == 4
-    codes7 = pd.unique(clean[agree7].stack().astype(int))
+    codes7 = pd.unique(clean[agree7].stack().dropna().astype(int))
     assert sorted(codes7) == list(range(1, 8))  # every code 1..7, nothing else
-    assert sorted(pd.unique(clean[often5].stack().astype(int))) == list(range(1, 6))
+    assert sorted(pd.unique(clean[often5].stack().dropna().astype(int))) == list(range(1, 6))
     for cid, con in codebook.constructs.items():
         top = codebook.scale_of(con.items[0]).max  # 5 for burnout, 7 for the others
         s = scores[cid].dropna()

@@ -251,8 +251,8 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
                 tokens.update(
                     t for t in name_tokens(v) if _norm(t) not in vocab and _norm(t) not in own_words
                 )
-            # A one-word name (a first- or last-name column) is a name token, found as a whole
-            # word: as a substring "Lisa" would be found in "normalisation", "White" in "whitespace".
+            # A one-word value (a first- or last-name column) is a name token, found as a whole
+            # word: as a substring it would be found inside ordinary words of any report.
             values = {v for v in values if len(v.split()) > 1}
         out[col] = sorted(values)
     out[NAME_TOKEN] = sorted(tokens)
