@@ -113,8 +113,9 @@ def make_roster(
     Returns
     -------
     DataFrame
-        columns ``first``, ``last``, ``person_name``, ``first_name``, ``last_name``, ``email``, ``phone``, ``street_address``,
-        ``city``, ``zip``, ``ipv4``, ``company`` (the generator kinds) and ``msc``.
+        columns ``first``, ``last``, ``person_name``, ``first_name``, ``last_name``, ``email``,
+        ``phone``, ``street_address``, ``city``, ``zip``, ``ipv4``, ``company`` (the generator kinds)
+        and ``msc``.
     """
     ids = model.identifiers
     joined = "\n".join(sorted(vocab))
