@@ -65,13 +65,9 @@ doc.bullets([t["text"] for t in N["takeaways"]], cls="takeaways")
 
 # %% [markdown]
 # # Survey findings
-#
-# Each chart shows how respondents answered the items of one measure: disagreement to the left,
-# agreement to the right, with the share who agreed (or answered "a lot") and the number answering
-# each item. Quotes are respondents' own comments, shown only where the attribution keeps them among
-# enough others.
 
 # %%
+doc.para(N["methods"]["findings"])
 for c in N["constructs"]:
     doc.heading(c["label"], 2)
     if c["description"]:

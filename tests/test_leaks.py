@@ -141,3 +141,24 @@ def test_needles_do_not_match_across_joined_values():
     assert [f.position for f in found] == ["column note, row 0"]
     values = pd.DataFrame({"a": ["role", "income", "ok"]})
     assert scan_frame(values, {"organisation": ["Le Inc"]}, name="f") == []
+
+
+def test_one_word_name_columns_are_matched_as_whole_words(root):
+    """A first-name column (Qualtrics' RecipientFirstName) holds one word per value: as a substring
+    "Lisa" would be found in "normalisation" and "Whit" in "whitespace", so such a value is a name token
+    (whole words only), while a full name in the same column stays a substring needle."""
+    cb = load_codebook(root / "examples" / "wellbeing" / "codebook.yaml")
+    raw = pd.DataFrame(
+        {
+            "ResponseId": ["R_1", "R_2"],
+            "RecipientFirstName": ["Lisa", "Ottoline Vasquerra"],
+            "RecipientLastName": ["Whit", "Quillfeather"],
+        }
+    )
+    needles = roster_values(raw, cb)
+    assert needles["RecipientFirstName"] == ["Ottoline Vasquerra"]
+    assert needles["RecipientLastName"] == []
+    assert needles[NAME_TOKEN] == ["Lisa", "Ottoline", "Quillfeather", "Vasquerra", "Whit"]
+    assert scan_text('{"person_normalisation": "whitespace collapsed"}', needles, name="t") == []
+    found = scan_text("Thanks to Lisa and WHIT; ask ottoline vasquerra", needles, name="t")
+    assert kinds(found) == ["RecipientFirstName", "name_token", "name_token"]

@@ -675,3 +675,27 @@ def test_adapter_writes_the_three_outputs(tmp_path, config):
     log = Path(smk.log[0]).read_text(encoding="utf-8")
     assert "rows 120" in log and "speeder" in log
     assert Path(out["key"]).read_text(encoding="utf-8").strip() == synthetic_key(3)
+
+
+def test_split_name_columns_of_another_study():
+    """The example study's export has first- and last-name columns instead of one name column: each
+    is filled with the matching part of the same person's name; a model with no name column at all
+    is refused, naming the key."""
+    example = ROOT / "examples" / "wellbeing"
+    cb = load_codebook(example / "codebook.yaml")
+    model = load_yaml(example / "model.yaml")
+    res = generate(cb, model, load_published(str(example / "published_findings.csv"), cb), seed=5)
+    survey = res.survey
+    first, last = survey["RecipientFirstName"], survey["RecipientLastName"]
+    assert (first.str.len() > 0).all() and (last.str.len() > 0).all()
+    assert not first.str.contains(" ").any()
+    # e-mails of the {first}.{last}@ pattern are built from the two columns of the same row
+    dotted = survey["RecipientEmail"].str.split("@").str[0].str.contains(r"\.")
+    local = (first.str.lower() + "." + last.str.lower()).str.replace(r"[^a-z.]", "", regex=True)
+    assert (
+        survey.loc[dotted, "RecipientEmail"].str.split("@").str[0] == local[dotted]
+    ).mean() > 0.95
+    bad = json.loads(json.dumps(model))
+    bad["identifiers"]["columns"]["RecipientFirstName"] = "city"
+    with pytest.raises(SurveyError, match=r"identifiers\.columns.*person_name or first_name"):
+        parse_model(bad, cb, source="model.yaml")

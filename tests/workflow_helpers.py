@@ -13,19 +13,27 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
-def write_config(workdir: Path, *, n_respondents: int | None = 240, **overrides) -> Path:
-    """Write ``config/config.yaml`` in ``workdir``: the project's config, with the synthetic dataset's
-    files taken from the repository and a smaller sample."""
-    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+def write_config(
+    workdir: Path,
+    *,
+    n_respondents: int | None = 240,
+    source: str = "config/config.yaml",
+    **overrides,
+) -> Path:
+    """Write ``config/config.yaml`` in ``workdir``: the project's config (or ``source``, e.g. an
+    example study's), with the synthetic datasets' files taken from the repository and a smaller
+    sample; raw data and results stay relative, inside ``workdir``."""
+    with open(ROOT / source, encoding="utf-8") as fh:
         cfg = yaml.safe_load(fh)
-    ds = cfg["datasets"]["msc"]
-    ds["codebook"] = str(ROOT / ds["codebook"])
-    ds["synthetic"]["model"] = str(ROOT / ds["synthetic"]["model"])
-    ds["synthetic"]["published"] = str(ROOT / ds["synthetic"]["published"])
-    if ds.get("published"):
-        ds["published"] = str(ROOT / ds["published"])
-    if n_respondents is not None:
-        ds["synthetic"]["n_respondents"] = n_respondents
+    for ds in cfg["datasets"].values():
+        ds["codebook"] = str(ROOT / ds["codebook"])
+        if ds.get("published"):
+            ds["published"] = str(ROOT / ds["published"])
+        if ds.get("synthetic"):
+            ds["synthetic"]["model"] = str(ROOT / ds["synthetic"]["model"])
+            ds["synthetic"]["published"] = str(ROOT / ds["synthetic"]["published"])
+            if n_respondents is not None:
+                ds["synthetic"]["n_respondents"] = n_respondents
     for dotted, value in overrides.items():
         node = cfg
         *parents, last = dotted.split("__")

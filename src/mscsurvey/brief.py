@@ -558,7 +558,7 @@ def subgroup_sentences(
                     continue
                 hi = cells.loc[cells["mean"].idxmax()]
                 lo = cells.loc[cells["mean"].idxmin()]
-                unit = codebook.cluster_label
+                unit = codebook.cluster_noun
                 text = (
                     f"{con.label} differed by {glabel}: highest for {hi['category']} "
                     f"(mean {fmt_num(hi['mean'])}, n = {fmt_int(hi['n'])}) and lowest for "
@@ -633,7 +633,7 @@ def driver_summaries(
         entry["r2"] = fmt_num(r2)
         entry["n"] = fmt_int(n)
         entry["n_clusters"] = fmt_int(nc)
-        unit = codebook.cluster_label
+        unit = codebook.cluster_noun
         entry["fit"] = (
             f"The model explains {fmt_pct(100 * r2) if _finite(r2) else MISSING} of the variance in "
             f"{_lower_first(label)} (R² = {fmt_num(r2)}; "
@@ -912,7 +912,7 @@ def _methods(
     settings: Mapping[str, Any],
     drivers: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    unit = codebook.cluster_label
+    unit = codebook.cluster_noun
     ci = float(settings.get("ci_level", 0.95))
     k_min = settings.get("min_group_n", 10)
     model_rows = []
@@ -932,6 +932,13 @@ def _methods(
             }
         )
     return {
+        "findings": (
+            "Each chart shows how respondents answered the items of one measure: disagreement (the "
+            "low end of the scale) to the left, agreement (the high end) to the right, with the share "
+            f"who {codebook.agree_phrase()} and the number answering each item. Quotes are "
+            "respondents' own comments, shown only where the attribution keeps them among enough "
+            "others."
+        ),
         "agreement": (
             "“% agreed” is the share of respondents who answered an item on its scale and chose one "
             "of the scale's agreement categories; “don't know” and skipped answers are left out of "
@@ -1063,7 +1070,7 @@ def brief_numbers(
     )
     sample_sentence = (
         f"{flow['analysed']} of {flow['received']} survey responses were analysed"
-        + (f", from {n_clusters} {codebook.cluster_label}s" if n_clusters else "")
+        + (f", from {n_clusters} {codebook.cluster_noun}s" if n_clusters else "")
         + "."
     )
     take = takeaways(

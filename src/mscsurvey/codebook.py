@@ -6,6 +6,8 @@ its cross-references, and returns a typed, read-only :class:`Codebook` that ever
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +177,19 @@ class Codebook:
 
     def compared_groups(self) -> list[str]:
         return [g for g, grp in self.groups.items() if grp.compare]
+
+    @property
+    def cluster_noun(self) -> str:
+        """The cluster label inside a sentence: "Clinic" -> "clinic"; an acronym ("MSC") unchanged."""
+        label = self.cluster_label
+        return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+    def agree_phrase(self, items: Sequence[str] | None = None) -> str:
+        """What counting as "agreeing" means for these items (default: all), from their scales'
+        ``agree_label``, the most used first: ``agreed (or said "a lot")``."""
+        counts = Counter(self.scale_of(i).agree_label for i in (items or self.items))
+        first, *rest = sorted(counts, key=lambda label: -counts[label])
+        return first + (f" (or {' or '.join(rest)})" if rest else "")
 
 
 def _cross_check(cb: dict[str, Any], source: str) -> None:

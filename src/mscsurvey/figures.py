@@ -430,7 +430,8 @@ def likert_figure(
             handles=handles,
             loc="upper center",
             bbox_to_anchor=(0.5, -0.12 if len(items) > 2 else -0.3),
-            ncol=min(len(order), 5),
+            # one row up to 5 labels; longer scales (7-point) in two rows, or the legend overflows
+            ncol=len(order) if len(order) <= 5 else math.ceil(len(order) / 2),
             handlelength=1.2,
             columnspacing=1.0,
         )
@@ -1014,6 +1015,7 @@ def published_figure(
     construct_labels: Mapping[str, str],
     style: FigureStyle,
     title: str | None = None,
+    agree_phrase: str = "",
 ) -> Figure:
     """Published % beside the reproduced % (with its CI) for every published item.
 
@@ -1028,6 +1030,9 @@ def published_figure(
         Look of the figure.
     title : str, optional
         Defaults to :func:`published_title`.
+    agree_phrase : str, optional
+        What the % counts (:meth:`~mscsurvey.codebook.Codebook.agree_phrase` of the items), for the
+        axis label "% of respondents who ...".
 
     Returns
     -------
@@ -1106,7 +1111,7 @@ def published_figure(
         ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
         ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
         ax.set_axisbelow(True)
-        ax.set_xlabel("% agreeing (or answering “a lot”)")
+        ax.set_xlabel(f"% of respondents who {agree_phrase}" if agree_phrase else "% agreeing")
         handles = [
             Line2D(
                 [], [], marker="o", color=pal.accent, label=f"reproduced, with {_ci(published)}"
@@ -1340,7 +1345,7 @@ def _build(
     group_labels = {g: grp.label for g, grp in codebook.groups.items()}
     labels = {**group_labels, **{c: con.label for c, con in codebook.constructs.items()}}
 
-    unit = codebook.cluster_label
+    unit = codebook.cluster_noun
 
     def emit(fig: Figure, name: str, title: str, entry: dict[str, Any]) -> None:
         save_figure(fig, out / name, dpi=style.dpi)
@@ -1473,6 +1478,9 @@ def _build(
                 construct_labels=labels,
                 style=style,
                 title=title,
+                agree_phrase=codebook.agree_phrase(
+                    [i for i in published["item"] if i in codebook.items]
+                ),
             )
             emit(
                 fig,

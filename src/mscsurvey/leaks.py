@@ -246,12 +246,15 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
             continue
         values = {str(v).strip() for v in raw[col].dropna()}
         values = {v for v in values if v and _norm(v) not in vocab}
-        out[col] = sorted(values)
         if ids.roster.get(col) == NAME_TYPE:
             for v in values:
                 tokens.update(
                     t for t in name_tokens(v) if _norm(t) not in vocab and _norm(t) not in own_words
                 )
+            # A one-word value (a first- or last-name column) is a name token, found as a whole
+            # word: as a substring it would be found inside ordinary words of any report.
+            values = {v for v in values if len(v.split()) > 1}
+        out[col] = sorted(values)
     out[NAME_TOKEN] = sorted(tokens)
     return out
 

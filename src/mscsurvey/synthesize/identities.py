@@ -113,8 +113,9 @@ def make_roster(
     Returns
     -------
     DataFrame
-        columns ``first``, ``last``, ``person_name``, ``email``, ``phone``, ``street_address``,
-        ``city``, ``zip``, ``ipv4``, ``company`` (the generator kinds) and ``msc``.
+        columns ``first``, ``last``, ``person_name``, ``first_name``, ``last_name``, ``email``,
+        ``phone``, ``street_address``, ``city``, ``zip``, ``ipv4``, ``company`` (the generator kinds)
+        and ``msc``.
     """
     ids = model.identifiers
     joined = "\n".join(sorted(vocab))
@@ -191,6 +192,8 @@ def make_roster(
                 "first": first,
                 "last": last,
                 "person_name": full,
+                "first_name": first,
+                "last_name": last,
                 "email": email,
                 "phone": phone,
                 "street_address": fake.street_address(),
@@ -290,8 +293,16 @@ def write_comments(
     for i, m in enumerate(roster["msc"].tolist()):
         by_msc.setdefault(int(m), []).append(i)
 
-    def mention_type(kind: str) -> str:
+    def source_kind(kind: str) -> str | None:
+        """The generator kind whose column a mention's value comes from (a name: the full-name
+        column, else the first-name column)."""
         src = _MENTION_SOURCE.get(kind)
+        if kind == "name" and src not in kind_column and "first_name" in kind_column:
+            return "first_name"
+        return src
+
+    def mention_type(kind: str) -> str:
+        src = source_kind(kind)
         col = kind_column.get(src) if src else None
         if col in roster_types:
             return str(roster_types[col])
@@ -321,8 +332,7 @@ def write_comments(
             me = roster.iloc[i]
             kinds = dict(com["mention_kinds"])
             for kind in list(kinds):
-                src = _MENTION_SOURCE[kind]
-                if src not in kind_column:
+                if source_kind(kind) not in kind_column:
                     kinds.pop(kind)
             kind = _weighted(rng, kinds)
             values: dict[str, str] = {}

@@ -22,7 +22,17 @@ from mscsurvey.errors import SurveyError
 __all__ = ["Cluster", "GroupModel", "Model", "parse_model", "load_published", "Published"]
 
 #: Generator kinds an identifier column can be filled by.
-IDENTIFIER_KINDS = ("person_name", "email", "phone", "street_address", "city", "ipv4", "company")
+IDENTIFIER_KINDS = (
+    "person_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street_address",
+    "city",
+    "ipv4",
+    "company",
+)
 #: Planted mess kinds, in the order they are generated and reported.
 MESS_KINDS = ("duplicate", "speeder", "straightliner", "partial")
 #: Identifier mention kinds in comments.
@@ -603,9 +613,12 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
                 source,
             )
     kinds = list(cols.values())
-    for need in ("person_name", "email"):
-        if need not in kinds:
-            raise _fail(f"no column is filled by kind '{need}'", "identifiers.columns", source)
+    # A name: one full-name column, or a first-name column (Qualtrics-style exports split the name).
+    for need in (("person_name", "first_name"), ("email",)):
+        if not set(need) & set(kinds):
+            raise _fail(
+                f"no column is filled by kind '{' or '.join(need)}'", "identifiers.columns", source
+            )
     states = {cl.values.get(g) for cl in clusters for g in cluster_groups}
     area = _mapping(ids.get("area_codes"), "identifiers.area_codes", source)
     state_group = next(
