@@ -278,8 +278,12 @@ def test_build_figures_writes_every_kind_with_an_index(tmp_path, mini):
     assert on_disk == index
     assert index[0]["title"] == "alpha: 50–75% agreed"  # the mini codebook has no labels
     assert "First: 75% agreed (n = 40)" in index[0]["alt"]
-    assert index[0]["caption"].endswith("† Negatively worded: agreeing counts against the measure.")
+    assert index[0]["caption"].endswith(
+        "† Negatively worded: reverse-scored, so a high answer counts against the measure."
+    )
     assert "†" not in index[1]["caption"]
+    # what the percentages leave out: the scale's missing labels from the codebook
+    assert "(“don't know” and skipped answers left out)" in index[0]["caption"]
     # nothing but the figures and the index; no temporary folder left beside it
     assert files == {"index.json"} | {e["file"] for e in index} | {e["svg"] for e in index}
     assert [p.name for p in tmp_path.iterdir()] == ["figures"]

@@ -1231,6 +1231,19 @@ def _alt_published(pub: pd.DataFrame, item_labels: Mapping[str, str]) -> str:
     return "Dot plot of published and reproduced percentages: " + "; ".join(parts) + "."
 
 
+def _left_out(codebook: Codebook, items: Sequence[str]) -> str:
+    """What the items' percentages leave out: the scales' missing labels (as the codebook words
+    them, e.g. “don't know”) and skipped answers."""
+    labels: list[str] = []
+    for item in items:
+        for label in codebook.scales[codebook.items[item].scale].missing:
+            # "Don't know / not applicable" repeats the two labels it joins
+            if " / " not in label and label.casefold() not in {x.casefold() for x in labels}:
+                labels.append(label)
+    shown = ", ".join(f"“{x[0].lower() + x[1:] if x[1:2].islower() else x}”" for x in labels)
+    return f"{shown} and skipped answers" if shown else "skipped answers"
+
+
 def _scale_note(codebook: Codebook, construct: str) -> str:
     items = codebook.items_of(construct)
     if not items:
@@ -1374,9 +1387,10 @@ def _build(
                     "caption": (
                         f"Answers to the {len(ag)} {con.label} items; right: the share who "
                         f"{ag['agree_label'].iloc[0]} and the number answering each item "
-                        "(“don't know” and skipped answers left out)."
+                        f"({_left_out(codebook, con.items)} left out)."
                         + (
-                            " † Negatively worded: agreeing counts against the measure."
+                            " † Negatively worded: reverse-scored, so a high answer counts "
+                            "against the measure."
                             if "reverse" in ag and ag["reverse"].fillna(False).astype(bool).any()
                             else ""
                         )
