@@ -106,9 +106,11 @@ def test_seven_point_codes_are_used_and_scores_stay_on_their_scale(study, codebo
 
 
 def test_alpha_recovers_the_population_reliability(study, truth):
-    """``estimands.alpha`` of the example's Monte Carlo population. At this seed 6 of 6 Feldt 95%
-    intervals cover it; at least 5 of 6 (a 3% chance to fail at nominal coverage) and every one inside
-    its 99.9% interval (a forgotten reverse key drops alpha far outside)."""
+    """``estimands.alpha`` of the example's Monte Carlo population. Measured at this size on seeds
+    1-12: the Feldt 95% intervals covered it in 68 of 72 construct x seed cases (94%), at least 5 of 6
+    on every seed, and every 99.9% interval covered it; at the configured seed 6 of 6. Hence: at least
+    5 of 6 (a 3% chance to fail at nominal coverage) and every one inside its 99.9% interval (a
+    forgotten reverse key drops alpha far outside)."""
     rel = pd.read_parquet(study / RES / "scales/reliability.parquet").set_index("construct")
     pop = pd.Series(truth["estimands"]["alpha"])[rel.index]
     covered = (rel["alpha_ci_low"] <= pop) & (pop <= rel["alpha_ci_high"])
@@ -122,7 +124,8 @@ def test_alpha_recovers_the_population_reliability(study, truth):
 
 def test_reverse_keyed_items_are_flipped(study, truth, codebook):
     """Every item, the four reverse-keyed ones included, correlates positively with the rest of its
-    construct (psych's r.drop; unflipped it would be negative), close to the population value."""
+    construct (psych's r.drop; unflipped it would be negative), close to the population value.
+    Seeds 1-12 at this size: smallest r.drop 0.40, largest distance to the population 0.12."""
     items = pd.read_parquet(study / RES / "scales/item_stats.parquet").set_index("item")
     reverse = [i for i, it in codebook.items.items() if it.reverse]
     assert sorted(reverse) == ["bo4", "is3", "ts3", "wl2"]
@@ -144,7 +147,7 @@ def test_reverse_keyed_items_are_flipped(study, truth, codebook):
 def test_construct_means_recover_the_population(study, truth):
     """``estimands.construct_mean`` (same clinics and intercepts): each sample mean within 4 of its
     standard errors (clustering in 18 clinics inflates the SE; a reversed item moves a mean by
-    about 0.25-0.5)."""
+    about 0.25-0.5). Seeds 1-12 at this size: largest |z| 1.43."""
     scores = pd.read_parquet(study / RES / "scales/scores.parquet")
     for cid, mu in truth["estimands"]["construct_mean"].items():
         s = scores[cid].dropna()
