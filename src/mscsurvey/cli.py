@@ -3,6 +3,7 @@
 ``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first)
 ``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
 ``mscsurvey verify``     check a dataset's results folder against its manifest.json
+``mscsurvey codebook draft DATA_FILE`` infer a draft codebook from a raw export (for review)
 """
 
 from __future__ import annotations
@@ -96,6 +97,57 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _draft(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mscsurvey.draft import draft_codebook, render_draft
+    from mscsurvey.io import atomic_open, read_raw
+
+    if args.output and Path(args.output).exists() and not args.force:
+        raise SurveyError(
+            "already exists; the draft is not written over it (choose another -o file or add --force)",
+            file=args.output,
+        )
+    sheet: str | int = int(args.sheet) if str(args.sheet).isdigit() else args.sheet
+    df = read_raw(
+        args.data_file,
+        fmt=args.format,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+        sheet=sheet,
+        skip_rows=args.skip_rows,
+    )
+    value_labels, variable_labels = {}, {}
+    kind = args.format if args.format != "auto" else Path(args.data_file).suffix.lower().lstrip(".")
+    if kind in ("sav", "dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+        _, meta = reader(args.data_file, metadataonly=True)
+        value_labels = meta.variable_value_labels
+        variable_labels = {
+            c: lab for c, lab in zip(meta.column_names, meta.column_labels, strict=True) if lab
+        }
+    draft = draft_codebook(
+        df,
+        source=args.data_file,
+        value_labels=value_labels,
+        variable_labels=variable_labels,
+        k=args.k,
+    )
+    text = render_draft(draft, k=args.k)
+    if args.output:
+        with atomic_open(args.output) as fh:
+            fh.write(text)
+        print(
+            f"{args.output}: draft codebook written; review it, then set draft: false",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
@@ -105,8 +157,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dataset", help="only this dataset of the config")
     p = sub.add_parser("verify", help="check results folders against their manifest.json")
     p.add_argument("--dataset", help="only this dataset of the config")
+    p = sub.add_parser("codebook", help="codebook tools")
+    csub = p.add_subparsers(dest="codebook_command", required=True)
+    d = csub.add_parser("draft", help="infer a draft codebook from a raw export (review it!)")
+    d.add_argument("data_file", help="the raw export: CSV, xlsx, SPSS .sav or Stata .dta")
+    d.add_argument("-o", "--output", help="write the draft here (default: standard output)")
+    d.add_argument("--force", action="store_true", help="overwrite an existing -o file")
+    d.add_argument("--format", default="auto", choices=["auto", "csv", "xlsx", "sav", "dta"])
+    d.add_argument("--sheet", default="0", help="Excel sheet name or 0-based index")
+    d.add_argument("--skip-rows", type=int, default=0, help="rows above the header row")
+    d.add_argument("--delimiter", help="CSV delimiter (detected if not given)")
+    d.add_argument("--encoding", help="text encoding (UTF-8 or cp1252 detected if not given)")
+    d.add_argument("--k", type=int, default=5, help="smallest group size analyses publish")
     args = parser.parse_args(argv)
-    commands = {"check": _check, "scan-leaks": _scan_leaks, "verify": _verify}
+    if args.command == "codebook":
+        args.command = "codebook draft"
+    commands = {
+        "check": _check,
+        "scan-leaks": _scan_leaks,
+        "verify": _verify,
+        "codebook draft": _draft,
+    }
     try:
         return commands[args.command](args)
     except SurveyError as exc:
