@@ -1,6 +1,7 @@
 """The ``mscsurvey`` command: checks a person runs outside the workflow.
 
-``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first)
+``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first),
+                         and each raw file that exists against its codebook (read-only)
 ``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
 ``mscsurvey verify``     check a dataset's results folder against its manifest.json
 ``mscsurvey codebook draft DATA_FILE`` infer a draft codebook from a raw export (for review)
@@ -19,9 +20,14 @@ __all__ = ["main"]
 
 
 def _check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from mscsurvey.config import datasets, load_codebooks, load_config
+    from mscsurvey.datacheck import check_data
+    from mscsurvey.io import read_raw
     from mscsurvey.regression import validate_models
 
+    errors = 0
     cfg = load_config(args.config)
     codebooks = load_codebooks(cfg, source=args.config)
     for name, ds in datasets(cfg).items():
@@ -32,6 +38,29 @@ def _check(args: argparse.Namespace) -> int:
             f"{ds.name}: codebook {ds.codebook} ok ({len(cb.constructs)} constructs, "
             f"{len(cb.items)} items, {len(cb.groups)} groups); results in {ds.results}/"
         )
+        if not Path(ds.raw).is_file():
+            made = "the workflow generates it" if ds.synthetic else "not checked"
+            print(f"{ds.name}: raw file {ds.raw} is not there yet ({made})")
+            continue
+        # read-only: the raw file is read as the deidentify stage reads it, never written
+        found = check_data(
+            read_raw(ds.raw, **ds.read_options),
+            cb,
+            source=ds.raw,
+            min_group_n=cfg["analyses"]["min_group_n"],
+            config=args.config,
+        )
+        for f in found:
+            print(f"{f.level}: {f.message}", file=sys.stderr)
+        n_err = sum(f.level == "error" for f in found)
+        errors += n_err
+        print(
+            f"{ds.name}: data {ds.raw} checked against {ds.codebook}: {n_err} error(s), "
+            f"{len(found) - n_err} warning(s)"
+        )
+    if errors:
+        print(f"{args.config}: {errors} error(s) in the data; fix them before running")
+        return 1
     print(f"{args.config}: ok")
     return 0
 
@@ -152,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="validate the config and the codebooks")
+    sub.add_parser("check", help="validate the config, the codebooks and the raw data against them")
     p = sub.add_parser("scan-leaks", help="search results for identifier values of the raw data")
     p.add_argument("--dataset", help="only this dataset of the config")
     p = sub.add_parser("verify", help="check results folders against their manifest.json")
