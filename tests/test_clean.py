@@ -109,7 +109,9 @@ def test_group_missing_label_becomes_missing(cb):
         (
             {"a1": "Agreee"},
             r"^data/raw/survey.csv row 3, column a1: 'Agreee' is not a label of scale "
-            r"agree5 \(expected one of: Strongly disagree \(1\), .*Don't know\)$",
+            r"agree5 \(did you mean 'Agree'\? expected one of: Strongly disagree \(1\), .*Don't "
+            r"know; fix the data or add it to scales.agree5.codes or scales.agree5.missing in "
+            r".*\)$",
         ),
         (
             {"a3": "7"},
@@ -120,7 +122,8 @@ def test_group_missing_label_becomes_missing(cb):
         (
             {"colour": "Purple"},
             r"row 3, column colour: 'Purple' is not a category of group colour "
-            r"\(expected one of: Red, Green, Blue, Prefer not to say\)",
+            r"\(expected one of: Red, Green, Blue, Prefer not to say; fix the data or add it to "
+            r"groups.colour.categories or groups.colour.missing in .*mini_codebook.yaml\)",
         ),
     ],
 )

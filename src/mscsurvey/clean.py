@@ -16,6 +16,7 @@ The steps, in order:
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import warnings
@@ -26,13 +27,15 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from mscsurvey.codebook import Codebook, Scale, normalise_label
+from mscsurvey.codebook import Codebook, Group, Scale, normalise_label
 from mscsurvey.errors import SurveyError
 
 __all__ = [
     "REASONS",
     "CleanResult",
     "normalise_answer",
+    "answer_problem",
+    "category_problem",
     "validate_responses",
     "code_items",
     "code_groups",
@@ -74,20 +77,50 @@ def _normalised(s: pd.Series) -> pd.Series:
     return s.map(normalise_answer, na_action="ignore").astype("object")
 
 
-def _answer_problem(raw: object, scale: Scale) -> str:
-    """Explain why ``raw`` is not an answer on ``scale``."""
+def _did_you_mean(text: str, choices: list[str]) -> str:
+    """' did you mean 'Agree'?' for a near miss among ``choices`` (compared as the clean stage
+    matches labels: case- and whitespace-folded), else ''."""
+    by_norm = {normalise_label(c): c for c in choices}
+    close = difflib.get_close_matches(normalise_label(text), list(by_norm), n=1, cutoff=0.75)
+    return f"did you mean '{by_norm[close[0]]}'? " if close else ""
+
+
+def answer_problem(raw: object, scale: Scale, codebook_path: str | None = None) -> str:
+    """Explain why ``raw`` is not an answer on ``scale``, and what to change in which file."""
     text = str(raw).strip()
+    where = f" in {codebook_path}" if codebook_path else ""
     if _INTEGRAL.match(text):
+        code = int(float(text))
+        hint = ""
+        if code > scale.max:
+            hint = f"; if the question had {code} or more points, change scales.{scale.name}{where}"
         return (
-            f"code {int(float(text))} is out of range for scale {scale.name} "
-            f"(expected a code {scale.min} to {scale.max} or one of: {scale.expected()})"
+            f"code {code} is out of range for scale {scale.name} "
+            f"(expected a code {scale.min} to {scale.max} or one of: {scale.expected()}){hint}"
         )
     if _NUMBER.match(text):
         return (
             f"{text} is not a whole-number code of scale {scale.name} "
             f"(expected a code {scale.min} to {scale.max} or one of: {scale.expected()})"
         )
-    return f"'{text}' is not a label of scale {scale.name} (expected one of: {scale.expected()})"
+    labels = list(scale.codes.values()) + list(scale.missing)
+    return (
+        f"'{text}' is not a label of scale {scale.name} ({_did_you_mean(text, labels)}expected one "
+        f"of: {scale.expected()}; fix the data or add it to scales.{scale.name}.codes or "
+        f"scales.{scale.name}.missing{where})"
+    )
+
+
+def category_problem(raw: object, group: Group, codebook_path: str | None = None) -> str:
+    """Explain why ``raw`` is not a category of ``group``, and what to change in which file."""
+    text = str(raw).strip()
+    where = f" in {codebook_path}" if codebook_path else ""
+    choices = list(group.categories) + list(group.missing)
+    return (
+        f"'{text}' is not a category of group {group.id} ({_did_you_mean(text, choices)}expected "
+        f"one of: {', '.join(choices)}; fix the data or add it to groups.{group.id}.categories or "
+        f"groups.{group.id}.missing{where})"
+    )
 
 
 @dataclass(frozen=True)
@@ -105,15 +138,14 @@ def _column_rules(codebook: Codebook) -> list[_ColumnRule]:
     for item in codebook.items.values():
         scale = codebook.scales[item.scale]
         allowed = frozenset(k for k in scale.lookup())
-        rules.append(_ColumnRule(item.id, allowed, lambda v, s=scale: _answer_problem(v, s)))
+        rules.append(
+            _ColumnRule(item.id, allowed, lambda v, s=scale: answer_problem(v, s, codebook.path))
+        )
     for group in codebook.groups.values():
         allowed = frozenset(group.lookup())
-        expected = ", ".join(list(group.categories) + list(group.missing))
-
-        def explain(v: object, g=group, e=expected) -> str:
-            return f"'{str(v).strip()}' is not a category of group {g.id} (expected one of: {e})"
-
-        rules.append(_ColumnRule(group.id, allowed, explain))
+        rules.append(
+            _ColumnRule(group.id, allowed, lambda v, g=group: category_problem(v, g, codebook.path))
+        )
     return rules
 
 

@@ -1,8 +1,10 @@
 """The ``mscsurvey`` command: checks a person runs outside the workflow.
 
-``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first)
+``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first),
+                         and each raw file that exists against its codebook (read-only)
 ``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
 ``mscsurvey verify``     check a dataset's results folder against its manifest.json
+``mscsurvey codebook draft DATA_FILE`` infer a draft codebook from a raw export (for review)
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ __all__ = ["main"]
 
 
 def _check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from mscsurvey.config import datasets, load_codebooks, load_config
+    from mscsurvey.datacheck import check_data
+    from mscsurvey.io import read_raw
     from mscsurvey.regression import validate_models
 
+    errors = 0
     cfg = load_config(args.config)
     codebooks = load_codebooks(cfg, source=args.config)
     for name, ds in datasets(cfg).items():
@@ -31,6 +38,29 @@ def _check(args: argparse.Namespace) -> int:
             f"{ds.name}: codebook {ds.codebook} ok ({len(cb.constructs)} constructs, "
             f"{len(cb.items)} items, {len(cb.groups)} groups); results in {ds.results}/"
         )
+        if not Path(ds.raw).is_file():
+            made = "the workflow generates it" if ds.synthetic else "not checked"
+            print(f"{ds.name}: raw file {ds.raw} is not there yet ({made})")
+            continue
+        # read-only: the raw file is read as the deidentify stage reads it, never written
+        found = check_data(
+            read_raw(ds.raw, **ds.read_options),
+            cb,
+            source=ds.raw,
+            min_group_n=cfg["analyses"]["min_group_n"],
+            config=args.config,
+        )
+        for f in found:
+            print(f"{f.level}: {f.message}", file=sys.stderr)
+        n_err = sum(f.level == "error" for f in found)
+        errors += n_err
+        print(
+            f"{ds.name}: data {ds.raw} checked against {ds.codebook}: {n_err} error(s), "
+            f"{len(found) - n_err} warning(s)"
+        )
+    if errors:
+        print(f"{args.config}: {errors} error(s) in the data; fix them before running")
+        return 1
     print(f"{args.config}: ok")
     return 0
 
@@ -96,17 +126,87 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _draft(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mscsurvey.draft import draft_codebook, render_draft
+    from mscsurvey.io import atomic_open, read_raw
+
+    if args.output and Path(args.output).exists() and not args.force:
+        raise SurveyError(
+            "already exists; the draft is not written over it (choose another -o file or add --force)",
+            file=args.output,
+        )
+    sheet: str | int = int(args.sheet) if str(args.sheet).isdigit() else args.sheet
+    df = read_raw(
+        args.data_file,
+        fmt=args.format,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+        sheet=sheet,
+        skip_rows=args.skip_rows,
+    )
+    value_labels, variable_labels = {}, {}
+    kind = args.format if args.format != "auto" else Path(args.data_file).suffix.lower().lstrip(".")
+    if kind in ("sav", "dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+        _, meta = reader(args.data_file, metadataonly=True)
+        value_labels = meta.variable_value_labels
+        variable_labels = {
+            c: lab for c, lab in zip(meta.column_names, meta.column_labels, strict=True) if lab
+        }
+    draft = draft_codebook(
+        df,
+        source=args.data_file,
+        value_labels=value_labels,
+        variable_labels=variable_labels,
+        k=args.k,
+    )
+    text = render_draft(draft, k=args.k)
+    if args.output:
+        with atomic_open(args.output) as fh:
+            fh.write(text)
+        print(
+            f"{args.output}: draft codebook written; review it, then set draft: false",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="validate the config and the codebooks")
+    sub.add_parser("check", help="validate the config, the codebooks and the raw data against them")
     p = sub.add_parser("scan-leaks", help="search results for identifier values of the raw data")
     p.add_argument("--dataset", help="only this dataset of the config")
     p = sub.add_parser("verify", help="check results folders against their manifest.json")
     p.add_argument("--dataset", help="only this dataset of the config")
+    p = sub.add_parser("codebook", help="codebook tools")
+    csub = p.add_subparsers(dest="codebook_command", required=True)
+    d = csub.add_parser("draft", help="infer a draft codebook from a raw export (review it!)")
+    d.add_argument("data_file", help="the raw export: CSV, xlsx, SPSS .sav or Stata .dta")
+    d.add_argument("-o", "--output", help="write the draft here (default: standard output)")
+    d.add_argument("--force", action="store_true", help="overwrite an existing -o file")
+    d.add_argument("--format", default="auto", choices=["auto", "csv", "xlsx", "sav", "dta"])
+    d.add_argument("--sheet", default="0", help="Excel sheet name or 0-based index")
+    d.add_argument("--skip-rows", type=int, default=0, help="rows above the header row")
+    d.add_argument("--delimiter", help="CSV delimiter (detected if not given)")
+    d.add_argument("--encoding", help="text encoding (UTF-8 or cp1252 detected if not given)")
+    d.add_argument("--k", type=int, default=5, help="smallest group size analyses publish")
     args = parser.parse_args(argv)
-    commands = {"check": _check, "scan-leaks": _scan_leaks, "verify": _verify}
+    if args.command == "codebook":
+        args.command = "codebook draft"
+    commands = {
+        "check": _check,
+        "scan-leaks": _scan_leaks,
+        "verify": _verify,
+        "codebook draft": _draft,
+    }
     try:
         return commands[args.command](args)
     except SurveyError as exc:

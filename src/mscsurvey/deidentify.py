@@ -134,7 +134,9 @@ def check_columns(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> None
             "datasets.<name>.delimiter and encoding)"
         )
     raise SurveyError(
-        f"column '{col}' ({need[col]} in the codebook) is missing{hint}{more}", file=source
+        f"column '{col}' ({need[col]} in the codebook) is missing{hint}{more}; rename the "
+        f"column in the data file or change '{col}' in {codebook.path}",
+        file=source,
     )
 
 
