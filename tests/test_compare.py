@@ -333,3 +333,121 @@ def test_default_config_has_no_comparison(root):
     assert (
         "seed" not in cfg["datasets"]["msc"]["synthetic"]
     )  # the global seed: same bytes as before
+
+
+# --- the workflow ---------------------------------------------------------------------------
+
+
+def _waves_config(work, root, *, n=240, **comparison):
+    """examples/waves/config.yaml with the repository's files and ``n`` raw rows per wave."""
+    import yaml
+
+    cfg = yaml.safe_load((root / "examples" / "waves" / "config.yaml").read_text(encoding="utf-8"))
+    for ds in cfg["datasets"].values():
+        ds["codebook"] = str(root / ds["codebook"])
+        ds["published"] = str(root / ds["published"])
+        ds["synthetic"]["model"] = str(root / ds["synthetic"]["model"])
+        ds["synthetic"]["published"] = str(root / ds["synthetic"]["published"])
+        ds["synthetic"]["n_respondents"] = n
+    cfg["comparisons"]["waves"].update(comparison)
+    path = work / "config" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_workflow_refuses_a_bad_comparison_before_any_job(tmp_path, root):
+    from workflow_helpers import snakemake
+
+    _waves_config(tmp_path, root, datasets=["wave1", "wave9"])
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert lines == [
+        "error: config/config.yaml: key 'comparisons.waves.datasets': 'wave9' is not a dataset of "
+        "this config (its datasets: wave1, wave2); name two of them under datasets:, earlier first"
+    ]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_two_synthetic_waves_end_to_end(tmp_path, root):
+    """Two waves of the default study drawn from the same model with different seeds.
+
+    Truth: one population, so each construct's difference is 0. Under plain independent sampling a
+    95% interval misses 0 for 10 x 0.05 = 0.5 constructs on average (3 or more misses: about 1%). The
+    generator calibrates every item's answers to the same published targets in both waves, so the
+    waves differ only in how answers combine within respondents, less than sampling would make them:
+    we expect all 10 to cover 0 and require at least 9.
+    """
+    import json
+
+    from workflow_helpers import snakemake
+
+    from mscsurvey.codebook import load_codebook
+    from mscsurvey.io import sha256_file
+
+    _waves_config(tmp_path, root)
+    snakemake(tmp_path)
+    for wave in ("wave1", "wave2"):
+        for rel in ("brief/brief.html", "brief/brief.pdf", "manifest.json"):
+            assert (tmp_path / "results" / wave / rel).is_file(), (wave, rel)
+    raw = [(tmp_path / "data" / "raw" / w / "survey.csv").read_bytes() for w in ("wave1", "wave2")]
+    assert raw[0] != raw[1], "the two waves' seeds should give different respondents"
+    truth = [
+        json.loads((tmp_path / "data" / "raw" / w / "truth.json").read_text())
+        for w in ("wave1", "wave2")
+    ]
+    assert [t["generator"]["seed"] for t in truth] == [20200601, 20210601]
+
+    out_dir = tmp_path / "results" / "compare" / "waves"
+    table = pd.read_parquet(out_dir / "construct_means.parquet")
+    cb = load_codebook(root / "data" / "codebook.yaml")
+    assert list(table["construct"]) == list(cb.constructs)
+    assert table["comparable"].all()
+    covers = int(((table["ci_low"] <= 0) & (table["ci_high"] >= 0)).sum())
+    assert covers >= 9, table[["construct", "difference", "ci_low", "ci_high"]]
+    for wave, suffix in (("wave1", "earlier"), ("wave2", "later")):
+        rel = pd.read_parquet(tmp_path / "results" / wave / "scales" / "reliability.parquet")
+        assert table[f"n_{suffix}"].tolist() == rel["n_scored"].tolist()
+        assert table[f"status_{suffix}"].tolist() == rel["status"].tolist()
+    csv = pd.read_csv(out_dir / "construct_means.csv")
+    assert csv["difference"].to_numpy() == pytest.approx(table["difference"].to_numpy(), rel=1e-12)
+    items = pd.read_parquet(out_dir / "item_agreement.parquet")
+    assert len(items) == len(cb.items) and items["comparable"].all()
+    assert "compare" in (out_dir / "logs" / "compare.log").read_text()
+    # no respondent identifier or pseudonym leaves the waves' folders
+    pids = set(pd.read_parquet(tmp_path / "results" / "wave2" / "scales" / "scores.parquet")["pid"])
+    text = (out_dir / "construct_means.csv").read_text()
+    assert not any(p in text for p in pids)
+
+    # planted shift: +0.5 on every trust item of wave2 moves its trust scores by exactly 0.5
+    scores = [
+        pd.read_parquet(tmp_path / "results" / w / "scales" / "scores.parquet")
+        for w in ("wave1", "wave2")
+    ]
+    rel = [
+        pd.read_parquet(tmp_path / "results" / w / "scales" / "reliability.parquet")
+        for w in ("wave1", "wave2")
+    ]
+    shifted = scores[1].assign(trust=scores[1]["trust"] + 0.5)
+    planted = compare_construct_means(
+        (scores[0], shifted), tuple(rel), (cb, cb), names=NAMES
+    ).set_index("construct")
+    before = table.set_index("construct")
+    assert planted.at["trust", "difference"] == pytest.approx(
+        before.at["trust", "difference"] + 0.5
+    )
+    assert planted.at["trust", "ci_low"] == pytest.approx(before.at["trust", "ci_low"] + 0.5)
+    assert planted.at["trust", "ci_low"] < 0.5 < planted.at["trust", "ci_high"]
+    assert planted.at["trust", "ci_low"] > 0 and planted.at["trust", "p_holm"] < 0.05
+
+    # deterministic: the comparison made again gives the same bytes
+    digests = {
+        f: sha256_file(out_dir / f)
+        for f in ("construct_means.parquet", "construct_means.csv", "item_agreement.parquet")
+    }
+    for f in digests:
+        (out_dir / f).unlink()
+    snakemake(tmp_path, "--forcerun", "compare")
+    assert {f: sha256_file(out_dir / f) for f in digests} == digests
