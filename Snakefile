@@ -8,10 +8,12 @@ min_version("9.0")
 include: "workflow/rules/common.smk"
 
 
-# {res}: a dataset's results folder; {rawdir}: a synthetic dataset's raw folder (both from config).
+# {res}: a dataset's results folder; {rawdir}: a synthetic dataset's raw folder; {cmp}: a comparison's
+# folder (all from config).
 wildcard_constraints:
     res=_alternatives(BY_RESULTS),
     rawdir=_alternatives(SYNTHETIC),
+    cmp=_alternatives(BY_COMPARISON),
 
 
 include: "workflow/rules/synthesize.smk"
@@ -22,6 +24,7 @@ include: "workflow/rules/analyses.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/brief.smk"
 include: "workflow/rules/manifest.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:

@@ -9,7 +9,15 @@ from typing import Any
 from mscsurvey.errors import SurveyError
 from mscsurvey.schema import load_yaml, schema_path, validate
 
-__all__ = ["load_config", "validate_config", "Dataset", "datasets", "load_codebooks"]
+__all__ = [
+    "load_config",
+    "validate_config",
+    "Dataset",
+    "datasets",
+    "Comparison",
+    "comparisons",
+    "load_codebooks",
+]
 
 
 def validate_config(
@@ -34,7 +42,55 @@ def validate_config(
                 file=source,
                 key=f"datasets.{name}.raw",
             )
+    _check_comparisons(cfg, source)
     return cfg
+
+
+def _inside(a: str, b: str) -> bool:
+    """Whether folder ``a`` is ``b`` or lies inside it."""
+    pa, pb = Path(a), Path(b)
+    return pa == pb or pb in pa.parents
+
+
+def _check_comparisons(cfg: dict[str, Any], source: str) -> None:
+    """Each comparison names two different datasets of the config and a folder of its own."""
+    names = list(cfg["datasets"])
+    folders = {f"dataset '{n}'": ds["results"].rstrip("/") for n, ds in cfg["datasets"].items()}
+    for name, comp in cfg.get("comparisons", {}).items():
+        key = f"comparisons.{name}.datasets"
+        pair = comp["datasets"]
+        if len(pair) != 2:
+            raise SurveyError(
+                f"lists {len(pair)} dataset(s) ({', '.join(pair) or 'none'}); expected two, earlier "
+                f"first, e.g. [{', '.join(names[:2]) if len(names) > 1 else 'wave1, wave2'}]",
+                file=source,
+                key=key,
+            )
+        unknown = [d for d in pair if d not in cfg["datasets"]]
+        if unknown:
+            raise SurveyError(
+                f"'{unknown[0]}' is not a dataset of this config (its datasets: {', '.join(names)}); "
+                "name two of them under datasets:, earlier first",
+                file=source,
+                key=key,
+            )
+        if pair[0] == pair[1]:
+            raise SurveyError(
+                f"names dataset '{pair[0]}' twice; a comparison needs two different datasets, earlier first",
+                file=source,
+                key=key,
+            )
+        res = comp["results"].rstrip("/")
+        for owner, other in folders.items():
+            if _inside(res, other) or _inside(other, res):
+                raise SurveyError(
+                    f"folder '{res}' overlaps the results folder '{other}' of {owner} (each dataset "
+                    "and comparison needs a folder of its own, neither inside the other), e.g. "
+                    f"results/compare/{name}",
+                    file=source,
+                    key=f"comparisons.{name}.results",
+                )
+        folders[f"comparison '{name}'"] = res
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -81,6 +137,29 @@ def datasets(cfg: dict[str, Any]) -> dict[str, Dataset]:
             },
         )
     return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two datasets of the config compared (``earlier`` first) and the folder the comparison writes."""
+
+    name: str
+    earlier: str
+    later: str
+    results: str
+
+
+def comparisons(cfg: dict[str, Any]) -> dict[str, Comparison]:
+    """The config's comparisons (validated by :func:`validate_config`), by name."""
+    return {
+        name: Comparison(
+            name=name,
+            earlier=comp["datasets"][0],
+            later=comp["datasets"][1],
+            results=comp["results"].rstrip("/"),
+        )
+        for name, comp in cfg.get("comparisons", {}).items()
+    }
 
 
 def load_codebooks(cfg: dict[str, Any], *, source: str = "config/config.yaml") -> dict[str, Any]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import update_config
 
+from mscsurvey.config import comparisons as _comparisons
 from mscsurvey.config import datasets as _datasets
 from mscsurvey.config import load_codebooks
 from mscsurvey.config import validate_config
@@ -31,6 +32,7 @@ try:
     config.clear()
     config.update(_validated)
     DATASETS = _datasets(config)
+    COMPARISONS = _comparisons(config)
     CODEBOOKS = load_codebooks(config, source=_CONFIG_SOURCE)
 except SurveyError as exc:
     sys.stderr.write(f"error: {exc}\n")
@@ -38,6 +40,7 @@ except SurveyError as exc:
 
 BY_RESULTS = {ds.results: ds for ds in DATASETS.values()}
 SYNTHETIC = {ds.raw_dir: ds for ds in DATASETS.values() if ds.synthetic}
+BY_COMPARISON = {c.results: c for c in COMPARISONS.values()}
 
 
 def _alternatives(values):
@@ -78,7 +81,11 @@ def synthetic_input(wildcards):
 
 def synthetic_params(wildcards):
     ds = SYNTHETIC[wildcards.rawdir]
-    return {"seed": config["seed"], "n_respondents": ds.synthetic.get("n_respondents")}
+    # A dataset's own seed lets two synthetic waves of one model differ (default: the global seed).
+    return {
+        "seed": ds.synthetic.get("seed", config["seed"]),
+        "n_respondents": ds.synthetic.get("n_respondents"),
+    }
 
 
 def deidentify_params(wildcards):
@@ -122,9 +129,32 @@ def dataset_outputs(ds):
     ]
 
 
+def comparison_input(wildcards):
+    """Both datasets' construct scores, reliability, clean responses and codebooks (earlier first)."""
+    comp = BY_COMPARISON[wildcards.cmp]
+    files = {}
+    for role, name in (("earlier", comp.earlier), ("later", comp.later)):
+        ds = DATASETS[name]
+        files[f"{role}_scores"] = f"{ds.results}/scales/scores.parquet"
+        files[f"{role}_reliability"] = f"{ds.results}/scales/reliability.parquet"
+        files[f"{role}_responses"] = f"{ds.results}/clean/responses.parquet"
+        files[f"{role}_codebook"] = ds.codebook
+    return files
+
+
+def comparison_outputs(comp):
+    return [
+        f"{comp.results}/construct_means.parquet",
+        f"{comp.results}/construct_means.csv",
+        f"{comp.results}/item_agreement.parquet",
+    ]
+
+
 def all_outputs(wildcards):
-    """Every dataset's outputs and its audit manifest."""
+    """Every dataset's outputs and its audit manifest, and every comparison's tables."""
     out = []
     for ds in DATASETS.values():
         out += [*dataset_outputs(ds), f"{ds.results}/manifest.json"]
+    for comp in COMPARISONS.values():
+        out += comparison_outputs(comp)
     return out

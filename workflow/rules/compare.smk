@@ -1,0 +1,35 @@
+# Two datasets of the config (e.g. survey waves) -> their construct means side by side with the
+# difference (later - earlier), and "% agreed" per item, in the comparison's own folder.
+
+
+rule compare:
+    input:
+        unpack(comparison_input),
+    output:
+        construct_means=report(
+            "{cmp}/construct_means.parquet",
+            caption="../report/construct_means.rst",
+            category="8. Comparisons",
+        ),
+        construct_means_csv="{cmp}/construct_means.csv",
+        item_agreement=report(
+            "{cmp}/item_agreement.parquet",
+            caption="../report/item_agreement_compared.rst",
+            category="8. Comparisons",
+        ),
+    log:
+        "{cmp}/logs/compare.log",
+    benchmark:
+        "{cmp}/benchmarks/compare.tsv"
+    conda:
+        "../../envs/mscsurvey.yaml"
+    threads: 1
+    resources:
+        # two waves' scores and clean items; a few hundred MB at 10^5 respondents per wave
+        mem_mb=mem_mb(1000, 40),
+        runtime=10,
+    params:
+        names=lambda wc: [BY_COMPARISON[wc.cmp].earlier, BY_COMPARISON[wc.cmp].later],
+        ci_level=config["analyses"]["ci_level"],
+    script:
+        "../scripts/compare.py"

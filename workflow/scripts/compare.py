@@ -1,0 +1,57 @@
+"""Adapter for rule compare: two datasets' scores, reliability, clean items and codebooks -> the
+construct means compared (Parquet and CSV) and item agreement compared."""
+
+import logging
+
+from mscsurvey.agreement import input_columns
+from mscsurvey.codebook import load_codebook
+from mscsurvey.compare import compare_construct_means, compare_item_agreement
+from mscsurvey.io import atomic_open, read_parquet, write_parquet
+from mscsurvey.runner import run_step
+
+
+def main(smk):
+    log = logging.getLogger("compare")
+    names = tuple(smk.params.names)
+    inp = smk.input
+    cbs = (load_codebook(inp.earlier_codebook), load_codebook(inp.later_codebook))
+    means = compare_construct_means(
+        (read_parquet(inp.earlier_scores), read_parquet(inp.later_scores)),
+        (read_parquet(inp.earlier_reliability), read_parquet(inp.later_reliability)),
+        cbs,
+        names=names,
+        ci_level=smk.params.ci_level,
+    )
+    items = compare_item_agreement(
+        tuple(
+            read_parquet(path, input_columns(cb))
+            for path, cb in zip((inp.earlier_responses, inp.later_responses), cbs, strict=True)
+        ),
+        cbs,
+        names=names,
+        ci_level=smk.params.ci_level,
+    )
+    compared = means[means["comparable"]]
+    log.info(
+        "%s -> %s: constructs %d compared, %d not comparable; CI excludes 0 for %d; "
+        "respondents scored %s; items %d compared, %d not comparable",
+        *names,
+        len(compared),
+        int((~means["comparable"]).sum()),
+        int(((compared["ci_low"] > 0) | (compared["ci_high"] < 0)).sum()),
+        ", ".join(
+            f"{c}: {e}/{lat}"
+            for c, e, lat in compared[["construct", "n_earlier", "n_later"]].itertuples(index=False)
+        ),
+        int(items["comparable"].sum()),
+        int((~items["comparable"]).sum()),
+    )
+    for rec in means[means["note"] != ""].itertuples(index=False):
+        log.warning("construct %s: %s", rec.construct, rec.note)
+    write_parquet(means, smk.output.construct_means)
+    with atomic_open(smk.output.construct_means_csv) as fh:
+        means.to_csv(fh, index=False, lineterminator="\n")
+    write_parquet(items, smk.output.item_agreement)
+
+
+run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
