@@ -146,7 +146,8 @@ _MISSING = re.compile(
 # Column names of likely identifiers -> the roster placeholder their values get in free text (None:
 # dropped, not scrubbed from free text).
 _ID_NAMES: tuple[tuple[re.Pattern[str], str | None], ...] = (
-    (re.compile(r"(^|_)(first|last|full|given|family|sur)?_?name$"), "NAME"),
+    # also Qualtrics' RecipientFirstName/RecipientLastName (lower-cased, no separator)
+    (re.compile(r"(first|last|full|given|family|sur)_?name$|(^|_)name$"), "NAME"),
     (re.compile(r"(^|_)e_?mail"), None),
     (re.compile(r"(^|_)(phone|tel|telephone|mobile|cell)"), None),
     (re.compile(r"(^|_)ip(_?address)?$|ipaddress"), None),
@@ -382,8 +383,12 @@ def draft_codebook(
                 ids["direct"].append(c)
                 if named not in ("none", None):
                     ids["roster"][c] = named
-                reason = "its name" if named != "none" else f"its values look like {pattern}s"
-                why[c] = f"{reason} suggest it identifies a person; dropped"
+                reason = (
+                    "its name suggests"
+                    if named != "none"
+                    else f"its values look like {pattern}s, which suggests"
+                )
+                why[c] = f"{reason} it identifies a person; dropped"
                 if pattern == "e-mail" or (named != "none" and "mail" in low):
                     ids["person"].append(c)
             elif _is_free_text(values):
