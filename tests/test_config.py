@@ -27,6 +27,13 @@ def test_project_config_is_valid_and_gets_defaults(root):
     assert ds.key_file == "data/raw/pseudonym.key"
 
 
+def test_a_key_file_in_the_home_folder_is_expanded(root, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cfg = load_config(root / "config" / "config.yaml")
+    cfg["datasets"]["msc"]["key_file"] = "~/.mscsurvey/pseudonym.key"
+    assert datasets(cfg)["msc"].key_file == str(tmp_path / ".mscsurvey/pseudonym.key")
+
+
 def test_unknown_key_is_named(cfg):
     cfg["clean"]["speeder_min_secs"] = 100
     with pytest.raises(SurveyError) as exc:

@@ -119,7 +119,10 @@ def datasets(cfg: dict[str, Any]) -> dict[str, Dataset]:
     for name, ds in cfg["datasets"].items():
         synthetic = ds.get("synthetic")
         key_file = ds.get("key_file")
-        if key_file is None and synthetic is not None:
+        if key_file is not None:
+            # a key kept in the home folder (~/.mscsurvey/pseudonym.key), as the README suggests
+            key_file = str(Path(key_file).expanduser())
+        elif synthetic is not None:
             key_file = str(Path(ds["raw"]).parent / "pseudonym.key")
         out[name] = Dataset(
             name=name,
