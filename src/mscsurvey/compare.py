@@ -14,7 +14,6 @@ in its ``note``: the reader decides.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +22,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from mscsurvey import subgroups
 from mscsurvey.agreement import item_agreement
 from mscsurvey.codebook import Codebook
 
@@ -204,35 +204,16 @@ def welch_difference(
 def hedges_g(
     earlier: np.ndarray, later: np.ndarray, *, ci_level: float = 0.95
 ) -> tuple[float, float, float]:
-    """Hedges' g of later versus earlier with its confidence interval.
+    """Hedges' g of later versus earlier with its confidence interval: the subgroup comparisons'
+    :func:`mscsurvey.subgroups.hedges_g` (pingouin's formulas, unrounded) with the waves in order.
 
     Returns
     -------
     (float, float, float)
         g, lower and upper bound; NaN when either sample has fewer than 2 values or the pooled SD is 0.
-
-    Notes
-    -----
-    :math:`d = (\\bar y - \\bar x)/s_p` with the pooled SD
-    :math:`s_p^2 = ((n_x-1)s_x^2 + (n_y-1)s_y^2)/(n_x+n_y-2)`, and
-    :math:`g = d\\,(1 - 3/(4(n_x+n_y) - 9))`. Interval :math:`g \\pm t_{n_x+n_y-2}\\,SE` with
-    :math:`SE = \\sqrt{(n_x+n_y)/(n_x n_y) + g^2/(2(n_x+n_y))}`. Equal to pingouin's
-    ``compute_effsize(later, earlier, eftype="hedges")`` and ``compute_esci(..., eftype="hedges")``
-    (which rounds; this does not). The pooled SD assumes similar spread; Welch's test does not.
     """
-    _check_level(ci_level)
-    nx, ny = len(earlier), len(later)
-    if nx < 2 or ny < 2:
-        return _NAN, _NAN, _NAN
-    pooled = math.sqrt(
-        ((nx - 1) * np.var(earlier, ddof=1) + (ny - 1) * np.var(later, ddof=1)) / (nx + ny - 2)
-    )
-    if pooled == 0:
-        return _NAN, _NAN, _NAN
-    g = (np.mean(later) - np.mean(earlier)) / pooled * (1 - 3 / (4 * (nx + ny) - 9))
-    se = math.sqrt((nx + ny) / (nx * ny) + g**2 / (2 * (nx + ny)))
-    crit = float(stats.t.ppf(1 - (1 - ci_level) / 2, nx + ny - 2))
-    return float(g), float(g - crit * se), float(g + crit * se)
+    r = subgroups.hedges_g(later, earlier, ci_level=ci_level)
+    return float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
 
 
 def _reliability_note(rel: pd.DataFrame, cid: str, name: str) -> tuple[str, bool | None, str]:

@@ -1,7 +1,7 @@
 """Run one workflow step: log to the rule's log file, turn a SurveyError into one line and exit 1.
 
-Snakemake scripts call :func:`run_step` with the ``snakemake`` object they receive; this module does not
-import snakemake (it only reads ``.log``), so the library stays usable without a workflow.
+The workflow's scripts call :func:`run_step` with their rule's name and log path (plain values, so the
+library never depends on the workflow engine).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from mscsurvey.errors import SurveyError
 
@@ -42,19 +41,18 @@ def _setup_logging(log_path: str | None) -> logging.Logger:
     return logging.getLogger("mscsurvey")
 
 
-def run_step(smk: Any, main: Callable[[Any], None]) -> None:
-    """Call ``main(smk)``; log its start, end and duration; on a user error print one line and exit 1."""
-    log_path = smk.log[0] if getattr(smk, "log", None) else None
-    log = _setup_logging(log_path)
-    rule = getattr(smk, "rule", "step")
+def run_step(main: Callable[[], None], *, rule: str, log: str | None) -> None:
+    """Call ``main()``; log its start, end and duration to ``log`` (stderr when None); on a user error
+    print one line and exit 1."""
+    logger = _setup_logging(log)
     t0 = time.perf_counter()
-    log.info("rule %s started", rule)
+    logger.info("rule %s started", rule)
     try:
-        main(smk)
+        main()
     except SurveyError as exc:
-        log.error("%s", exc)
+        logger.error("%s", exc)
         if debug_enabled():
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
-    log.info("rule %s finished in %.2f s", rule, time.perf_counter() - t0)
+    logger.info("rule %s finished in %.2f s", rule, time.perf_counter() - t0)

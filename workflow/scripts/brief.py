@@ -28,4 +28,5 @@ def main(smk):
     logging.getLogger("brief").info("route %s, seconds %s", result.route, result.timings)
 
 
-run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(lambda: main(smk), rule=smk.rule, log=smk.log[0])

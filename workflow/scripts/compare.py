@@ -54,4 +54,5 @@ def main(smk):
     write_parquet(items, smk.output.item_agreement)
 
 
-run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(lambda: main(smk), rule=smk.rule, log=smk.log[0])

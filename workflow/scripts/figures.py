@@ -24,4 +24,5 @@ def main(smk):
     logging.getLogger("figures").info("wrote %d figures (PNG and SVG)", len(index))
 
 
-run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(lambda: main(smk), rule=smk.rule, log=smk.log[0])

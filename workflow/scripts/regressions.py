@@ -23,4 +23,5 @@ def main(smk):
     write_parquet(result.drivers, smk.output.drivers)
 
 
-run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(lambda: main(smk), rule=smk.rule, log=smk.log[0])

@@ -48,4 +48,5 @@ def main(smk):
     write_parquet(result.cfa_loadings, smk.output.cfa_loadings)
 
 
-run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(lambda: main(smk), rule=smk.rule, log=smk.log[0])

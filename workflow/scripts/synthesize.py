@@ -24,4 +24,5 @@ def main(smk):
     logging.getLogger(__name__).info("wrote %s: %s", smk.output.raw, counts)
 
 
-run_step(snakemake, main)  # noqa: F821 (injected by Snakemake)
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(lambda: main(smk), rule=smk.rule, log=smk.log[0])
