@@ -150,7 +150,7 @@ DATA_ERRORS = {
     "grouping category not in the codebook": (
         "group.csv",
         _set("sector", 3, "Aerospace"),
-        ["group.csv row 5, column sector", "'Aerospace'", "expected one of"],
+        ["group.csv row 5, column sector", 'a masked value ("AAAAAAAAA"', "expected one of"],
     ),
     "duplicate respondent ids": (
         "ids.csv",

@@ -121,7 +121,8 @@ def test_group_missing_label_becomes_missing(cb):
         ({"b1": "0.5"}, r"row 3, column b1: 0.5 is not a whole-number code of scale yesno"),
         (
             {"colour": "Purple"},
-            r"row 3, column colour: 'Purple' is not a category of group colour "
+            r"row 3, column colour: a masked value \(\"AAAAAA\", 6 characters\) is not a "
+            r"category of group colour "
             r"\(expected one of: Red, Green, Blue, Prefer not to say; fix the data or add it to "
             r"groups.colour.categories or groups.colour.missing in .*mini_codebook.yaml\)",
         ),
@@ -132,11 +133,24 @@ def test_bad_values_give_one_line(cb, change, pattern):
     with pytest.raises(SurveyError, match=pattern) as exc:
         clean(df, cb, settings=SETTINGS, source=SRC)
     assert "\n" not in str(exc.value)
+    # a value that is no slip of a codebook label could be anyone's words: never printed
+    assert "Purple" not in str(exc.value)
+
+
+def test_a_name_typed_as_an_answer_is_never_printed(cb):
+    df = frame([{}, {"colour": "Priya Raghunathan"}, {"a1": "ask jo.roe@example.org"}])
+    with pytest.raises(SurveyError) as exc:
+        clean(df, cb, settings=SETTINGS, source=SRC)
+    msg = str(exc.value)
+    assert "row 3, column colour: a masked value" in msg
+    assert "Priya" not in msg and "Raghunathan" not in msg and "jo.roe" not in msg
 
 
 def test_first_problem_reported_with_count_of_others(cb):
     df = frame([{}, {"a1": "nope"}, {"a2": "nah"}, {"colour": "Teal"}])
-    with pytest.raises(SurveyError, match=r"row 3, column a1: 'nope'.*\[2 more problem\(s\)"):
+    with pytest.raises(
+        SurveyError, match=r"row 3, column a1: a masked value.*\[2 more problem\(s\)"
+    ):
         validate_responses(df, cb, source=SRC)
 
 
@@ -157,10 +171,12 @@ def test_duplicate_pseudonym_is_an_error(cb):
         clean(df, cb, settings=SETTINGS, source=SRC)
 
 
-def test_empty_cluster_is_an_error(cb):
-    df = frame([{}, {"site": None}])
-    with pytest.raises(SurveyError, match=r"row 3, column site: is empty"):
-        clean(df, cb, settings=SETTINGS, source=SRC)
+def test_empty_cluster_is_excluded_with_its_reason(cb):
+    # empty, or suppressed by de-identification because the respondent typed an identifier there
+    res = clean(frame([{}, {"site": None}, {"site": "  "}]), cb, settings=SETTINGS, source=SRC)
+    assert res.validation["excluded"]["no_cluster"] == 2
+    assert res.validation["analysed"] == 1
+    assert res.exclusions["reason"].tolist() == ["no_cluster", "no_cluster"]
 
 
 def test_exclusions_and_flow(cb):
@@ -187,6 +203,7 @@ def test_exclusions_and_flow(cb):
     v = res.validation
     assert v["received"] == 7 and v["analysed"] == 2
     assert v["excluded"] == {
+        "no_cluster": 0,
         "duplicate": 1,
         "too_little_answered": 2,
         "speeder": 1,

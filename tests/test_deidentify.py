@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -259,14 +260,33 @@ def test_unknown_quasi_identifier_from_config(raw, codebook):
         run(raw, codebook, quasi_identifiers=["age_band", "birth_date"])
 
 
-def test_identifier_left_in_an_analysis_column_stops_the_run(raw, codebook):
+def test_identifier_typed_into_an_analysis_column_is_suppressed(raw, codebook):
     name = raw.loc[10, "name"]
     raw.loc[5, "tr1"] = f"Agree (ask {name})"
-    with pytest.raises(SurveyError) as err:
-        run(raw, codebook)
-    msg = str(err.value)
-    assert "would still hold an identifier" in msg and "column tr1, row 7" in msg
-    assert name not in msg and "nothing was written" in msg
+    raw.loc[6, "sector"] = (
+        "Other: telephone jroe [at] yvmh [dot] org"  # `other: Other` in the codebook
+    )
+    raw.loc[7, "role"] = "Committee member, call 555-201-7788"
+    raw.loc[8, "msc"] = "ask Jo at jroe@example.org"
+    out, report = run(raw, codebook)
+    scr = report["screening"]
+    assert scr["values_suppressed"] == {"msc": 1, "role": 1, "tr1": 1}
+    assert scr["other_specified_dropped"] == {"sector": 1}
+    assert out.loc[6, "sector"] == "Other"
+    assert out.loc[[5, 7, 8], ["tr1", "role", "msc"]].isna().to_numpy().diagonal().all()
+    rows = raw["_source_row"]
+    assert {"source_row": int(rows[7]), "column": "role"} in scr["suppressed_cells"]
+    text = out.astype(str).to_string() + json.dumps(report)
+    for needle in (name, "jroe", "yvmh", "555-201-7788", "telephone"):
+        assert needle not in text
+
+
+def test_a_cluster_name_shared_by_k_respondents_is_kept(raw, codebook):
+    # a collaborative may be named after a person; its members share the value
+    raw.loc[:5, "msc"] = "Zebulon Quixley Collaborative"
+    out, report = run(raw, codebook)
+    assert (out.loc[:5, "msc"] == "Zebulon Quixley Collaborative").all()
+    assert "msc" not in report["screening"]["values_suppressed"]
 
 
 # --------------------------------------------------------------------------------------------------

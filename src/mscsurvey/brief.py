@@ -66,6 +66,7 @@ MISSING = "–"
 
 #: Readable names of the clean stage's exclusion reasons (others are shown with "_" as spaces).
 EXCLUSION_REASONS = {
+    "no_cluster": "no cluster (empty, or suppressed as an identifier)",
     "duplicate": "duplicate submission",
     "too_little_answered": "answered too few items",
     "speeder": "completed too fast",
@@ -74,6 +75,7 @@ EXCLUSION_REASONS = {
 
 # The same reasons in a sentence, where a count comes first ("10 duplicate submissions").
 EXCLUSION_PHRASES = {
+    "no_cluster": ("had no cluster left to analyse", "had no cluster left to analyse"),
     "duplicate": ("duplicate submission", "duplicate submissions"),
     "too_little_answered": ("answered too few items", "answered too few items"),
     "speeder": ("completed too fast", "completed too fast"),

@@ -29,6 +29,7 @@ import pandera.pandas as pa
 
 from mscsurvey.codebook import Codebook, Group, Scale, normalise_label
 from mscsurvey.errors import SurveyError
+from mscsurvey.screen import display_value, masked, other_answer
 
 __all__ = [
     "REASONS",
@@ -50,7 +51,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Exclusion reasons in the order they are applied (each respondent is counted under the first).
-REASONS = ("duplicate", "too_little_answered", "speeder", "straightliner")
+#: ``no_cluster``: the cluster cell is empty, or de-identification suppressed it because the
+#: respondent typed an identifier there (:mod:`mscsurvey.screen`); a study without a cluster column
+#: never excludes for it.
+REASONS = ("no_cluster", "duplicate", "too_little_answered", "speeder", "straightliner")
 
 #: Internal columns the de-identification stage adds (not study-specific).
 SOURCE_ROW = "source_row"
@@ -104,8 +108,10 @@ def answer_problem(raw: object, scale: Scale, codebook_path: str | None = None) 
             f"(expected a code {scale.min} to {scale.max} or one of: {scale.expected()})"
         )
     labels = list(scale.codes.values()) + list(scale.missing)
+    shown, typed = display_value(text, labels)
+    hint = _did_you_mean(text, labels) if typed else ""
     return (
-        f"'{text}' is not a label of scale {scale.name} ({_did_you_mean(text, labels)}expected one "
+        f"{shown} is not a label of scale {scale.name} ({hint}expected one "
         f"of: {scale.expected()}; fix the data or add it to scales.{scale.name}.codes or "
         f"scales.{scale.name}.missing{where})"
     )
@@ -116,8 +122,16 @@ def category_problem(raw: object, group: Group, codebook_path: str | None = None
     text = str(raw).strip()
     where = f" in {codebook_path}" if codebook_path else ""
     choices = list(group.categories) + list(group.missing)
+    shown, typed = display_value(text, choices)
+    hint = _did_you_mean(text, choices) if typed else ""
+    other = next((c for c in group.categories if other_answer(text, c)), None)
+    if other and not group.other:
+        hint = (
+            f"it looks like an '{other}: ...' answer: set groups.{group.id}.other: {other}{where} "
+            "to count such answers as that category; "
+        )
     return (
-        f"'{text}' is not a category of group {group.id} ({_did_you_mean(text, choices)}expected "
+        f"{shown} is not a category of group {group.id} ({hint}expected "
         f"one of: {', '.join(choices)}; fix the data or add it to groups.{group.id}.categories or "
         f"groups.{group.id}.missing{where})"
     )
@@ -159,7 +173,9 @@ def _schema(codebook: Codebook, rules: list[_ColumnRule]) -> pa.DataFrameSchema:
         )
         columns[rule.column] = pa.Column(nullable=rule.nullable, checks=check, required=True)
     if codebook.cluster:
-        columns[codebook.cluster] = pa.Column(nullable=False, required=True)
+        # an empty cluster is an exclusion (no_cluster), not an error: de-identification may have
+        # suppressed an identifier typed there
+        columns[codebook.cluster] = pa.Column(nullable=True, required=True)
     columns[codebook.identifiers.pseudonym] = pa.Column(nullable=False, unique=True, required=True)
     return pa.DataFrameSchema(columns, strict=False)
 
@@ -209,7 +225,7 @@ def validate_responses(df: pd.DataFrame, codebook: Codebook, *, source: str) -> 
             elif rec.check == "not_nullable":
                 msg = f"is empty (expected a value: every response needs its {_describe_column(codebook, col)})"
             else:
-                msg = f"{rec.failure_case!r} fails check {rec.check}"
+                msg = f"{masked(rec.failure_case)} fails check {rec.check}"
             problems.append((row if row is not None else 0, str(col), msg, row))
         problems.sort(key=lambda p: (p[0], p[1]))
         first = problems[0]
@@ -313,6 +329,11 @@ def exclusion_flags(
     )
     share = answered_share(df, codebook)
     flags = pd.DataFrame(index=df.index)
+    cluster = codebook.cluster
+    if cluster and cluster in df.columns:
+        flags["no_cluster"] = df[cluster].astype("string").str.strip().fillna("").eq("")
+    else:
+        flags["no_cluster"] = False
     flags["duplicate"] = _duplicates(df, codes, settings["duplicates"])
     flags["too_little_answered"] = share < settings["min_answered_share"]
     if duration_col in df.columns:

@@ -48,6 +48,7 @@ def _check(args: argparse.Namespace) -> int:
             cb,
             source=ds.raw,
             min_group_n=cfg["analyses"]["min_group_n"],
+            k=cfg["deidentify"]["k"],
             config=args.config,
         )
         for f in found:

@@ -103,6 +103,8 @@ class Group:
     reference: str
     level: str
     compare: bool
+    #: the category of "Other, please specify" answers ("Other: ..." maps to it; the text is dropped)
+    other: str | None = None
 
     def lookup(self) -> dict[str, str | None]:
         """Normalised label -> canonical category; missing labels -> None."""
@@ -260,6 +262,14 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
                 file=source,
                 key=f"groups.{gid}.reference",
             )
+        other = grp.get("other")
+        if other is not None and other not in grp["categories"]:
+            raise SurveyError(
+                f"'other' category '{other}' is not one of the categories "
+                f"({', '.join(grp['categories'])})",
+                file=source,
+                key=f"groups.{gid}.other",
+            )
     ids = cb["identifiers"]
     analysis_cols = set(items) | set(cb["groups"])
     if cb.get("cluster"):
@@ -346,6 +356,7 @@ def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codeboo
             reference=g.get("reference", g["categories"][0]),
             level=g["level"],
             compare=g["compare"],
+            other=g.get("other"),
         )
         for gid, g in cb["groups"].items()
     }

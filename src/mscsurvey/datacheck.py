@@ -8,7 +8,12 @@ errors (the workflow would stop on them)
     a group value that is not one of the codebook's categories; an empty cluster cell.
 warnings (the workflow runs, but the result is probably not what the student wants)
     a compared group (``compare: true``) with a category below ``analyses.min_group_n`` respondents
-    (it is suppressed in comparisons), or with fewer than two categories present (nothing to compare).
+    (it is suppressed in comparisons), or with fewer than two categories present (nothing to compare);
+    a cell (cluster, group, item) in which a respondent typed an identifier (de-identification will
+    suppress it: :mod:`mscsurvey.screen`).
+
+No message shows a value of the raw file unless it is evidently a slip of one of the codebook's own
+labels (:func:`mscsurvey.screen.display_value`): row and column say where to look.
 
 Label matching is the clean stage's own (:func:`mscsurvey.clean.normalise_answer`, ``Scale.lookup``,
 ``Group.lookup``) and so are its messages (:func:`mscsurvey.clean.answer_problem`,
@@ -26,6 +31,9 @@ from mscsurvey.clean import answer_problem, category_problem, normalise_answer
 from mscsurvey.codebook import Codebook
 from mscsurvey.deidentify import required_columns
 from mscsurvey.errors import where
+from mscsurvey.leaks import codebook_vocabulary
+from mscsurvey.screen import screen_cells
+from mscsurvey.scrub import Scrubber, build_roster
 
 __all__ = ["Finding", "check_data"]
 
@@ -46,12 +54,41 @@ def _more(n: int) -> str:
     return f" [{n} more row(s) like it]" if n else ""
 
 
+def _screened(
+    raw: pd.DataFrame, codebook: Codebook, *, source: str, k: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """``raw`` as de-identification will pass it on (typed identifiers suppressed, "Other: ..."
+    answers mapped to their category) and a warning per column holding typed identifiers."""
+    ids = codebook.identifiers
+    roster = build_roster(
+        raw, ids.roster, other_columns=[*ids.person, *ids.direct, ids.respondent_id]
+    )
+    rows = raw[_ROW] if _ROW in raw.columns else pd.Series(range(2, 2 + len(raw)), index=raw.index)
+    scrubber = Scrubber(roster, known_words=codebook_vocabulary(codebook))
+    changed, report = screen_cells(raw, codebook, scrubber, k=k, rows=rows)
+    warnings = []
+    for col, n in report["values_suppressed"].items():
+        first = next(c["source_row"] for c in report["suppressed_cells"] if c["column"] == col)
+        warnings.append(
+            f"{where(source, row=first, column=col)}: holds what looks like an identifier "
+            f"(a value typed by a respondent); de-identification will suppress it (set it "
+            f"missing){_more(n - 1)}"
+        )
+    if not changed:
+        return raw, warnings
+    raw = raw.copy()
+    for col, values in changed.items():
+        raw[col] = values
+    return raw, warnings
+
+
 def check_data(
     raw: pd.DataFrame,
     codebook: Codebook,
     *,
     source: str,
     min_group_n: int,
+    k: int = 5,
     config: str = "config/config.yaml",
 ) -> list[Finding]:
     """Every mismatch between ``raw`` (read by :func:`mscsurvey.io.read_raw`) and ``codebook``.
@@ -64,7 +101,8 @@ def check_data(
     """
     cb = codebook.path
     errors: list[str] = []
-    warnings: list[str] = []
+    original = raw
+    raw, warnings = _screened(raw, codebook, source=source, k=k)
     need = required_columns(codebook)
     have = [str(c) for c in raw.columns if c != _ROW]
     for col, what in need.items():
@@ -106,7 +144,7 @@ def check_data(
                 f"{answer_problem(raw.at[first, item.id], scale, cb)}{_more(len(rows) - 1)}"
             )
     if codebook.cluster and codebook.cluster in raw.columns:
-        empty = raw[codebook.cluster].map(normalise_answer).isna()
+        empty = original[codebook.cluster].map(normalise_answer).isna()
         if empty.any():
             first = empty[empty].index[0]
             errors.append(

@@ -10,8 +10,10 @@ here. In order:
    by a keyed person pseudonym (``person_pid``) that lets cleaning find duplicate submissions;
 3. generalise quasi-identifiers: birth date -> age band at the survey start date, ZIP -> its first three
    digits (HIPAA's restricted ZIP3s -> ``000``), start/end timestamps -> survey month and duration;
-4. scrub free-text answers (patterns plus the roster of names, organisations, places and addresses
-   found in the raw file);
+4. screen every other cell a respondent typed (cluster, groups, items: :mod:`mscsurvey.screen`):
+   "Other: ..." answers become their category, values holding an identifier are suppressed; scrub
+   free-text answers (patterns plus the roster of names, organisations, places and addresses found
+   in the raw file);
 5. enforce k-anonymity on the quasi-identifiers by local suppression;
 6. drop every other identifier column, and every column the codebook does not know;
 7. check the result: the output and the report are scanned for every identifier value of the raw file
@@ -34,6 +36,7 @@ from mscsurvey.errors import SurveyError
 from mscsurvey.kanonymity import enforce_k_anonymity, k_achieved, violating
 from mscsurvey.leaks import Needles, codebook_vocabulary, roster_values, scan_frame, scan_text
 from mscsurvey.pseudonym import method_label, person_keys, pseudonymise
+from mscsurvey.screen import screen_cells
 from mscsurvey.scrub import Scrubber, build_roster
 
 __all__ = [
@@ -411,12 +414,23 @@ def _generalise(
     return section
 
 
-def _scrub_free_text(raw: pd.DataFrame, codebook: Codebook, out: pd.DataFrame) -> dict[str, Any]:
+def _scrubber(raw: pd.DataFrame, codebook: Codebook) -> tuple[Scrubber, dict[str, str]]:
+    """The scrubber of this export: every detector, with the raw file's identifiers as roster."""
     ids = codebook.identifiers
     roster = build_roster(
         raw, ids.roster, other_columns=[*ids.person, *ids.direct, ids.respondent_id]
     )
-    scrubber = Scrubber(roster, known_words=codebook_vocabulary(codebook))
+    return Scrubber(roster, known_words=codebook_vocabulary(codebook)), roster
+
+
+def _scrub_free_text(
+    raw: pd.DataFrame,
+    codebook: Codebook,
+    out: pd.DataFrame,
+    scrubber: Scrubber,
+    roster: dict[str, str],
+) -> dict[str, Any]:
+    ids = codebook.identifiers
     placeholders: Counter[str] = Counter()
     comments = scrubbed = 0
     for c in ids.free_text:
@@ -565,10 +579,13 @@ def deidentify(
         raw, codebook, out, key=key, length=pseudonym_length, rows=rows, source=source
     )
     out[SOURCE_ROW] = rows.astype("int64")
+    scrubber, roster = _scrubber(raw, codebook)
+    screened, report["screening"] = screen_cells(raw, codebook, scrubber, k=k, rows=rows)
     for c in [*([codebook.cluster] if codebook.cluster else []), *codebook.groups, *codebook.items]:
-        out[c] = raw[c]  # analysis columns pass through untouched; cleaning codes them
+        # analysis columns pass through (cleaning codes them) unless screening changed them
+        out[c] = screened.get(c, raw[c])
     report.update(_generalise(raw, codebook, out, rows=rows, source=source))
-    report["free_text"] = _scrub_free_text(raw, codebook, out)
+    report["free_text"] = _scrub_free_text(raw, codebook, out, scrubber, roster)
     report["k_anonymity"] = _k_anonymise(
         out, codebook, k=k, quasi_identifiers=quasi_identifiers, rows=rows
     )
