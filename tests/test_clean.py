@@ -9,6 +9,7 @@ import pytest
 
 from mscsurvey.clean import (
     REASONS,
+    answer_problem,
     clean,
     code_items,
     exclusion_flow,
@@ -138,12 +139,20 @@ def test_bad_values_give_one_line(cb, change, pattern):
 
 
 def test_a_name_typed_as_an_answer_is_never_printed(cb):
-    df = frame([{}, {"colour": "Priya Raghunathan"}, {"a1": "ask jo.roe@example.org"}])
+    df = frame(
+        [
+            {},
+            {"colour": "Priya Raghunathan"},
+            {"a1": "ask jo.roe@example.org"},
+            {"a2": "5551234567"},
+        ]
+    )
     with pytest.raises(SurveyError) as exc:
         clean(df, cb, settings=SETTINGS, source=SRC)
     msg = str(exc.value)
     assert "row 3, column colour: a masked value" in msg
     assert "Priya" not in msg and "Raghunathan" not in msg and "jo.roe" not in msg
+    assert answer_problem("5551234567", cb.scales["agree5"]).startswith("a masked value")
 
 
 def test_first_problem_reported_with_count_of_others(cb):

@@ -93,6 +93,12 @@ def answer_problem(raw: object, scale: Scale, codebook_path: str | None = None) 
     """Explain why ``raw`` is not an answer on ``scale``, and what to change in which file."""
     text = str(raw).strip()
     where = f" in {codebook_path}" if codebook_path else ""
+    if _NUMBER.match(text) and sum(ch.isdigit() for ch in text) > 4:
+        # a long number may be a phone, record or account number: never printed
+        return (
+            f"{masked(text)} is not a code of scale {scale.name} "
+            f"(expected a code {scale.min} to {scale.max} or one of: {scale.expected()})"
+        )
     if _INTEGRAL.match(text):
         code = int(float(text))
         hint = ""
