@@ -67,23 +67,17 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _scan_leaks(args: argparse.Namespace) -> int:
-    from mscsurvey.codebook import load_codebook
-    from mscsurvey.config import datasets, load_config
-    from mscsurvey.io import read_raw
-    from mscsurvey.leaks import roster_values, scan
+    from pathlib import Path
 
-    cfg = load_config(args.config)
-    chosen = datasets(cfg)
-    if args.dataset:
-        if args.dataset not in chosen:
-            raise SurveyError(
-                f"dataset '{args.dataset}' is not in the config (expected one of: {', '.join(chosen)})",
-                file=args.config,
-                key="datasets",
-            )
-        chosen = {args.dataset: chosen[args.dataset]}
+    from mscsurvey.codebook import load_codebook
+    from mscsurvey.deidentify import PERSON_COLUMN
+    from mscsurvey.io import read_raw
+    from mscsurvey.leaks import codebook_vocabulary, project_vocabulary, roster_values, scan
+    from mscsurvey.scrub import detect_many
+    from mscsurvey.shape_scan import run_dates, scan_shapes
+
     total = 0
-    for ds in chosen.values():
+    for ds in _chosen(args).values():
         codebook = load_codebook(ds.codebook)
         needles = roster_values(read_raw(ds.raw, **ds.read_options), codebook)
         n_values = sum(len(v) for v in needles.values())
@@ -94,7 +88,21 @@ def _scan_leaks(args: argparse.Namespace) -> int:
             f"{ds.name}: searched {ds.results}/ for {n_values} identifier values of {ds.raw}: "
             f"{len(findings)} found"
         )
-        total += len(findings)
+        shapes, searched = scan_shapes(
+            [ds.results],
+            detect_many,
+            vocabulary=codebook_vocabulary(codebook) | project_vocabulary(),
+            skip_columns=[codebook.identifiers.pseudonym, PERSON_COLUMN],
+            allowed_dates=run_dates(Path(ds.results) / "brief" / "provenance.json"),
+        )
+        for f in shapes:
+            print(f"SHAPE {f.file} ({f.position}): {f.needle_type[6:]} {f.value_masked}")
+        print(
+            f"{ds.name}: searched {searched} texts of {ds.results}/ for identifier shapes "
+            f"(e-mails, phones, SSNs, dates, addresses, ID numbers, URLs, handles, IP addresses, "
+            f"ZIP codes, people's names, places): {len(shapes)} found"
+        )
+        total += len(findings) + len(shapes)
     return 1 if total else 0
 
 

@@ -567,3 +567,19 @@ class Scrubber:
                 changed += 1
         out.loc[present] = new
         return out, counts, changed
+
+
+# Interim: the detectors without a roster, as the shape scan and the screening call them.
+@functools.lru_cache(maxsize=1)
+def _default_scrubber() -> Scrubber:
+    return Scrubber(None)
+
+
+def detect(text: str) -> list[Span]:
+    """Every identifier the roster-free detectors find in ``text``."""
+    return _default_scrubber().spans(text)
+
+
+def detect_many(texts: list[str]) -> list[list[Span]]:
+    """:func:`detect` over many texts."""
+    return [detect(t) for t in texts]
