@@ -60,6 +60,9 @@ def lower_first(label):
 # # Key takeaways
 
 # %%
+SYN = N.get("synthetic") or {}
+if SYN.get("is_synthetic"):
+    doc.caveat(SYN["methods"])
 doc.para(N["sample"]["sentence"])
 doc.bullets([t["text"] for t in N["takeaways"]], cls="takeaways")
 
@@ -181,6 +184,8 @@ if PUB["n_items"]:
 
 # %%
 doc.heading("Data", 2)
+if SYN.get("is_synthetic"):
+    doc.para(SYN["methods"])
 if N["study"]["description"]:
     doc.para(N["study"]["description"])
 doc.para(N["exclusions"]["sentence"])
@@ -203,6 +208,8 @@ if S["quote_attribution"]:
     )
 else:
     doc.para("No comments are quoted (no attribution groups are configured).")
+if SYN.get("is_synthetic"):
+    doc.para(SYN["quotes"])
 doc.heading("Measures and analyses", 2)
 doc.para(N["methods"]["agreement"])
 doc.para(N["methods"]["scores"])

@@ -336,3 +336,15 @@ def test_legend_markers_differ_by_status_not_only_colour():
     fig = reliability_figure(reliability_table(), thresholds={"ok": 0.7, "weak": 0.6}, style=STYLE)
     markers = {h.get_marker() for h in fig.legends[0].legend_handles if isinstance(h, Line2D)}
     assert len(markers) == 3
+
+
+def test_every_figure_of_synthetic_data_says_so(tmp_path, mini):
+    tables = all_tables(mini)
+    tables["style"] = FigureStyle(dpi=100, width=6.0, font_size=8, notice="Synthetic data")
+    index = build_figures(**tables, out_dir=tmp_path / "figures")
+    for e in index:
+        svg = (tmp_path / "figures" / e["svg"]).read_text(encoding="utf-8")
+        assert ">Synthetic data<" in svg, e["svg"]
+    plain = build_figures(**all_tables(mini), out_dir=tmp_path / "plain")
+    for e in plain:
+        assert "Synthetic data" not in (tmp_path / "plain" / e["svg"]).read_text(encoding="utf-8")

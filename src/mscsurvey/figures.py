@@ -132,12 +132,16 @@ class FigureStyle:
         A key of :data:`PALETTES`.
     font_size : float
         Base font size in points; titles are 1.5 pt larger, notes 1 pt smaller.
+    notice : str
+        A line every figure carries in its lower right corner (e.g. that the data are synthetic,
+        so a figure copied out of the brief still says so); empty for none.
     """
 
     dpi: int = 200
     width: float = 7.0
     palette: str = "okabe-ito"
     font_size: float = 9.0
+    notice: str = ""
 
     def __post_init__(self) -> None:
         if self.palette not in PALETTES:
@@ -153,7 +157,7 @@ class FigureStyle:
         return PALETTES[self.palette]
 
     @classmethod
-    def from_config(cls, settings: Mapping[str, Any] | None) -> FigureStyle:
+    def from_config(cls, settings: Mapping[str, Any] | None, *, notice: str = "") -> FigureStyle:
         """Build from the config's ``figures:`` block (missing keys take the defaults)."""
         settings = dict(settings or {})
         return cls(
@@ -161,6 +165,7 @@ class FigureStyle:
             width=float(settings.get("width", cls.width)),
             palette=str(settings.get("palette", cls.palette)),
             font_size=float(settings.get("font_size", cls.font_size)),
+            notice=notice,
         )
 
     def wrap(self, text: str, share: float = 1.0, size: float | None = None) -> str:
@@ -1361,6 +1366,16 @@ def _build(
     unit = codebook.cluster_noun
 
     def emit(fig: Figure, name: str, title: str, entry: dict[str, Any]) -> None:
+        if style.notice:
+            # a super-x-label: the constrained layout keeps room for it below everything else
+            fig.supxlabel(
+                style.notice,
+                x=0.995,
+                ha="right",
+                fontsize=style.font_size - 1.5,
+                fontweight="bold",
+                color="#8F3B00",
+            )
         save_figure(fig, out / name, dpi=style.dpi)
         entry = {"construct": None, "group": None, "model": None, **entry}
         entry.update({"file": f"{name}.png", "svg": f"{name}.svg", "title": title})

@@ -406,8 +406,12 @@ def notebook_html(
     date: str = "",
     css: str = "",
     workdir: str | os.PathLike[str] = ".",
+    notice: str = "",
 ) -> str:
-    """The executed notebook as one self-contained HTML page: outputs only, our CSS, no scripts."""
+    """The executed notebook as one self-contained HTML page: outputs only, our CSS, no scripts.
+
+    ``notice`` (e.g. that the data are synthetic) is shown above the title and in a bar fixed to
+    the foot of the window, so that every screenful says it."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -419,8 +423,9 @@ def notebook_html(
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(workdir)}})
     body = _ANCHOR.sub("", body)
+    notice_html = f'<p class="notice" role="note">{html.escape(notice)}</p>' if notice else ""
     head = (
-        f'<header class="title-block"><p class="kicker">Research brief</p>'
+        f'<header class="title-block">{notice_html}<p class="kicker">Research brief</p>'
         f'<h1 class="title">{html.escape(title)}</h1>'
         + (f'<p class="subtitle">{html.escape(subtitle)}</p>' if subtitle else "")
         + (f'<p class="date">{html.escape(date)}</p>' if date else "")
@@ -431,7 +436,13 @@ def notebook_html(
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{css}\n</style>\n</head>\n"
-        f'<body>\n<main class="brief">\n{head}\n{body}\n</main>\n</body>\n</html>\n'
+        f'<body>\n<main class="brief">\n{head}\n{body}\n</main>\n'
+        + (
+            f'<footer class="notice-bar" role="note">{html.escape(notice)}</footer>\n'
+            if notice
+            else ""
+        )
+        + "</body>\n</html>\n"
     )
 
 
@@ -618,7 +629,9 @@ def render_brief(
         The two outputs; both are written, atomically, or neither.
     metadata : mapping, optional
         ``title``, ``subtitle`` and ``date`` of the title block (override the notebook header's).
-        ``date`` (ISO) also fixes the PDF's timestamp.
+        ``date`` (ISO) also fixes the PDF's timestamp. ``notice`` (e.g. "Synthetic data: ...") is
+        shown on the title page and on every page (HTML: a bar at the window's foot; PDF: each
+        page's header and footer).
     assets : path-like, optional
         Folder with ``brief.css``, ``brief-template.typ`` and ``brief.lua`` (default: the
         ``assets`` folder beside the notebook, else :data:`ASSETS`).
@@ -683,11 +696,18 @@ def render_brief(
         title = meta.get("title") or str(front.get("title", "Research brief"))
         subtitle = meta.get("subtitle") or str(front.get("subtitle", "") or "")
         date = meta.get("date") or str(front.get("date", "") or "")
+        notice = meta.get("notice", "")
         css_file = assets / "brief.css"
         css = css_file.read_text(encoding="utf-8") if css_file.exists() else ""
         with _timer(timings, "html"):
             page = notebook_html(
-                nb, title=title, subtitle=subtitle, date=date, css=css, workdir=workdir
+                nb,
+                title=title,
+                subtitle=subtitle,
+                date=date,
+                css=css,
+                workdir=workdir,
+                notice=notice,
             )
             html_tmp.write_text(page, encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="brief-typst-") as tmp:
@@ -697,7 +717,8 @@ def render_brief(
                     workdir=tmp,
                     template=assets / "brief-template.typ",
                     lua_filter=assets / "brief.lua" if (assets / "brief.lua").exists() else None,
-                    metadata={"title": title, "subtitle": subtitle, "date": date},
+                    metadata={"title": title, "subtitle": subtitle, "date": date}
+                    | {"notice": notice},
                 )
                 (Path(tmp) / "brief.typ").write_text(typ, encoding="utf-8")
             with _timer(timings, "pdf"):

@@ -63,6 +63,8 @@ rule brief_numbers:
         runtime=10,
     params:
         seed=config["seed"],
+        # the brief says so when its data are synthetic (what made them, what they match)
+        synthetic=lambda wc: dataset(wc).synthetic or None,
         deidentify=config["deidentify"],
         scales=config["scales"],
         analyses=config["analyses"],

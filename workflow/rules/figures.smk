@@ -34,5 +34,7 @@ rule figures:
         style=config["figures"],
         models=config["analyses"]["models"],
         thresholds=config["scales"]["thresholds"],
+        # every figure of a synthetic dataset says so
+        notice=lambda wc: "Synthetic data" if dataset(wc).synthetic else "",
     script:
         "../scripts/figures.py"

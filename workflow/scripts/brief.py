@@ -14,7 +14,9 @@ def main(smk):
     repo = Path(smk.input.notebook).resolve().parents[1]  # the project's work tree (for git)
     prov = provenance(config=dict(smk.params.config), inputs=inputs, repo=repo)
     write_json(prov, smk.output.provenance)
-    study = read_json(smk.input.numbers)["study"]
+    numbers = read_json(smk.input.numbers)
+    study = numbers["study"]
+    notice = (numbers.get("synthetic") or {}).get("banner", "")
     result = render_brief(
         smk.input.notebook,
         params={"numbers": smk.input.numbers, "provenance": smk.output.provenance}
@@ -23,7 +25,7 @@ def main(smk):
         html_out=smk.output.html,
         pdf_out=smk.output.pdf,
         metadata={"title": study["title"], "subtitle": study["short_title"]}
-        | {"date": prov["run_date"]},
+        | {"date": prov["run_date"], "notice": notice},
     )
     logging.getLogger("brief").info("route %s, seconds %s", result.route, result.timings)
 

@@ -24,6 +24,7 @@ def main(smk):
     }
     numbers = brief_numbers(
         codebook=cb,
+        synthetic=p.synthetic,
         config={"seed": p.seed, "deidentify": p.deidentify, "scales": p.scales}
         | {"analyses": p.analyses, "brief": p.brief},
         validation=read_json(smk.input.validation),

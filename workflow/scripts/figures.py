@@ -18,7 +18,7 @@ def main(smk):
         **{name: pd.read_parquet(getattr(smk.input, name)) for name in TABLES},
         models=dict(smk.params.models),
         thresholds=dict(smk.params.thresholds),
-        style=FigureStyle.from_config(smk.params.style),
+        style=FigureStyle.from_config(smk.params.style, notice=smk.params.notice),
         out_dir=smk.output.figures,
     )
     logging.getLogger("figures").info("wrote %d figures (PNG and SVG)", len(index))
