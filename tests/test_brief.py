@@ -573,3 +573,58 @@ def test_driver_summaries_list_controls_after_the_ranked_predictors(cb):
     assert "controls it adjusts for are listed after them" in n["methods"]["drivers_short"]
     (plain,) = _numbers(cb)["methods"]["models"]
     assert plain["controls"] == "none"
+
+
+# -- the Data Walk, as a person sees it (headless Chromium) -----------------------------------------
+
+
+@pytest.mark.slow
+def test_data_walk_pages_have_menu_steps_and_numbers(study):
+    from mscsurvey.walk import walk_pages
+
+    site = study / "results" / "walk"
+    pages = json.loads((site / "pages.json").read_text(encoding="utf-8"))
+    numbers = json.loads((study / "results" / "brief" / "numbers.json").read_text("utf-8"))
+    index = json.loads((study / "results" / "figures" / "index.json").read_text("utf-8"))
+    expected = [f"{p.slug}.html" for p in walk_pages(numbers, index)]
+    assert [p["file"] for p in pages] == expected
+    assert expected[0] == "index.html" and "who.html" in expected and "about.html" in expected
+    assert len(expected) == len(numbers["constructs"]) + 4
+    for i, name in enumerate(expected):
+        page = (site / name).read_text(encoding="utf-8")
+        assert page.count('aria-current="page"') == 2  # sidebar and phone menu
+        assert ('rel="prev"' in page) is (i > 0) and ('rel="next"' in page) is (
+            i < len(expected) - 1
+        )
+        assert numbers["synthetic"]["banner"] in page
+        assert "http://" not in page and "https://" not in page  # no external request
+    trust = (site / "trust.html").read_text(encoding="utf-8")
+    for item in numbers["constructs"][0]["items"]:
+        assert f"(n = {item['n']})" in trust
+    for q in numbers["constructs"][0]["quotes"]:
+        assert _html_text(q["text"]) in trust
+
+
+def _html_text(text: str) -> str:
+    import html as _html
+
+    return _html.escape(text, quote=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [360, 390, 1280])
+def test_data_walk_reads_on_a_phone_and_a_desktop(study, width):
+    from browser import LINKS, NO_ALT, OVERFLOW, TEXT_COLOURS, Browser, contrast, require_chromium
+
+    require_chromium()
+    site = study / "results" / "walk"
+    with Browser() as b:
+        for page in sorted(site.glob("*.html")):
+            b.open(page, width)
+            assert b.eval(OVERFLOW) <= 0, f"{page.name} scrolls sideways at {width} px"
+            assert b.eval(NO_ALT) == [], page.name
+            for href in b.eval(LINKS):
+                target = href.split("#")[0]
+                assert target and (site / target).is_file(), (page.name, href)
+            for fg, bg, tag in b.eval(TEXT_COLOURS):
+                assert contrast(fg, bg) >= 4.5, (page.name, tag, fg, bg)

@@ -1023,7 +1023,7 @@ def synthetic_notice(synthetic: Mapping[str, Any] | None, codebook: Codebook) ->
         "is_synthetic": True,
         "banner": "Synthetic data: no real person answered this survey",
         "methods": (
-            "The data in this brief are synthetic. The real study's responses are not public, so a "
+            "These data are synthetic. The real study's responses are not public, so a "
             f"seeded generator (mscsurvey.synthesize, model {model}) drew respondents, their "
             f"{unit}s, answers, generated comments and fake identifiers from a documented model "
             f"{calibrated}. Every number here shows what the pipeline computes from such data, "
