@@ -80,7 +80,7 @@ for c in N["constructs"]:
         doc.caveat(c["caveat"])
     figure("likert", c["id"])
     for q in c["quotes"]:
-        doc.quote(q["text"], q["attribution"])
+        doc.quote(q["text"], q["attribution"] + (" (generated comment)" if q.get("generated") else ""))
 
 # %% [markdown]
 # # Who perceives what

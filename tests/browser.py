@@ -132,6 +132,13 @@ class Browser:
             raise RuntimeError(f"{expression}: {res['exceptionDetails']}")
         return res["result"].get("value")
 
+    def screenshot(self, out: Path) -> None:
+        """Save what the window shows as a PNG (for a person to look at)."""
+        import base64
+
+        data = self._call(self._ws, "Page.captureScreenshot", {"format": "png"})["data"]
+        Path(out).write_bytes(base64.b64decode(data))
+
     def close(self) -> None:
         if getattr(self, "_proc", None) and self._proc.poll() is None:
             self._proc.terminate()

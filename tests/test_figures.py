@@ -348,3 +348,23 @@ def test_every_figure_of_synthetic_data_says_so(tmp_path, mini):
     plain = build_figures(**all_tables(mini), out_dir=tmp_path / "plain")
     for e in plain:
         assert "Synthetic data" not in (tmp_path / "plain" / e["svg"]).read_text(encoding="utf-8")
+
+
+def test_every_text_colour_of_every_figure_passes_wcag_aa(tmp_path, mini):
+    # text drawn on white: at least 4.5:1 (the amber 'weak' marker colour is 2.25:1, so status text
+    # uses a darker shade of it)
+    import re
+
+    from browser import contrast
+
+    for palette in PALETTES:
+        tables = all_tables(mini)
+        tables["style"] = FigureStyle(dpi=100, width=6.0, font_size=8, palette=palette)
+        index = build_figures(**tables, out_dir=tmp_path / palette)
+        for e in index:
+            svg = (tmp_path / palette / e["svg"]).read_text(encoding="utf-8")
+            for tag in re.findall(r"<text[^>]*>", svg):
+                m = re.search(r"fill: ?#([0-9a-fA-F]{6})", tag)
+                rgb = tuple(int(m.group(1)[i : i + 2], 16) for i in (0, 2, 4)) if m else (0, 0, 0)
+                ratio = contrast(f"rgb{rgb}", "rgb(255, 255, 255)")
+                assert ratio >= 4.5, (palette, e["svg"], m.group(1) if m else "black", ratio)

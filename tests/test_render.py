@@ -91,7 +91,34 @@ def test_doc_escapes_html(monkeypatch):
     doc.heading("Trust", 2)
     assert shown[0] == "<p>&lt;b&gt;$200&lt;/b&gt; &amp; more</p>"
     assert "I &lt;3 it" in shown[1] and "– MSC staff, WA" in shown[1]
-    assert 'id="trust"' in shown[2] and 'id="trust-2"' in shown[3]  # unique anchors
+    assert shown[2] == shown[3] == "<h2>Trust</h2>"  # anchors are given on the whole page
+
+
+def test_headings_get_unique_anchors_a_contents_and_linked_references():
+    from mscsurvey.render import _headings, anchor_headings, link_references, table_of_contents
+
+    body = anchor_headings(
+        '<h1 id="Survey-findings">Survey findings</h1><h2>Trust</h2>'
+        "<h1>Who perceives what</h1><h2>Trust</h2><h2>Trust</h2><h1>Methods</h1>"
+        '<p>Ranked by share (see Methods). As Figure 1 shows.</p><figure id="figure-1">'
+        '<figcaption><span class="label">Figure 1.</span> x</figcaption></figure>'
+    )
+    heads = _headings(body)
+    assert [h[1] for h in heads] == [
+        "survey-findings",
+        "survey-findings-trust",
+        "who-perceives-what",
+        "who-perceives-what-trust",
+        "who-perceives-what-trust-2",
+        "methods",
+    ]
+    toc = table_of_contents(heads)
+    assert toc.count("<li>") == 6 and toc.count('href="#') == 6
+    assert toc.startswith('<ol><li><a href="#survey-findings">')
+    linked = link_references(body, heads)
+    assert '(see <a href="#methods">Methods</a>)' in linked
+    assert 'As <a href="#figure-1">Figure 1</a> shows' in linked
+    assert '<span class="label">Figure 1.</span>' in linked  # the label itself is not a link
 
 
 def test_doc_escapes_markdown_for_quarto(monkeypatch):

@@ -7,6 +7,11 @@ local function typst(blocks)
   return pandoc.write(pandoc.Pandoc(blocks), "typst")
 end
 
+-- "Figure 3." / "Table 2." labels of the HTML captions: Typst numbers figures and tables itself.
+function Span(el)
+  if el.classes:includes("label") then return {} end
+end
+
 function Div(el)
   if el.classes:includes("caveat") then
     return pandoc.RawBlock("typst", "#caveat[" .. typst(el.content) .. "]")

@@ -1127,7 +1127,7 @@ def brief_numbers(
         pub["summary"] = (pub["summary"] + " " + notice["published"]).strip()
         for qs in quotes.values():
             for q in qs:
-                q["attribution"] += " (generated comment)"
+                q["generated"] = True  # shown as "(generated comment)" after the attribution
     flow = exclusion_flow(validation)
     n_clusters = (
         int(responses[codebook.cluster].nunique())

@@ -75,7 +75,9 @@ class Palette:
     ``disagree`` and ``agree`` are the strong (far from the centre) and light (near the centre) ends of
     the two halves of a diverging Likert scale; ``neutral`` is the middle category. ``accent`` marks
     estimates, ``contrast`` a second series (published values), ``muted`` reference lines and
-    non-significant terms; ``status`` colours reliability ok/weak/failed.
+    non-significant terms; ``status`` colours reliability ok/weak/failed markers, ``status_text`` the
+    same statuses as text (darker shades: every text colour has at least 4.5:1 contrast on white,
+    WCAG AA; the amber marker colour is 2.25:1).
     """
 
     name: str
@@ -87,6 +89,7 @@ class Palette:
     negative: str
     muted: str
     status: Mapping[str, str]
+    status_text: Mapping[str, str]
 
 
 # Okabe & Ito (2008) colour-universal design; ColorBrewer RdBu (diverging) and Dark2 (qualitative).
@@ -99,8 +102,9 @@ PALETTES: dict[str, Palette] = {
         accent="#0072B2",
         contrast="#D55E00",
         negative="#D55E00",
-        muted="#7F7F7F",
+        muted="#6E6E6E",
         status={"ok": "#009E73", "weak": "#E69F00", "failed": "#D55E00"},
+        status_text={"ok": "#222222", "weak": "#8A5A00", "failed": "#A13F00"},
     ),
     "colorbrewer": Palette(
         name="colorbrewer",
@@ -110,8 +114,9 @@ PALETTES: dict[str, Palette] = {
         accent="#0571B0",
         contrast="#CA0020",
         negative="#CA0020",
-        muted="#808080",
+        muted="#6E6E6E",
         status={"ok": "#1B9E77", "weak": "#D95F02", "failed": "#E7298A"},
+        status_text={"ok": "#222222", "weak": "#A34700", "failed": "#B0126A"},
     ),
 }
 
@@ -971,7 +976,7 @@ def reliability_figure(
                 ha="left",
                 va="center",
                 fontsize=style.font_size - 0.5,
-                color="#222222" if status == "ok" else colour,
+                color=pal.status_text.get(status, "#222222"),
             )
         ax.set_yticks(np.arange(len(rel)), [str(x) for x in rel[label_col]])
         ax.set_ylim(len(rel) - 0.5, -0.6)

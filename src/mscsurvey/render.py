@@ -97,7 +97,7 @@ class Doc:
     renderer: str = "jupyter"
     figures_dir: str = "."
     _figure_count: int = field(default=0, repr=False)
-    _ids: dict[str, int] = field(default_factory=dict, repr=False)
+    _table_count: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.renderer not in ("jupyter", "quarto"):
@@ -119,11 +119,8 @@ class Doc:
     def heading(self, text: str, level: int = 2) -> None:
         """A section heading (level 1 = section, 2 = subsection)."""
         if self.html_mode:
-            slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-            self._ids[slug] = self._ids.get(slug, 0) + 1
-            if self._ids[slug] > 1:
-                slug = f"{slug}-{self._ids[slug]}"
-            self._show(f'<h{level} id="{slug}">{self.esc(text)}</h{level}>')
+            # ids are given on the whole page (anchor_headings), markdown headings included
+            self._show(f"<h{level}>{self.esc(text)}</h{level}>")
         else:
             self._show(f"{'#' * level} {self.esc(text)}")
 
@@ -191,9 +188,16 @@ class Doc:
                 + "</tr>"
                 for r in rows
             )
-            cap = f"<caption>{self.esc(caption)}</caption>" if caption else ""
+            self._table_count += 1
+            n = self._table_count
+            cap = (
+                f'<caption><span class="label">Table {n}.</span> {self.esc(caption)}</caption>'
+                if caption
+                else ""
+            )
             self._show(
-                f'<table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+                f'<div class="table-scroll"><table class="data" id="table-{n}">{cap}<thead><tr>'
+                f"{head}</tr></thead><tbody>{body}</tbody></table></div>"
             )
         else:
 
@@ -215,11 +219,16 @@ class Doc:
             return
         path = Path(self.figures_dir) / file
         self._figure_count += 1
+        n = self._figure_count
         if self.html_mode:
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            # the SVG twin: a fifth of the PNG's bytes, sharp at any zoom, vector in the PDF
+            svg = path.with_suffix(".svg")
+            src, kind = (svg, "svg+xml") if svg.is_file() else (path, "png")
+            data = base64.b64encode(src.read_bytes()).decode("ascii")
             self._show(
-                f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-                f'width="100%"><figcaption>{self.esc(caption)}</figcaption></figure>'
+                f'<figure id="figure-{n}"><img src="data:image/{kind};base64,{data}" '
+                f'alt="{html.escape(alt)}" width="100%"><figcaption><span class="label">'
+                f"Figure {n}.</span> {self.esc(caption)}</figcaption></figure>"
             )
         else:
             alt_attr = alt.replace('"', "'")
@@ -395,7 +404,94 @@ def _clean_outputs(nb: Any) -> list[str]:
 
 
 _ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">.*?</a>', re.DOTALL)
+_HEADING = re.compile(r'<h([12])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def anchor_headings(body: str) -> str:
+    """Give every section (h1) and subsection (h2) an id of its own: "survey-findings" and, below
+    it, "survey-findings-trust" ("Trust" is a heading in several sections), numbered on a repeat."""
+    seen: dict[str, int] = {}
+    section = ""
+
+    def slug_of(text: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-") or "section"
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal section
+        level, attrs, inner = m.group(1), m.group(2), m.group(3)
+        slug = slug_of(html.unescape(_TAG.sub("", inner)))
+        if level == "2" and section:
+            slug = f"{section}-{slug}"
+        seen[slug] = seen.get(slug, 0) + 1
+        if seen[slug] > 1:
+            slug = f"{slug}-{seen[slug]}"
+        if level == "1":
+            section = slug
+        attrs = re.sub(r'\s*\bid="[^"]*"', "", attrs)
+        return f'<h{level} id="{slug}"{attrs}>{inner}</h{level}>'
+
+    return re.sub(r"<h([12])\b([^>]*)>(.*?)</h\1>", repl, body, flags=re.DOTALL)
+
+
+def _headings(body: str) -> list[tuple[int, str, str]]:
+    """(level, id, text) of every section (h1) and subsection (h2) of the page, in order."""
+    return [
+        (int(level), anchor, html.unescape(_TAG.sub("", inner)).strip())
+        for level, anchor, inner in _HEADING.findall(body)
+    ]
+
+
+def table_of_contents(headings: Sequence[tuple[int, str, str]]) -> str:
+    """The sections as a nested list of links (subsections under their section)."""
+    out, open_sub = ["<ol>"], False
+    for i, (level, anchor, text) in enumerate(headings):
+        link = f'<a href="#{html.escape(anchor)}">{html.escape(text)}</a>'
+        if level == 1:
+            if open_sub:
+                out.append("</ol></li>")
+                open_sub = False
+            elif i:
+                out.append("</li>")
+            out.append(f"<li>{link}")
+        else:
+            if not open_sub:
+                out.append("<ol>")
+                open_sub = True
+            out.append(f"<li>{link}</li>")
+    out.append("</ol></li></ol>" if open_sub else ("</li></ol>" if headings else "</ol>"))
+    return "".join(out)
+
+
+def link_references(body: str, headings: Sequence[tuple[int, str, str]]) -> str:
+    """Turn "see Methods" into a link to the Methods section, and "Figure 3" / "Table 2" in running
+    text into links to that figure or table (their labels are left alone)."""
+    sections = {text: anchor for level, anchor, text in headings if level == 1}
+
+    def see(m: re.Match[str]) -> str:
+        name = m.group(2)
+        if name not in sections:
+            return m.group(0)
+        return f'{m.group(1)}<a href="#{html.escape(sections[name])}">{name}</a>'
+
+    body = re.sub(r"(\b[Ss]ee )([A-Z][\w ]*[\w])(?=[).,;])", see, body)
+
+    def ref(m: re.Match[str]) -> str:
+        kind, n = m.group(1), m.group(2)
+        target = f"{kind.lower()}-{n}"
+        if f'id="{target}"' not in body:
+            return m.group(0)
+        return f'<a href="#{target}">{kind} {n}</a>'
+
+    # "Figure 3" in text, not in a label ("<span class="label">Figure 3.</span>")
+    return re.sub(r'(?<!class="label">)\b(Figure|Table) (\d+)\b(?!\.</span>)', ref, body)
+
+
 _TITLE_BLOCK = re.compile(r'<header class="title-block">.*?</header>', re.DOTALL)
+_SCREEN_ONLY = re.compile(
+    r'<nav class="toc".*?</nav>|<details class="toc">.*?</details>|<footer class="notice-bar".*?</footer>',
+    re.DOTALL,
+)
 
 
 def notebook_html(
@@ -422,7 +518,10 @@ def notebook_html(
         embed_images=True,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(workdir)}})
-    body = _ANCHOR.sub("", body)
+    body = anchor_headings(_ANCHOR.sub("", body))
+    headings = _headings(body)
+    body = link_references(body, headings)
+    toc = table_of_contents(headings)
     notice_html = f'<p class="notice" role="note">{html.escape(notice)}</p>' if notice else ""
     head = (
         f'<header class="title-block">{notice_html}<p class="kicker">Research brief</p>'
@@ -436,7 +535,10 @@ def notebook_html(
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{css}\n</style>\n</head>\n"
-        f'<body>\n<main class="brief">\n{head}\n{body}\n</main>\n'
+        f'<body>\n<div class="page">\n<nav class="toc" aria-label="Contents"><p>Contents</p>'
+        f"{toc}</nav>\n"
+        f'<main class="brief">\n{head}\n<details class="toc"><summary>Contents</summary>{toc}'
+        f"</details>\n{body}\n</main>\n</div>\n"
         + (
             f'<footer class="notice-bar" role="note">{html.escape(notice)}</footer>\n'
             if notice
@@ -458,6 +560,7 @@ def html_to_typst(
     import pypandoc
 
     page = _TITLE_BLOCK.sub("", page)  # the Typst template sets its own title block
+    page = _SCREEN_ONLY.sub("", page)  # the contents menus and the notice bar are for screens
     page = _extract_images(page, Path(workdir) / "media")
     args = [
         "--standalone",

@@ -155,7 +155,9 @@ def _figure(entry: Mapping[str, Any] | None) -> tuple[str, tuple[str, ...]]:
 
 def _quotes(quotes: Sequence[Mapping[str, str]]) -> str:
     return "".join(
-        f"<blockquote><p>{_e(q['text'])}</p><footer>{_e(q['attribution'])}</footer></blockquote>\n"
+        f"<blockquote><p>{_e(q['text'])}</p><footer>{_e(q['attribution'])}"
+        + (" (generated comment)" if q.get("generated") else "")
+        + "</footer></blockquote>\n"
         for q in quotes
     )
 
