@@ -73,8 +73,21 @@ def test_draft_finds_every_item_with_its_scale_and_code_order(drafted):
     )
 
 
+def _cluster_accepted(text: str) -> str:
+    """The student's edit when respondents are nested in the proposed cluster: uncomment it and the
+    groups' `level: cluster` lines."""
+    text = re.sub(r"^# (cluster:|  column: |  label: )", r"\1", text, flags=re.M)
+    return re.sub(
+        r"^    # level: cluster .*\n    # with the cluster$", "    level: cluster", text, flags=re.M
+    )
+
+
 def test_draft_flags_identifiers_groups_and_cluster(drafted):
-    _, d = drafted
+    text, d = drafted
+    # the cluster is proposed in a comment, never set: nesting is not in the data
+    assert "cluster" not in d and "level" not in str(d["groups"])
+    assert "# cluster:\n#   column: msc\n" in text
+    d = yaml.safe_load(_cluster_accepted(text))
     ids = d["identifiers"]
     assert ids["respondent_id"] == "respondent_id"
     for col in ["name", "email", "phone", "ip_address", "street_address", "city", "organisation"]:
@@ -117,6 +130,8 @@ def test_draft_is_refused_until_the_student_sets_draft_false(drafted, tmp_path):
     ):
         load_codebook(p)
     cb = load_codebook(_undrafted(text, tmp_path))
+    assert len(cb.items) == 36 and cb.cluster is None
+    cb = load_codebook(_undrafted(_cluster_accepted(text), tmp_path))
     assert len(cb.items) == 36 and cb.cluster == "msc"
 
 

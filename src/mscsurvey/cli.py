@@ -163,6 +163,7 @@ def _draft(args: argparse.Namespace) -> int:
         value_labels=value_labels,
         variable_labels=variable_labels,
         k=args.k,
+        n_constructs=args.constructs,
     )
     text = render_draft(draft, k=args.k)
     if args.output:
@@ -198,6 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.add_argument("--delimiter", help="CSV delimiter (detected if not given)")
     d.add_argument("--encoding", help="text encoding (UTF-8 or cp1252 detected if not given)")
     d.add_argument("--k", type=int, default=5, help="smallest group size analyses publish")
+    d.add_argument(
+        "--constructs",
+        type=int,
+        metavar="N",
+        help="split the item battery into N constructs by factor analysis (default: names, or "
+        "parallel analysis when names say nothing)",
+    )
     args = parser.parse_args(argv)
     if args.command == "codebook":
         args.command = "codebook draft"
