@@ -57,7 +57,8 @@ def test_bfi_five_scales_and_reverse_keys_are_recovered(bfi_numbered, tmp_path):
     # background columns: groups or a covariate, never items; no cluster is set
     assert set(d["items"]) == set(letter)
     assert set(d["groups"]) == {"gender", "education"}
-    assert d["groups"]["education"]["categories"] == ["1", "2", "3", "4", "5"]  # not "1.0"
+    # bare codes (not "1.0": the column has blanks, so pandas wrote floats), to be labelled
+    assert d["groups"]["education"]["categories"] == {i: str(i) for i in range(1, 6)}
     assert d["groups"]["gender"]["ordered"] is False
     assert "cluster" not in d and "#   age: " in text
     # the evidence is in comments: parallel analysis, the share of variance, each item's loading

@@ -103,10 +103,14 @@ class Group:
     reference: str
     level: str
     compare: bool
+    codes: dict[str, str] = field(default_factory=dict)  # code in the data -> its label
 
     def lookup(self) -> dict[str, str | None]:
-        """Normalised label -> canonical category; missing labels -> None."""
+        """Normalised label (or code, for coded categories) -> canonical category; missing labels ->
+        None."""
         table: dict[str, str | None] = {normalise_label(c): c for c in self.categories}
+        for code, label in self.codes.items():
+            table.setdefault(code, label)  # a label spelled like another code keeps its own meaning
         for label in self.missing:
             table[normalise_label(label)] = None
         return table
@@ -254,11 +258,18 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
         )
     for gid, grp in cb["groups"].items():
         ref = grp.get("reference")
-        if ref is not None and ref not in grp["categories"]:
+        labels = list(_group_codes(grp).values()) or grp["categories"]
+        if ref is not None and ref not in labels and str(ref) not in _group_codes(grp):
             raise SurveyError(
-                f"reference level '{ref}' is not one of the categories ({', '.join(grp['categories'])})",
+                f"reference level '{ref}' is not one of the categories ({', '.join(labels)})",
                 file=source,
                 key=f"groups.{gid}.reference",
+            )
+        if len(set(map(normalise_label, labels))) < len(labels):
+            raise SurveyError(
+                "two codes have the same label (each category needs its own label)",
+                file=source,
+                key=f"groups.{gid}.categories",
             )
     ids = cb["identifiers"]
     analysis_cols = set(items) | set(cb["groups"])
@@ -288,6 +299,34 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
                 file=source,
                 key="identifiers.quasi_identifiers",
             )
+
+
+def _group_codes(grp: dict[str, Any]) -> dict[str, str]:
+    """A group's code -> label map when its categories are given as one ({1: Male}), else {}.
+
+    Codes are normalised as answers are ("1", not "1.0"), so a Stata float column's 1.0 finds 1.
+    """
+    cats = grp["categories"]
+    if not isinstance(cats, dict):
+        return {}
+    return {str(int(k)): str(v) for k, v in cats.items()}
+
+
+def _group(gid: str, g: dict[str, Any]) -> Group:
+    codes = _group_codes(g)
+    categories = tuple(codes.values()) if codes else tuple(g["categories"])
+    ref = g.get("reference", categories[0])
+    return Group(
+        id=gid,
+        label=g.get("label", gid),
+        categories=categories,
+        missing=tuple(g["missing"]),
+        ordered=g["ordered"],
+        reference=codes.get(str(ref), ref) if ref not in categories else ref,
+        level=g["level"],
+        compare=g["compare"],
+        codes=codes,
+    )
 
 
 def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codebook:
@@ -336,19 +375,7 @@ def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codeboo
         )
         for cid, con in cb["constructs"].items()
     }
-    groups = {
-        gid: Group(
-            id=gid,
-            label=g.get("label", gid),
-            categories=tuple(g["categories"]),
-            missing=tuple(g["missing"]),
-            ordered=g["ordered"],
-            reference=g.get("reference", g["categories"][0]),
-            level=g["level"],
-            compare=g["compare"],
-        )
-        for gid, g in cb["groups"].items()
-    }
+    groups = {gid: _group(gid, g) for gid, g in cb["groups"].items()}
     ids = cb["identifiers"]
     identifiers = Identifiers(
         respondent_id=ids["respondent_id"],

@@ -550,6 +550,7 @@ def draft_codebook(
                 groups[c]["categories"] = ranked
                 groups[c]["counts"] = [by[r] for r in ranked]
                 groups[c]["reference"] = ranked[0]
+            groups[c]["codes"] = _group_codes(cats, value_labels.get(c))
             taken.add(c)
         elif len(cats) > 15 and c in background:
             # age with 67 values: a covariate (the codebook has no covariates yet; a comment says so)
@@ -573,6 +574,29 @@ def draft_codebook(
         source, n, scales, items, constructs, groups, cluster, ids, notes,
         evidence=evidence, covariates=covariates, battery=battery,
     )  # fmt: skip
+
+
+def _group_codes(
+    cats: dict[str, tuple[str, int]], labels: dict[Any, str] | None
+) -> dict[int, tuple[str, int]] | None:
+    """A coded group's code -> (label, answers): from the file's value labels (SPSS/Stata: the data
+    hold the labels) or, for bare integer codes, each code as its own label for the student to replace.
+    None when the answers are words without codes."""
+    if labels:
+        out = {}
+        for code, lab in sorted(labels.items(), key=lambda kv: float(kv[0])):
+            text = str(lab).strip()
+            if _MISSING.match(text.casefold()):
+                continue
+            hit = cats.get(normalise_answer(text)) or cats.get(str(int(float(code))))
+            out[int(float(code))] = (text, hit[1] if hit else 0)
+        return out if len(out) >= 2 else None
+    if all(_INTEGER.match(key) for key in cats):
+        return {
+            int(key): (key, cnt)
+            for key, (_, cnt) in sorted(cats.items(), key=lambda kv: int(kv[0]))
+        }
+    return None
 
 
 def _background(cols: list[str], taken: set[str]) -> set[str]:
@@ -784,6 +808,10 @@ def _item_rest(frame: np.ndarray) -> np.ndarray:
     return out
 
 
+def _count_note(cnt: int, k: int) -> str:
+    return f"  # only {cnt} respondent(s): suppressed; merge it?" if cnt < k else f"  # {cnt}"
+
+
 def _render_constructs(d: Draft, w: Any) -> None:
     """The constructs block: its header says where they came from (names or factor analysis)."""
     if d.battery:
@@ -945,12 +973,20 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     for gid, g in d.groups.items():
         w(f"  {_q(gid)}:")
         w(f"    label: {_q(gid)}")
-        w("    categories:")
-        for cat, cnt in zip(g["categories"], g["counts"], strict=True):
-            small = (
-                f"  # only {cnt} respondent(s): suppressed; merge it?" if cnt < k else f"  # {cnt}"
+        if g.get("codes"):
+            bare = all(lab == str(code) for code, (lab, _) in g["codes"].items())
+            note = (
+                "  # REVIEW: replace each code's label with the answer it stands for"
+                if bare
+                else ""
             )
-            w(f"      - {_q(cat)}{small}")
+            w(f"    categories:{note}")
+            for code, (lab, cnt) in g["codes"].items():
+                w(f"      {code}: {_q(lab)}{_count_note(cnt, k)}")
+        else:
+            w("    categories:")
+            for cat, cnt in zip(g["categories"], g["counts"], strict=True):
+                w(f"      - {_q(cat)}{_count_note(cnt, k)}")
         if g["missing"]:
             w(f"    missing: {_flow(g['missing'])}")
         if g["ordered"]:
