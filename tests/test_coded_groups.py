@@ -3,6 +3,8 @@ codes (also Stata's "1.0") into the labels the brief shows; SPSS/Stata numbers r
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import pytest
 
@@ -13,6 +15,7 @@ from mscsurvey.io import integral_codes, read_raw
 
 
 def _coded(d: dict, **size) -> dict:
+    d = copy.deepcopy(d)  # the fixture is shared by the session
     d["groups"]["size"] = {"categories": {1: "Small", 2: "Large"}, "ordered": True, **size}
     return d
 
@@ -56,12 +59,13 @@ def test_reference_by_code_or_label_and_duplicate_labels(mini_codebook_dict):
     assert cb.groups["size"].reference == "Large"
     with pytest.raises(SurveyError, match=r"key 'groups\.size\.reference'"):
         parse_codebook(_coded(mini_codebook_dict, reference="Medium"), source="cb.yaml")
-    mini_codebook_dict["groups"]["size"] = {"categories": {1: "Small", 2: "small"}}
+    d = copy.deepcopy(mini_codebook_dict)
+    d["groups"]["size"] = {"categories": {1: "Small", 2: "small"}}
     with pytest.raises(SurveyError, match=r"key 'groups\.size\.categories'.*same label"):
-        parse_codebook(mini_codebook_dict, source="cb.yaml")
-    mini_codebook_dict["groups"]["size"] = {"categories": {"one": "Small", 2: "Large"}}
+        parse_codebook(d, source="cb.yaml")
+    d["groups"]["size"] = {"categories": {"one": "Small", 2: "Large"}}
     with pytest.raises(SurveyError, match=r"key 'groups\.size\.categories'"):
-        parse_codebook(mini_codebook_dict, source="cb.yaml")
+        parse_codebook(d, source="cb.yaml")
 
 
 def test_integral_codes_normalise_floats_only():

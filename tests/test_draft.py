@@ -263,17 +263,6 @@ def test_integer_codes_are_flagged_for_review(tmp_path):
     assert "REVIEW: answers are bare codes" in text
 
 
-def test_no_response_id_gives_a_placeholder_that_fails_at_its_key(tmp_path):
-    df = pd.DataFrame({"q1": ["Agree", "Disagree"] * 5, "q2": ["Disagree", "Agree"] * 5})
-    p = tmp_path / "s.csv"
-    df.to_csv(p, index=False)
-    text = render_draft(draft_codebook(read_raw(p), source=str(p)))
-    d = yaml.safe_load(text)
-    d["draft"] = False
-    with pytest.raises(SurveyError, match=r"cb\.yaml: key 'identifiers\.respondent_id'"):
-        parse_codebook(d, source="cb.yaml")
-
-
 def test_output_file_is_not_overwritten_without_force(tmp_path, capsys):
     df = pd.DataFrame({"id": range(10), "q1": ["Agree", "Disagree"] * 5, "q2": ["Agree"] * 10})
     p = tmp_path / "s.csv"

@@ -118,7 +118,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Identifiers:
-    respondent_id: str
+    respondent_id: str | None  # None: no id column; pseudonyms from row position and content
     pseudonym: str
     person: tuple[str, ...]
     direct: tuple[str, ...]
@@ -131,7 +131,8 @@ class Identifiers:
 
     def raw_columns(self) -> list[str]:
         """Every raw column that de-identification consumes (none of them leaves it as is)."""
-        cols = [self.respondent_id, *self.person, *self.direct, *self.roster]
+        cols = [*([self.respondent_id] if self.respondent_id else []), *self.person, *self.direct]
+        cols += list(self.roster)
         if self.birth_date:
             cols.append(self.birth_date["column"])
         if self.zip:

@@ -1010,8 +1010,13 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     if ids["respondent_id"]:
         w(f"  respondent_id: {_q(ids['respondent_id'])}  # REVIEW: replaced by a keyed pseudonym")
     else:
-        w("  # TODO: no response-id column found; name the column holding one id per response")
-        w('  respondent_id: "TODO: the response id column"')
+        w(
+            "  # No response-id column found: each row gets a keyed pseudonym from its row number and"
+        )
+        w(
+            "  # its content (README: 'No respondent id'). If a column holds one id per response, name it."
+        )
+        w("  respondent_id: null")
     w("  pseudonym: pid")
     w(
         f"  person: {_flow(ids['person'])}  # REVIEW: columns that identify a person across submissions"
