@@ -9,6 +9,11 @@ errors (the workflow would stop on them)
 warnings (the workflow runs, but the result is probably not what the student wants)
     a compared group (``compare: true``) with a category below ``analyses.min_group_n`` respondents
     (it is suppressed in comparisons), or with fewer than two categories present (nothing to compare).
+notes
+    data columns the codebook does not name (the pipeline leaves them out).
+
+:func:`placeholders` finds the draft's leftover ``TODO`` text in a codebook's values (``mscsurvey
+check`` refuses it once ``draft: false``).
 
 Label matching is the clean stage's own (:func:`mscsurvey.clean.normalise_answer`, ``Scale.lookup``,
 ``Group.lookup``) and so are its messages (:func:`mscsurvey.clean.answer_problem`,
@@ -27,15 +32,35 @@ from mscsurvey.codebook import Codebook
 from mscsurvey.deidentify import required_columns
 from mscsurvey.errors import where
 
-__all__ = ["Finding", "check_data"]
+__all__ = ["Finding", "check_data", "placeholders", "ignored_columns"]
 
 _ROW = "_source_row"
 
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error" or "warning"
+    level: str  # "error", "warning" or "note"
     message: str
+
+
+def placeholders(data: object, key: str = "") -> list[str]:
+    """The keys (dotted, as error messages name them) whose value still holds the draft's "TODO"
+    placeholder text; keys themselves and YAML comments do not count."""
+    if isinstance(data, dict):
+        return [
+            k
+            for name, v in data.items()
+            for k in placeholders(v, f"{key}.{name}" if key else str(name))
+        ]
+    if isinstance(data, list):
+        return [k for i, v in enumerate(data) for k in placeholders(v, f"{key}[{i}]")]
+    return [key] if isinstance(data, str) and "TODO" in data else []
+
+
+def ignored_columns(raw: pd.DataFrame, codebook: Codebook) -> list[str]:
+    """Data columns the codebook does not name (the de-identification stage drops them)."""
+    need = required_columns(codebook)
+    return [str(c) for c in raw.columns if c != _ROW and c not in need]
 
 
 def _row(raw: pd.DataFrame, idx: object) -> int | None:
@@ -149,4 +174,15 @@ def check_data(
                     f"category in groups.{group.id}.categories of {cb} (and in the data), "
                     "or leave it"
                 )
-    return [Finding("error", m) for m in errors] + [Finding("warning", m) for m in warnings]
+    notes = []
+    ignored = ignored_columns(raw, codebook)
+    if ignored:
+        notes.append(
+            f"{source}: {len(ignored)} column(s) the codebook {cb} does not name are left out: "
+            f"{', '.join(ignored)} (add one to the codebook to analyse it)"
+        )
+    return (
+        [Finding("error", m) for m in errors]
+        + [Finding("warning", m) for m in warnings]
+        + [Finding("note", m) for m in notes]
+    )

@@ -667,6 +667,7 @@ def _constructs(
                 del by_prefix[p]
         for name in [nm for nm, sc in scales.items() if not sc.columns]:
             del scales[name]
+    _merge_integer_scales(items, scales)
     by_scale: dict[str, list[str]] = {}
     for c in items:
         by_scale.setdefault(items[c]["scale"], []).append(c)
@@ -679,6 +680,22 @@ def _constructs(
             continue
         _factor_constructs(df, items, scales, cs, n_constructs, constructs, evidence, battery)
     return constructs, evidence, battery, moved
+
+
+def _merge_integer_scales(items: dict[str, dict[str, Any]], scales: dict[str, DraftScale]) -> None:
+    """Bare-code scales of one battery share the widest one: an item nobody answered 6 on reads as
+    codes 1..5, but it is the same six-point question (and a construct's items need one scale)."""
+    coded = [s for s in scales.values() if s.how == "integer codes"]
+    if len(coded) < 2:
+        return
+    widest = max(coded, key=lambda s: (max(s.codes), len(s.columns)))
+    for sc in coded:
+        if sc is widest or not set(sc.codes) <= set(widest.codes):
+            continue
+        for c in sc.columns:
+            items[c]["scale"] = widest.name
+        widest.columns += sc.columns
+        del scales[sc.name]
 
 
 def _split_by_scale(
@@ -733,17 +750,19 @@ def _factor_constructs(
         ]
         for c in members:
             lam = prop.loadings[index[c], j]
+            hints = []
             if c in prop.reverse:
                 items[c]["reverse"] = True
-                items[c]["hint"] = (
+                hints.append(
                     f"reverse-keyed by the data: it loads {lam:+.2f} on {name}, against most of "
                     "that construct's items (read the wording; set reverse: false if it is not)"
                 )
-            elif c in prop.weak:
-                items[c]["hint"] = (
+            if c in prop.weak:
+                hints.append(
                     f"weak: its largest loading is {lam:+.2f} (on {name}); it may measure none of "
                     "the proposed constructs (consider leaving it out)"
                 )
+            items[c]["hint"] = "; ".join(hints) or None
             if c in prop.cross:
                 g, v = prop.cross[c]
                 other = names[g] if g < len(names) else f"factor {g + 1}"
@@ -895,7 +914,7 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     w("")
     w("study:")
     w('  title: "TODO: the survey\'s title"')
-    w('  short_title: "TODO: a short title"')
+    w("  # short_title: a short title (optional: the brief's subtitle)")
     w("  unit: respondent")
     w("")
     w(

@@ -20,8 +20,11 @@ import numpy as np
 
 __all__ = ["Proposal", "correlations", "parallel_analysis", "fit_efa", "propose_constructs"]
 
-#: |loading| below this: the item is weak (it barely measures any factor); no reverse key is read.
+#: |loading| below this: the item is weak (it barely measures any factor); flagged for review.
 WEAK = 0.30
+#: a primary loading below minus this is read as a reverse key (with thousands of respondents even a
+#: weak loading's sign is clear; nearer 0 the sign says nothing).
+REVERSE = 0.15
 #: a second loading at least this large (in absolute value) is a cross-loading worth a look.
 CROSS = 0.30
 
@@ -149,7 +152,7 @@ def propose_constructs(
         lam = float(loadings[i, f])
         if abs(lam) < WEAK:
             weak[col] = lam
-        elif lam < 0:
+        if lam < -REVERSE:
             reverse[col] = lam
         others = np.abs(loadings[i]).copy()
         others[f] = 0.0
