@@ -73,8 +73,21 @@ def test_draft_finds_every_item_with_its_scale_and_code_order(drafted):
     )
 
 
+def _cluster_accepted(text: str) -> str:
+    """The student's edit when respondents are nested in the proposed cluster: uncomment it and the
+    groups' `level: cluster` lines."""
+    text = re.sub(r"^# (cluster:|  column: |  label: )", r"\1", text, flags=re.M)
+    return re.sub(
+        r"^    # level: cluster .*\n    # with the cluster$", "    level: cluster", text, flags=re.M
+    )
+
+
 def test_draft_flags_identifiers_groups_and_cluster(drafted):
-    _, d = drafted
+    text, d = drafted
+    # the cluster is proposed in a comment, never set: nesting is not in the data
+    assert "cluster" not in d and "level" not in str(d["groups"])
+    assert "# cluster:\n#   column: msc\n" in text
+    d = yaml.safe_load(_cluster_accepted(text))
     ids = d["identifiers"]
     assert ids["respondent_id"] == "respondent_id"
     for col in ["name", "email", "phone", "ip_address", "street_address", "city", "organisation"]:
@@ -117,6 +130,8 @@ def test_draft_is_refused_until_the_student_sets_draft_false(drafted, tmp_path):
     ):
         load_codebook(p)
     cb = load_codebook(_undrafted(text, tmp_path))
+    assert len(cb.items) == 36 and cb.cluster is None
+    cb = load_codebook(_undrafted(_cluster_accepted(text), tmp_path))
     assert len(cb.items) == 36 and cb.cluster == "msc"
 
 
@@ -230,7 +245,8 @@ def test_spss_value_labels_give_codes_and_wording(tmp_path):
     assert d["scales"][name]["missing"] == ["Don't know"]
     assert d["items"]["sat_1"]["text"] == "How good is the food?"
     assert d["items"]["sat_2"]["scale"] == name
-    assert set(d["groups"]["region"]["categories"]) == {"North", "South"}
+    # a coded group: the file's value labels name its codes
+    assert d["groups"]["region"]["categories"] == {1: "North", 2: "South"}
     d["draft"] = False
     parse_codebook(d, source="cb.yaml")
 
@@ -245,17 +261,6 @@ def test_integer_codes_are_flagged_for_review(tmp_path):
     d = yaml.safe_load(text)
     assert d["scales"]["codes1to5"]["codes"] == {i: str(i) for i in range(1, 6)}
     assert "REVIEW: answers are bare codes" in text
-
-
-def test_no_response_id_gives_a_placeholder_that_fails_at_its_key(tmp_path):
-    df = pd.DataFrame({"q1": ["Agree", "Disagree"] * 5, "q2": ["Disagree", "Agree"] * 5})
-    p = tmp_path / "s.csv"
-    df.to_csv(p, index=False)
-    text = render_draft(draft_codebook(read_raw(p), source=str(p)))
-    d = yaml.safe_load(text)
-    d["draft"] = False
-    with pytest.raises(SurveyError, match=r"cb\.yaml: key 'identifiers\.respondent_id'"):
-        parse_codebook(d, source="cb.yaml")
 
 
 def test_output_file_is_not_overwritten_without_force(tmp_path, capsys):

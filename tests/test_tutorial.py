@@ -1,25 +1,104 @@
-"""The README's tutorial, followed as a student would: a CSV they did not make, a drafted codebook, one
-edit, a config of their own, a check and a run to the brief.
-
-The "student's CSV" is the second example study's synthetic export (Qualtrics-style columns, a
-7-point scale the default study does not have); its own codebook is never used: the run goes from the
-codebook that ``mscsurvey codebook draft`` infers.
-"""
+"""The README's tutorial, followed as a student would, on a survey shaped like a real inventory:
+examples/bfi/bfi.csv (psychTools' bfi, items renamed q1..q25 in a shuffled order, no id column,
+gender/education coded as numbers, age). Draft with --constructs 5, set the title and draft: false,
+check, run to the brief; the drafted constructs are the true five scales and their reliability equals
+R psych's alpha (tests/.../psych_lavaan_reference.json) to 3 decimals."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
-from workflow_helpers import snakemake, write_config
+from sklearn.metrics import adjusted_rand_score
+from workflow_helpers import ROOT, snakemake, write_config
 
 from mscsurvey.cli import main as cli
 
 pytestmark = pytest.mark.slow
+REFERENCE = Path("/work/shared/reference/psych_lavaan_reference.json")
+if not REFERENCE.exists():
+    REFERENCE = ROOT / "tests/data/reference/psych_lavaan_reference.json"
 
 
-def test_from_a_csv_to_a_brief_with_a_drafted_codebook(tmp_path, monkeypatch, capsys):
+def test_from_a_numbered_inventory_to_a_brief(tmp_path, monkeypatch, capsys):
+    work = tmp_path / "student"
+    (work / "data/raw").mkdir(parents=True)
+    shutil.copy(ROOT / "examples/bfi/bfi.csv", work / "data/raw/bfi.csv")
+    raw_before = (work / "data/raw/bfi.csv").read_bytes()
+    key = pd.read_csv(ROOT / "examples/bfi/key.csv")
+    monkeypatch.chdir(work)
+
+    # 2. draft the codebook: five constructs from the data
+    assert cli(["codebook", "draft", "data/raw/bfi.csv", "--constructs", "5", "-o", "mystudy/codebook.yaml"]) == 0  # fmt: skip
+    text = (work / "mystudy/codebook.yaml").read_text(encoding="utf-8")
+    d = yaml.safe_load(text)
+    found = {i: c for c, v in d["constructs"].items() for i in v["items"]}
+    assert adjusted_rand_score(key["scale"], key["item"].map(found)) >= 0.85
+    reversed_ = {i for i, it in d["items"].items() if it["reverse"]}
+    assert reversed_ == set(key.loc[key["reverse"], "item"])
+    assert set(d["groups"]) == {"gender", "education"} and "cluster" not in d
+    assert d["identifiers"]["respondent_id"] is None
+
+    # 3. the config and a key kept outside the study folder
+    (work / "mystudy/config.yaml").write_text(
+        "datasets:\n"
+        "  mine:\n"
+        "    raw: data/raw/bfi.csv\n"
+        "    codebook: mystudy/codebook.yaml\n"
+        "    results: results/mine\n"
+        "    key_file: secrets/pseudonym.key\n"
+        "clean:\n"
+        "  straightline_min_items: 26   # more than the 25 items: straight-liners kept, as in R\n",
+        encoding="utf-8",
+    )
+    (work / "secrets").mkdir()
+    (work / "secrets/pseudonym.key").write_text("ab" * 32 + "\n", encoding="utf-8")
+
+    # 4. check refuses the draft, then the leftover placeholder, naming the key
+    capsys.readouterr()
+    assert cli(["--config", "mystudy/config.yaml", "check"]) == 2
+    assert "mystudy/codebook.yaml: key 'draft'" in capsys.readouterr().err
+    text = text.replace("\ndraft: true\n", "\ndraft: false\n", 1)
+    (work / "mystudy/codebook.yaml").write_text(text, encoding="utf-8")
+    assert cli(["--config", "mystudy/config.yaml", "check"]) == 1
+    err = capsys.readouterr().err
+    assert re.findall(r"key '([^']+)': still holds the draft's placeholder", err) == ["study.title"]
+    text = re.sub(r'title: "TODO[^"]*"', 'title: "Big Five Inventory (bfi)"', text, count=1)
+    (work / "mystudy/codebook.yaml").write_text(text, encoding="utf-8")
+    assert cli(["--config", "mystudy/config.yaml", "check"]) == 0
+    captured = capsys.readouterr()
+    assert "note: data/raw/bfi.csv: 1 column(s)" in captured.err and ": age (add" in captured.err
+
+    # 5. the run, to the brief; reliability of each drafted construct equals psych's alpha (psych keeps
+    # every listwise-complete row; the config above keeps the 4 straight-liners the default drops)
+    snakemake(work, "--configfile", "mystudy/config.yaml")
+    flow = json.loads((work / "results/mine/clean/validation.json").read_text())["excluded"]
+    assert flow["straightliner"] == 0 and flow["too_little_answered"] == 4
+    for name in ("brief.html", "brief.pdf"):
+        assert (work / "results/mine/brief" / name).stat().st_size > 10_000
+    rel = pd.read_parquet(work / "results/mine/scales/reliability.parquet")
+    ref = {r["construct"]: r for r in json.loads(REFERENCE.read_text())["bfi_reliability"]}
+    scale_of = {}
+    for c, v in d["constructs"].items():
+        (scale,) = set(key.set_index("item").loc[v["items"], "scale"])
+        scale_of[c] = scale
+    assert sorted(scale_of.values()) == sorted(ref)
+    for _, row in rel.iterrows():
+        assert round(float(row["alpha"]), 3) == round(ref[scale_of[row["construct"]]]["alpha"], 3)
+    capsys.readouterr()
+    assert cli(["--config", "mystudy/config.yaml", "scan-leaks"]) == 0
+    assert cli(["--config", "mystudy/config.yaml", "verify"]) == 0
+    assert (work / "data/raw/bfi.csv").read_bytes() == raw_before
+
+
+def test_a_qualtrics_style_export_with_named_items_drafts_and_runs(tmp_path, monkeypatch, capsys):
+    """The names-win path: the second example study's synthetic export (Qualtrics-style columns,
+    item prefixes, a 7-point scale), drafted and run with only `draft: false` changed."""
     # someone else's export
     maker = tmp_path / "maker"
     write_config(maker, n_respondents=300, source="examples/wellbeing/config.yaml")
@@ -59,8 +138,9 @@ def test_from_a_csv_to_a_brief_with_a_drafted_codebook(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert "mystudy/codebook.yaml: key 'draft'" in err and "set draft: false" in err
 
-    # 4. after review (here only the draft flag), check passes
+    # 4. after review (here only the draft flag and the title), check passes
     text = (work / "mystudy/codebook.yaml").read_text(encoding="utf-8")
+    text = re.sub(r'title: "TODO[^"]*"', 'title: "Clinic staff wellbeing"', text, count=1)
     (work / "mystudy/codebook.yaml").write_text(
         text.replace("draft: true", "draft: false", 1), encoding="utf-8"
     )

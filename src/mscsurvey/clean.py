@@ -272,7 +272,8 @@ def code_items(df: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, pd.D
 
 
 def code_groups(df: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Map group labels to the codebook's categories (ordered categoricals; missing labels -> NA)."""
+    """Map group labels (or codes, where `categories` maps codes to labels) to the codebook's categories
+    (ordered categoricals of the labels; missing labels -> NA)."""
     out = {}
     for group in codebook.groups.values():
         mapped = _normalised(df[group.id]).map(group.lookup())

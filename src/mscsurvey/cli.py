@@ -23,7 +23,7 @@ def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mscsurvey.config import datasets, load_codebooks, load_config
-    from mscsurvey.datacheck import check_data
+    from mscsurvey.datacheck import check_data, placeholders
     from mscsurvey.io import read_raw
     from mscsurvey.regression import validate_models
 
@@ -34,9 +34,18 @@ def _check(args: argparse.Namespace) -> int:
         cb = codebooks[name]
         # what the workflow checks before any job: the driver models name the codebook's constructs
         validate_models(cfg["analyses"]["models"], cb, source=args.config)
+        todo = placeholders(cb.raw)
+        for key in todo:
+            print(
+                f"error: {ds.codebook}: key '{key}': still holds the draft's placeholder text "
+                "(TODO ...); write the real value",
+                file=sys.stderr,
+            )
+        errors += len(todo)
         print(
-            f"{ds.name}: codebook {ds.codebook} ok ({len(cb.constructs)} constructs, "
-            f"{len(cb.items)} items, {len(cb.groups)} groups); results in {ds.results}/"
+            f"{ds.name}: codebook {ds.codebook} {'ok' if not todo else f'has {len(todo)} placeholder(s)'}"
+            f" ({len(cb.constructs)} constructs, {len(cb.items)} items, {len(cb.groups)} groups); "
+            f"results in {ds.results}/"
         )
         if not Path(ds.raw).is_file():
             made = "the workflow generates it" if ds.synthetic else "not checked"
@@ -54,13 +63,14 @@ def _check(args: argparse.Namespace) -> int:
         for f in found:
             print(f"{f.level}: {f.message}", file=sys.stderr)
         n_err = sum(f.level == "error" for f in found)
+        n_warn = sum(f.level == "warning" for f in found)
         errors += n_err
         print(
             f"{ds.name}: data {ds.raw} checked against {ds.codebook}: {n_err} error(s), "
-            f"{len(found) - n_err} warning(s)"
+            f"{n_warn} warning(s)"
         )
     if errors:
-        print(f"{args.config}: {errors} error(s) in the data; fix them before running")
+        print(f"{args.config}: {errors} error(s) in the codebooks or data; fix them before running")
         return 1
     print(f"{args.config}: ok")
     return 0
@@ -172,6 +182,7 @@ def _draft(args: argparse.Namespace) -> int:
         value_labels=value_labels,
         variable_labels=variable_labels,
         k=args.k,
+        n_constructs=args.constructs,
     )
     text = render_draft(draft, k=args.k)
     if args.output:
@@ -207,6 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.add_argument("--delimiter", help="CSV delimiter (detected if not given)")
     d.add_argument("--encoding", help="text encoding (UTF-8 or cp1252 detected if not given)")
     d.add_argument("--k", type=int, default=5, help="smallest group size analyses publish")
+    d.add_argument(
+        "--constructs",
+        type=int,
+        metavar="N",
+        help="split the item battery into N constructs by factor analysis (default: names, or "
+        "parallel analysis when names say nothing)",
+    )
     args = parser.parse_args(argv)
     if args.command == "codebook":
         args.command = "codebook draft"

@@ -103,12 +103,16 @@ class Group:
     reference: str
     level: str
     compare: bool
+    codes: dict[str, str] = field(default_factory=dict)  # code in the data -> its label
     #: the category of "Other, please specify" answers ("Other: ..." maps to it; the text is dropped)
     other: str | None = None
 
     def lookup(self) -> dict[str, str | None]:
-        """Normalised label -> canonical category; missing labels -> None."""
+        """Normalised label (or code, for coded categories) -> canonical category; missing labels ->
+        None."""
         table: dict[str, str | None] = {normalise_label(c): c for c in self.categories}
+        for code, label in self.codes.items():
+            table.setdefault(code, label)  # a label spelled like another code keeps its own meaning
         for label in self.missing:
             table[normalise_label(label)] = None
         return table
@@ -116,7 +120,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Identifiers:
-    respondent_id: str
+    respondent_id: str | None  # None: no id column; pseudonyms from row position and content
     pseudonym: str
     person: tuple[str, ...]
     direct: tuple[str, ...]
@@ -129,7 +133,8 @@ class Identifiers:
 
     def raw_columns(self) -> list[str]:
         """Every raw column that de-identification consumes (none of them leaves it as is)."""
-        cols = [self.respondent_id, *self.person, *self.direct, *self.roster]
+        cols = [*([self.respondent_id] if self.respondent_id else []), *self.person, *self.direct]
+        cols += list(self.roster)
         if self.birth_date:
             cols.append(self.birth_date["column"])
         if self.zip:
@@ -256,17 +261,23 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
         )
     for gid, grp in cb["groups"].items():
         ref = grp.get("reference")
-        if ref is not None and ref not in grp["categories"]:
+        labels = list(_group_codes(grp).values()) or grp["categories"]
+        if ref is not None and ref not in labels and str(ref) not in _group_codes(grp):
             raise SurveyError(
-                f"reference level '{ref}' is not one of the categories ({', '.join(grp['categories'])})",
+                f"reference level '{ref}' is not one of the categories ({', '.join(labels)})",
                 file=source,
                 key=f"groups.{gid}.reference",
             )
-        other = grp.get("other")
-        if other is not None and other not in grp["categories"]:
+        if len(set(map(normalise_label, labels))) < len(labels):
             raise SurveyError(
-                f"'other' category '{other}' is not one of the categories "
-                f"({', '.join(grp['categories'])})",
+                "two codes have the same label (each category needs its own label)",
+                file=source,
+                key=f"groups.{gid}.categories",
+            )
+        other = grp.get("other")
+        if other is not None and other not in labels:
+            raise SurveyError(
+                f"'other' category '{other}' is not one of the categories ({', '.join(labels)})",
                 file=source,
                 key=f"groups.{gid}.other",
             )
@@ -298,6 +309,35 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
                 file=source,
                 key="identifiers.quasi_identifiers",
             )
+
+
+def _group_codes(grp: dict[str, Any]) -> dict[str, str]:
+    """A group's code -> label map when its categories are given as one ({1: Male}), else {}.
+
+    Codes are normalised as answers are ("1", not "1.0"), so a Stata float column's 1.0 finds 1.
+    """
+    cats = grp["categories"]
+    if not isinstance(cats, dict):
+        return {}
+    return {str(int(k)): str(v) for k, v in cats.items()}
+
+
+def _group(gid: str, g: dict[str, Any]) -> Group:
+    codes = _group_codes(g)
+    categories = tuple(codes.values()) if codes else tuple(g["categories"])
+    ref = g.get("reference", categories[0])
+    return Group(
+        id=gid,
+        label=g.get("label", gid),
+        categories=categories,
+        missing=tuple(g["missing"]),
+        ordered=g["ordered"],
+        reference=codes.get(str(ref), ref) if ref not in categories else ref,
+        level=g["level"],
+        compare=g["compare"],
+        codes=codes,
+        other=g.get("other"),
+    )
 
 
 def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codebook:
@@ -346,20 +386,7 @@ def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codeboo
         )
         for cid, con in cb["constructs"].items()
     }
-    groups = {
-        gid: Group(
-            id=gid,
-            label=g.get("label", gid),
-            categories=tuple(g["categories"]),
-            missing=tuple(g["missing"]),
-            ordered=g["ordered"],
-            reference=g.get("reference", g["categories"][0]),
-            level=g["level"],
-            compare=g["compare"],
-            other=g.get("other"),
-        )
-        for gid, g in cb["groups"].items()
-    }
+    groups = {gid: _group(gid, g) for gid, g in cb["groups"].items()}
     ids = cb["identifiers"]
     identifiers = Identifiers(
         respondent_id=ids["respondent_id"],

@@ -11,9 +11,13 @@ warnings (the workflow runs, but the result is probably not what the student wan
     (it is suppressed in comparisons), or with fewer than two categories present (nothing to compare);
     a cell (cluster, group, item) in which a respondent typed an identifier (de-identification will
     suppress it: :mod:`mscsurvey.screen`).
+notes
+    data columns the codebook does not name (the pipeline leaves them out).
 
 No message shows a value of the raw file unless it is evidently a slip of one of the codebook's own
 labels (:func:`mscsurvey.screen.display_value`): row and column say where to look.
+:func:`placeholders` finds the draft's leftover ``TODO`` text in a codebook's values (``mscsurvey
+check`` refuses it once ``draft: false``).
 
 Label matching is the clean stage's own (:func:`mscsurvey.clean.normalise_answer`, ``Scale.lookup``,
 ``Group.lookup``) and so are its messages (:func:`mscsurvey.clean.answer_problem`,
@@ -35,15 +39,35 @@ from mscsurvey.leaks import codebook_vocabulary
 from mscsurvey.screen import screen_cells
 from mscsurvey.scrub import Scrubber, build_roster
 
-__all__ = ["Finding", "check_data"]
+__all__ = ["Finding", "check_data", "placeholders", "ignored_columns"]
 
 _ROW = "_source_row"
 
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error" or "warning"
+    level: str  # "error", "warning" or "note"
     message: str
+
+
+def placeholders(data: object, key: str = "") -> list[str]:
+    """The keys (dotted, as error messages name them) whose value still holds the draft's "TODO"
+    placeholder text; keys themselves and YAML comments do not count."""
+    if isinstance(data, dict):
+        return [
+            k
+            for name, v in data.items()
+            for k in placeholders(v, f"{key}.{name}" if key else str(name))
+        ]
+    if isinstance(data, list):
+        return [k for i, v in enumerate(data) for k in placeholders(v, f"{key}[{i}]")]
+    return [key] if isinstance(data, str) and "TODO" in data else []
+
+
+def ignored_columns(raw: pd.DataFrame, codebook: Codebook) -> list[str]:
+    """Data columns the codebook does not name (the de-identification stage drops them)."""
+    need = required_columns(codebook)
+    return [str(c) for c in raw.columns if c != _ROW and c not in need]
 
 
 def _row(raw: pd.DataFrame, idx: object) -> int | None:
@@ -187,4 +211,15 @@ def check_data(
                     f"category in groups.{group.id}.categories of {cb} (and in the data), "
                     "or leave it"
                 )
-    return [Finding("error", m) for m in errors] + [Finding("warning", m) for m in warnings]
+    notes = []
+    ignored = ignored_columns(raw, codebook)
+    if ignored:
+        notes.append(
+            f"{source}: {len(ignored)} column(s) the codebook {cb} does not name are left out: "
+            f"{', '.join(ignored)} (add one to the codebook to analyse it)"
+        )
+    return (
+        [Finding("error", m) for m in errors]
+        + [Finding("warning", m) for m in warnings]
+        + [Finding("note", m) for m in notes]
+    )

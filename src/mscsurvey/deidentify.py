@@ -84,7 +84,8 @@ def required_columns(codebook: Codebook) -> dict[str, str]:
     def add(col: str, what: str) -> None:
         need.setdefault(col, what)
 
-    add(ids.respondent_id, "the respondent id, identifiers.respondent_id")
+    if ids.respondent_id:
+        add(ids.respondent_id, "the respondent id, identifiers.respondent_id")
     for c in ids.person:
         add(c, "a person identifier, identifiers.person")
     for c in ids.direct:
@@ -250,7 +251,32 @@ def zip3(values: pd.Series, *, rows: pd.Series, column: str, source: str) -> tup
     return prefix.mask(restricted, "000").astype("str"), int(restricted.sum())
 
 
-def _respondent_ids(raw: pd.DataFrame, column: str, rows: pd.Series, source: str) -> pd.Series:
+def _row_keys(raw: pd.DataFrame, rows: pd.Series) -> pd.Series:
+    """What a row's pseudonym is keyed on when the export has no respondent id: its position (the
+    spreadsheet row number) and its content (every raw value, in column order), as one JSON text.
+
+    Why both: content alone gives two identical responses (a double submission, two blank rows) one
+    pseudonym, and pseudonyms must be unique; position alone would give row 5 of every export the
+    same pseudonym under one key, linking unrelated people across files and waves. Together they are
+    unique within the file and the same on every run of the same file (deterministic, keyed by HMAC,
+    so nobody without the key can recompute them). What it means: re-ordering the rows, or editing
+    any answer, gives the moved or edited rows new pseudonyms; they cannot link a respondent across
+    exports or waves (an id column can), and results of two versions of an export are not joined.
+    """
+    values = raw.drop(columns=[_RAW_ROW], errors="ignore").astype(object)
+    values = values.where(values.notna(), None)
+    texts = [
+        json.dumps([int(r), list(v)], ensure_ascii=False, separators=(",", ":"))
+        for r, v in zip(rows, values.itertuples(index=False, name=None), strict=True)
+    ]
+    return pd.Series(texts, index=raw.index, dtype="str")
+
+
+def _respondent_ids(
+    raw: pd.DataFrame, column: str | None, rows: pd.Series, source: str
+) -> pd.Series:
+    if column is None:
+        return _row_keys(raw, rows)
     ids = _strip(raw[column])
     if ids.isna().any():
         i = ids[ids.isna()].index[0]
@@ -326,10 +352,16 @@ def _pseudonyms(
     out[ids.pseudonym] = pseudonymise(resp_ids, key, length)
     section: dict[str, Any] = {
         "column": ids.pseudonym,
-        "from": ids.respondent_id,
+        "from": ids.respondent_id or "row position and content",
         "method": method_label(length),
         "key_source": getattr(key, "source", "argument"),
     }
+    if ids.respondent_id is None:
+        section["note"] = (
+            "the export has no respondent id column: each row's pseudonym is keyed on its row number "
+            "and all its values; stable for this file, new for a row that moves or changes, so it "
+            "cannot link respondents across exports or waves"
+        )
     if ids.person:
         out[PERSON_COLUMN] = pseudonymise(person_keys(raw, ids.person), key, length)
         section["person_column"] = PERSON_COLUMN
@@ -418,7 +450,13 @@ def _scrubber(raw: pd.DataFrame, codebook: Codebook) -> tuple[Scrubber, dict[str
     """The scrubber of this export: every detector, with the raw file's identifiers as roster."""
     ids = codebook.identifiers
     roster = build_roster(
-        raw, ids.roster, other_columns=[*ids.person, *ids.direct, ids.respondent_id]
+        raw,
+        ids.roster,
+        other_columns=[
+            *ids.person,
+            *ids.direct,
+            *([ids.respondent_id] if ids.respondent_id else []),
+        ],
     )
     return Scrubber(roster, known_words=codebook_vocabulary(codebook)), roster
 

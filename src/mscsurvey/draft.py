@@ -163,6 +163,15 @@ _ZIP = re.compile(r"(^|_)(zip|zipcode|zip_code|postal|postcode|post_code)")
 _START = re.compile(r"start")
 _END = re.compile(r"(^|_)end|finish|submit")
 _DEMOGRAPHIC = re.compile(r"gender|(^|_)sex|race|ethnic|(^|_)age")
+# Background (demographic) columns by name: groups or covariates, never items. A name counts when one of
+# these words stands alone or between "_"/digits ("age", "p1edu", "smoke", "ER"); a numbered battery
+# (health_1..health_5) is still a battery.
+_BACKGROUND = re.compile(
+    r"(?:^|[_\d])(age|sex|gender|race|ethnic|ethnicity|edu|educ|education|degree|income|salary|"
+    r"health|exercise|smoke|smoking|smoker|drink|drinking|alcohol|marital|married|religion|religious|"
+    r"employment|employed|occupation|job|country|nationality|state|region|language|wellness|bmi|"
+    r"height|weight|children|household|urban|rural|er|zipcode)(?:[_\d]|$)"
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
 _IPV4 = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
@@ -195,18 +204,28 @@ class Draft:
     cluster: dict[str, Any] | None
     identifiers: dict[str, Any]
     notes: dict[str, list[str]]  # identifiers' reasons, unnamed columns, unplaced columns
+    evidence: dict[str, list[str]] = field(default_factory=dict)  # construct -> comment lines
+    covariates: dict[str, int] = field(default_factory=dict)  # numeric background column -> values
+    battery: list[str] = field(
+        default_factory=list
+    )  # how the constructs were found (comment lines)
 
 
 def _counts(s: pd.Series) -> dict[str, tuple[str, int]]:
     """Normalised answer -> (its most frequent spelling in the data, how many answers)."""
     raw = s.dropna().astype(str).str.strip()
-    raw = raw[raw != ""]
-    norm = raw.map(normalise_answer)
+    # each distinct spelling is normalised once (normalising every answer made wide files slow)
+    spellings: dict[str, list[tuple[int, str]]] = {}
+    for spelling, cnt in raw[raw != ""].value_counts(sort=False).items():
+        key = normalise_answer(spelling)
+        spellings.setdefault(str(key), []).append((int(cnt), str(spelling)))
     out: dict[str, tuple[str, int]] = {}
-    for key, grp in raw.groupby(norm, sort=True):
-        vc = grp.value_counts()
-        best = sorted(vc.index[vc == vc.max()])[0]
-        out[str(key)] = (str(best), int(len(grp)))
+    for key in sorted(spellings):
+        top = max(cnt for cnt, _ in spellings[key])
+        best = sorted(sp for cnt, sp in spellings[key] if cnt == top)[0]
+        # a number is spelled as its normal form: "1.0" (a float column with blanks) is 1
+        best = key if _INTEGER.match(key) else best
+        out[key] = (best, sum(cnt for cnt, _ in spellings[key]))
     return out
 
 
@@ -263,16 +282,22 @@ def _is_free_text(values: pd.Series) -> bool:
 def _value_pattern(values: pd.Series) -> str | None:
     """Which identifier pattern most of a column's values follow (e-mail, phone, IP), if any."""
     text = values.dropna().astype(str).str.strip()
-    text = text[text != ""]
-    if len(text) == 0:
+    vc = text[text != ""].value_counts(sort=False)  # each distinct value is matched once
+    if len(vc) == 0:
         return None
+    total = vc.sum()
+
+    def share(pat: re.Pattern[str], full: bool = False) -> float:
+        hit = np.array([bool(pat.fullmatch(v) if full else pat.match(v)) for v in vc.index])
+        return float(vc.to_numpy()[hit].sum() / total)
+
     for what, pat in (("e-mail", _EMAIL), ("IP", _IPV4), ("IP", _IPV6), ("phone", _PHONE)):
-        share = text.map(lambda v, p=pat: bool(p.match(v))).mean()
-        if share >= 0.8 and not (what == "phone" and text.str.fullmatch(r"\d{1,6}").mean() > 0.5):
+        if share(pat) >= 0.8 and not (what == "phone" and share(_SHORT_NUMBER, True) > 0.5):
             return what
     return None
 
 
+_SHORT_NUMBER = re.compile(r"\d{1,6}")
 _FIRST_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)")
 
 
@@ -303,6 +328,7 @@ def draft_codebook(
     value_labels: dict[str, dict[Any, str]] | None = None,
     variable_labels: dict[str, str] | None = None,
     k: int = 5,
+    n_constructs: int | None = None,
 ) -> Draft:
     """Infer a draft codebook from a raw export read by :func:`mscsurvey.io.read_raw`.
 
@@ -317,6 +343,9 @@ def draft_codebook(
         labels give a scale's codes and their order, variable labels an item's wording.
     k
         the smallest group size analyses publish; smaller categories are pointed out.
+    n_constructs
+        the number of constructs an item battery is split into by factor analysis (default: parallel
+        analysis suggests it); given, the battery is factor-analysed even when item names carry prefixes.
     """
     value_labels = value_labels or {}
     variable_labels = variable_labels or {}
@@ -413,12 +442,13 @@ def draft_codebook(
                 ids["direct"].append(col)
                 why[col] += "; no matching start/end column was found, so it is dropped"
 
+    background = _background(cols, taken)
     # Response scales: columns sharing one label family (or one value-label set) share one scale.
     scales: dict[str, DraftScale] = {}
     items: dict[str, dict[str, Any]] = {}
     unknown_sets: dict[tuple[str, ...], list[str]] = {}
     for c in cols:
-        if c in taken:
+        if c in taken or c in background:
             continue
         kind = _scale_kind(counts[c], batteries.get(c))
         missing = [sp for key, (sp, _) in counts[c].items() if _MISSING.match(key)]
@@ -472,6 +502,7 @@ def draft_codebook(
                 sc.missing.append(m)
         sc.columns.append(c)
         items[c] = {"scale": name, "text": _item_text(c, variable_labels), "hint": None}
+        items[c]["reverse"] = False
         taken.add(c)
     # Label sets nobody recognises, shared by 3+ columns (a battery), are scales of unknown order.
     for labels, columns in unknown_sets.items():
@@ -484,27 +515,16 @@ def draft_codebook(
         scales[name] = sc
         for c in columns:
             items[c] = {"scale": name, "text": _item_text(c, variable_labels), "hint": None}
+            items[c]["reverse"] = False
             taken.add(c)
 
-    # Constructs from item-name prefixes (tr1..tr4 -> tr), one scale per construct.
-    constructs: dict[str, list[str]] = {}
-    for c in items:
-        m = _ITEM.match(c)
-        prefix = m.group("prefix") if m else c
-        constructs.setdefault(prefix, []).append(c)
-    for prefix, members in list(constructs.items()):
-        by_scale: dict[str, list[str]] = {}
-        for c in members:
-            by_scale.setdefault(items[c]["scale"], []).append(c)
-        if len(by_scale) > 1:
-            del constructs[prefix]
-            for s, cs in by_scale.items():
-                constructs[f"{prefix}_{s}"] = cs
-    _reverse_hints(df, items, scales, constructs)
+    constructs, evidence, battery, moved = _constructs(df, items, scales, n_constructs)
+    taken -= moved
 
     # Grouping variables and the cluster column.
     groups: dict[str, dict[str, Any]] = {}
     cluster: dict[str, Any] | None = None
+    covariates: dict[str, int] = {}
     for c in cols:
         if c in taken:
             continue
@@ -514,6 +534,8 @@ def draft_codebook(
             ordered = sorted(cats.values(), key=lambda sv: (-sv[1], sv[0]))
             ranked = _numeric_order([sp for sp, _ in ordered])
             small = [sp for sp, cnt in ordered if cnt < k]
+            if len(cats) == 2 and all(_INTEGER.match(key) for key in cats):
+                ranked = None  # two bare codes (sex 1/2): nothing says they are ordered
             groups[c] = {
                 "categories": [sp for sp, _ in ordered],
                 "counts": [cnt for _, cnt in ordered],
@@ -528,8 +550,13 @@ def draft_codebook(
                 groups[c]["categories"] = ranked
                 groups[c]["counts"] = [by[r] for r in ranked]
                 groups[c]["reference"] = ranked[0]
+            groups[c]["codes"] = _group_codes(cats, value_labels.get(c))
             taken.add(c)
+        elif len(cats) > 15 and c in background:
+            # age with 67 values: a covariate (the codebook has no covariates yet; a comment says so)
+            covariates[c] = len(cats)
         elif len(cats) > 15 and n / len(cats) >= 5 and cluster is None:
+            # proposed in a comment only: whether respondents are nested in it is not in the data
             cluster = {"column": c, "n_values": len(cats), "per_value": n / len(cats)}
             taken.add(c)
     if cluster is not None:
@@ -543,7 +570,204 @@ def draft_codebook(
     ids["quasi_identifiers"] = qi
     notes["unplaced"] = [c for c in cols if c not in taken]
     notes["why"] = [f"{c}: {w}" for c, w in why.items()]
-    return Draft(source, n, scales, items, constructs, groups, cluster, ids, notes)
+    return Draft(
+        source, n, scales, items, constructs, groups, cluster, ids, notes,
+        evidence=evidence, covariates=covariates, battery=battery,
+    )  # fmt: skip
+
+
+def _group_codes(
+    cats: dict[str, tuple[str, int]], labels: dict[Any, str] | None
+) -> dict[int, tuple[str, int]] | None:
+    """A coded group's code -> (label, answers): from the file's value labels (SPSS/Stata: the data
+    hold the labels) or, for bare integer codes, each code as its own label for the student to replace.
+    None when the answers are words without codes."""
+    if labels:
+        out = {}
+        for code, lab in sorted(labels.items(), key=lambda kv: float(kv[0])):
+            text = str(lab).strip()
+            if _MISSING.match(text.casefold()):
+                continue
+            hit = cats.get(normalise_answer(text)) or cats.get(str(int(float(code))))
+            out[int(float(code))] = (text, hit[1] if hit else 0)
+        return out if len(out) >= 2 else None
+    if all(_INTEGER.match(key) for key in cats):
+        return {
+            int(key): (key, cnt)
+            for key, (_, cnt) in sorted(cats.items(), key=lambda kv: int(kv[0]))
+        }
+    return None
+
+
+def _background(cols: list[str], taken: set[str]) -> set[str]:
+    """Columns whose names say they are background (age, sex, education, ...), not numbered items."""
+    prefixes: dict[str, int] = {}
+    for c in cols:
+        m = _ITEM.match(str(c))
+        if m:
+            prefixes[m.group("prefix")] = prefixes.get(m.group("prefix"), 0) + 1
+    out = set()
+    for c in cols:
+        m = _ITEM.match(str(c))
+        if c in taken or (m and prefixes[m.group("prefix")] >= 2):
+            continue
+        if _BACKGROUND.search(str(c).lower()):
+            out.add(c)
+    return out
+
+
+def _coded(df: pd.DataFrame, items: dict[str, dict[str, Any]], scales: dict[str, DraftScale],
+           columns: list[str]) -> pd.DataFrame:  # fmt: skip
+    """The columns' answers as their scale's codes (floats; missing answers NaN)."""
+    coded = {}
+    for c in columns:
+        sc = scales[items[c]["scale"]]
+        lookup = {normalise_answer(lab): code for code, lab in sc.codes.items()}
+        lookup.update({str(code): code for code in sc.codes})
+        # each distinct answer is normalised once (per answer it dominated the time on wide files)
+        table = {v: lookup.get(normalise_answer(v)) for v in df[c].dropna().unique()}
+        coded[c] = df[c].map(table).astype("float64")
+    return pd.DataFrame(coded, index=df.index)
+
+
+def _constructs(
+    df: pd.DataFrame,
+    items: dict[str, dict[str, Any]],
+    scales: dict[str, DraftScale],
+    n_constructs: int | None,
+) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str], set[str]]:
+    """Constructs from item names when they carry them, else from the data (factor analysis).
+
+    Names carry constructs when the items' prefixes (tr1..tr4 -> tr) make two or more multi-item
+    groups, or one small one. When all items share one prefix (q1..q150) the names say nothing: the
+    battery is factor-analysed, and a lone item outside it (health, ER) is background, not an item.
+
+    Returns
+    -------
+    (constructs, evidence comment lines per construct, comment lines on the battery, columns that
+    left the items)
+    """
+    by_prefix: dict[str, list[str]] = {}
+    for c in items:
+        m = _ITEM.match(c)
+        by_prefix.setdefault(m.group("prefix") if m else c, []).append(c)
+    multi = [p for p, cs in by_prefix.items() if len(cs) >= 2]
+    from_data = n_constructs is not None or (len(multi) == 1 and len(by_prefix[multi[0]]) >= 6)
+    if not from_data:
+        constructs = _split_by_scale(by_prefix, items)
+        _reverse_hints(df, items, scales, constructs)
+        return constructs, {}, [], set()
+    moved: set[str] = set()
+    if len(multi) == 1:  # one battery: lone items beside it are background (health, ER, ...)
+        for p, cs in list(by_prefix.items()):
+            if p != multi[0] and len(cs) == 1:
+                moved.add(cs[0])
+                scales[items[cs[0]]["scale"]].columns.remove(cs[0])
+                del items[cs[0]]
+                del by_prefix[p]
+        for name in [nm for nm, sc in scales.items() if not sc.columns]:
+            del scales[name]
+    _merge_integer_scales(items, scales)
+    by_scale: dict[str, list[str]] = {}
+    for c in items:
+        by_scale.setdefault(items[c]["scale"], []).append(c)
+    constructs: dict[str, list[str]] = {}
+    evidence: dict[str, list[str]] = {}
+    battery: list[str] = []
+    for scale, cs in by_scale.items():
+        if len(cs) < 4:
+            constructs[f"{scale}_items"] = cs
+            continue
+        _factor_constructs(df, items, scales, cs, n_constructs, constructs, evidence, battery)
+    return constructs, evidence, battery, moved
+
+
+def _merge_integer_scales(items: dict[str, dict[str, Any]], scales: dict[str, DraftScale]) -> None:
+    """Bare-code scales of one battery share the widest one: an item nobody answered 6 on reads as
+    codes 1..5, but it is the same six-point question (and a construct's items need one scale)."""
+    coded = [s for s in scales.values() if s.how == "integer codes"]
+    if len(coded) < 2:
+        return
+    widest = max(coded, key=lambda s: (max(s.codes), len(s.columns)))
+    for sc in coded:
+        if sc is widest or not set(sc.codes) <= set(widest.codes):
+            continue
+        for c in sc.columns:
+            items[c]["scale"] = widest.name
+        widest.columns += sc.columns
+        del scales[sc.name]
+
+
+def _split_by_scale(
+    by_prefix: dict[str, list[str]], items: dict[str, dict[str, Any]]
+) -> dict[str, list[str]]:
+    """Constructs from item-name prefixes (tr1..tr4 -> tr), one scale per construct."""
+    constructs: dict[str, list[str]] = {}
+    for prefix, members in by_prefix.items():
+        by_scale: dict[str, list[str]] = {}
+        for c in members:
+            by_scale.setdefault(items[c]["scale"], []).append(c)
+        if len(by_scale) > 1:
+            for sc, cs in by_scale.items():
+                constructs[f"{prefix}_{sc}"] = cs
+        else:
+            constructs[prefix] = members
+    return constructs
+
+
+def _factor_constructs(
+    df: pd.DataFrame,
+    items: dict[str, dict[str, Any]],
+    scales: dict[str, DraftScale],
+    columns: list[str],
+    n_constructs: int | None,
+    constructs: dict[str, list[str]],
+    evidence: dict[str, list[str]],
+    battery: list[str],
+) -> None:
+    """Factor-analyse one battery (items sharing a scale); add its proposed constructs, their evidence
+    and the items' reverse keys and hints."""
+    from mscsurvey.efa import propose_constructs
+
+    x = _coded(df, items, scales, columns).to_numpy()
+    prop = propose_constructs(x, columns, n_factors=n_constructs)
+    first = len(constructs)
+    names = [f"factor{first + j + 1}" for j in range(len(prop.groups))]
+    eig = ", ".join(f"{e:.2f}" for e in prop.eigenvalues[:8])
+    battery.append(
+        f"{len(columns)} items on scale {items[columns[0]]['scale']}: parallel analysis suggests "
+        f"{prop.suggested} factor(s) (largest eigenvalues {eig}); "
+        + (f"{n_constructs} asked for (--constructs)" if n_constructs else "that number is used")
+        + f"; together they explain {100 * prop.share.sum():.0f}% of the items' variance"
+    )
+    index = {c: i for i, c in enumerate(columns)}
+    for j, (name, members) in enumerate(zip(names, prop.groups, strict=True)):
+        constructs[name] = members
+        loads = ", ".join(f"{c} {prop.loadings[index[c], j]:+.2f}" for c in members)
+        evidence[name] = [
+            f"factor {j + 1} of {len(names)}: {100 * prop.share[j]:.1f}% of the items' variance; "
+            f"primary loadings: {loads}"
+        ]
+        for c in members:
+            lam = prop.loadings[index[c], j]
+            hints = []
+            if c in prop.reverse:
+                items[c]["reverse"] = True
+                hints.append(
+                    f"reverse-keyed by the data: it loads {lam:+.2f} on {name}, against most of "
+                    "that construct's items (read the wording; set reverse: false if it is not)"
+                )
+            if c in prop.weak:
+                hints.append(
+                    f"weak: its largest loading is {lam:+.2f} (on {name}); it may measure none of "
+                    "the proposed constructs (consider leaving it out)"
+                )
+            items[c]["hint"] = "; ".join(hints) or None
+            if c in prop.cross:
+                g, v = prop.cross[c]
+                other = names[g] if g < len(names) else f"factor {g + 1}"
+                extra = f"cross-loading: also {v:+.2f} on {other}"
+                items[c]["hint"] = f"{items[c]['hint']}; {extra}" if items[c]["hint"] else extra
 
 
 def _reverse_hints(
@@ -556,37 +780,107 @@ def _reverse_hints(
     for members in constructs.values():
         if len(members) < 3:
             continue
-        coded = {}
-        for c in members:
-            sc = scales[items[c]["scale"]]
-            lookup = {normalise_answer(lab): code for code, lab in sc.codes.items()}
-            lookup.update({str(code): code for code in sc.codes})
-            coded[c] = df[c].map(normalise_answer).map(lookup).astype("float64")
-        frame = pd.DataFrame(coded)
+        frame = _coded(df, items, scales, members).to_numpy(copy=True)
         # Flip the most negative item, then look again: with two reversed items of four, every
         # item-rest correlation starts near zero.
         flipped: dict[str, float] = {}
         while len(flipped) < len(members) - 1:
-            rs = {}
-            for c in members:
-                if c in flipped:
-                    continue
-                rest = frame.drop(columns=c).mean(axis=1)
-                ok = frame[c].notna() & rest.notna()
-                if ok.sum() < 10 or frame[c][ok].std() == 0 or rest[ok].std() == 0:
-                    continue
-                rs[c] = float(np.corrcoef(frame[c][ok], rest[ok])[0, 1])
+            rs = _item_rest(frame)
+            rs = {c: r for c, r in zip(members, rs, strict=True) if c not in flipped and r == r}
             if not rs or min(rs.values()) >= 0:
                 break
             worst = min(rs, key=lambda c: rs[c])
             flipped[worst] = rs[worst]
-            frame[worst] = -frame[worst]
+            frame[:, members.index(worst)] *= -1
         for c, r in flipped.items():
             items[c]["hint"] = (
                 f"probably reverse-keyed: its codes correlate r = {r:.2f} with the mean of the rest "
                 "of its construct (a hint from the data, not a fact: read the wording; if it is "
                 "worded the other way, set reverse: true)"
             )
+
+
+def _item_rest(frame: np.ndarray) -> np.ndarray:
+    """Each column's correlation with the mean of the other columns' answers (the rest's mean over
+    what a respondent answered; pairs where either is missing are left out; NaN when undefined).
+
+    Vectorised over items: the rest's mean is the row sum minus the item over the row count minus
+    one, so one pass costs O(rows x items) instead of a mean per item.
+    """
+    ok = ~np.isnan(frame)
+    total = np.where(ok, frame, 0.0).sum(axis=1, keepdims=True)
+    count = ok.sum(axis=1, keepdims=True)
+    own = np.where(ok, frame, 0.0)
+    n_rest = count - ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest = (total - own) / n_rest
+    both = ok & (n_rest > 0)
+    out = np.full(frame.shape[1], np.nan)
+    for j in range(frame.shape[1]):
+        b = both[:, j]
+        if b.sum() < 10:
+            continue
+        x, y = frame[b, j], rest[b, j]
+        if x.std() == 0 or y.std() == 0:
+            continue
+        out[j] = float(np.corrcoef(x, y)[0, 1])
+    return out
+
+
+def _count_note(cnt: int, k: int) -> str:
+    return f"  # only {cnt} respondent(s): suppressed; merge it?" if cnt < k else f"  # {cnt}"
+
+
+def _render_constructs(d: Draft, w: Any) -> None:
+    """The constructs block: its header says where they came from (names or factor analysis)."""
+    if d.battery:
+        w(
+            "# Constructs proposed from the data: the item names say nothing, so an exploratory factor"
+        )
+        w(
+            "# analysis (maximum likelihood, varimax rotation) grouped the items, each by its largest"
+        )
+        w(
+            "# loading. TODO for each: give it a name and a label, read its items' wording, check the"
+        )
+        w(
+            "# reverse keys (from loading signs) and the weak and cross-loading items flagged under items:."
+        )
+        for line in d.battery:
+            for part in _wrap(line, 98):
+                w(f"# {part}")
+    else:
+        w(
+            "# Constructs guessed from item-name prefixes (tr1..tr4 -> tr). TODO for each: give it a name"
+        )
+        w("# and a label, check that its items measure one thing, and mark reverse-keyed items")
+        w(
+            "# `reverse: true` under items: (the draft cannot read the wording; hints below come from"
+        )
+        w("# correlations).")
+    w("constructs:" if d.constructs else "constructs: {}  # TODO: no item columns found")
+    for cid, members in d.constructs.items():
+        for line in d.evidence.get(cid, []):
+            for part in _wrap(line):
+                w(f"  # {part}")
+        w(f"  {_q(cid)}:  # TODO: name and check this construct")
+        label = f"Factor {cid[len('factor') :]}" if cid in d.evidence else cid
+        w(f"    label: {_q(label)}")
+        w(f"    items: {_flow(members)}")
+        w("    min_answered: 0.66")
+
+
+def _wrap(text: str, width: int = 96) -> list[str]:
+    """Comment lines of at most ~width characters, broken only after ", " (an item and its loading
+    stay on one line)."""
+    lines = [""]
+    for part in text.split(", "):
+        if lines[-1] and len(lines[-1]) + len(part) + 2 > width:
+            lines[-1] += ","
+            lines.append(part)
+        else:
+            lines[-1] = f"{lines[-1]}, {part}" if lines[-1] else part
+    return lines
 
 
 def _q(value: Any) -> str:
@@ -620,7 +914,7 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     w("")
     w("study:")
     w('  title: "TODO: the survey\'s title"')
-    w('  short_title: "TODO: a short title"')
+    w("  # short_title: a short title (optional: the brief's subtitle)")
     w("  unit: respondent")
     w("")
     w(
@@ -652,19 +946,7 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         )
         w(f"    agree_label: {_q(sc.agree_label)}")
     w("")
-    w(
-        "# Constructs guessed from item-name prefixes (tr1..tr4 -> tr). TODO for each: give it a name and a"
-    )
-    w(
-        "# label, check that its items measure one thing, and mark reverse-keyed items `reverse: true`"
-    )
-    w("# under items: (the draft cannot read the wording; hints below come from correlations).")
-    w("constructs:" if d.constructs else "constructs: {}  # TODO: no item columns found")
-    for cid, members in d.constructs.items():
-        w(f"  {_q(cid)}:  # TODO: name and check this construct")
-        w(f"    label: {_q(cid)}")
-        w(f"    items: {_flow(members)}")
-        w("    min_answered: 0.66")
+    _render_constructs(d, w)
     w("")
     w(
         "# Items: `text` is the question's wording (TODO: paste it where it is only the column name);"
@@ -674,19 +956,27 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     for iid, it in d.items.items():
         if it["hint"]:
             w(f"  # {iid}: {it['hint']}")
-        w(f"  {_q(iid)}: {{scale: {_q(it['scale'])}, reverse: false, text: {_q(it['text'])}}}")
+        rev = "true" if it.get("reverse") else "false"
+        w(f"  {_q(iid)}: {{scale: {_q(it['scale'])}, reverse: {rev}, text: {_q(it['text'])}}}")
     w("")
     if d.cluster:
         c = d.cluster
         w(
-            f"# Cluster candidate: {c['n_values']} values, {c['per_value']:.0f} respondents per value on"
+            f"# Cluster candidate, not set: {c['n_values']} values, {c['per_value']:.0f} respondents per"
         )
+        w("# value on average. Only you know whether respondents are nested in it (a site, team,")
+        w("# collaborative): if they are, remove the '# ' before these three lines.")
+        w("# cluster:")
+        w(f"#   column: {_q(c['column'])}")
+        w(f"#   label: {_q(c['column'])}")
+        w("")
+    if d.covariates:
+        w("# Numeric background columns (covariates): the codebook has no key for them yet, so the")
         w(
-            "# average. If respondents are nested in it (a site, team, collaborative), keep it; else delete."
+            "# pipeline leaves them out; band them into a group in your export's documentation if needed."
         )
-        w("cluster:")
-        w(f"  column: {_q(c['column'])}")
-        w(f"  label: {_q(c['column'])}")
+        for col, nv in d.covariates.items():
+            w(f"#   {col}: {nv} distinct values")
         w("")
     w(
         "# Grouping variables: categories are listed by how often they were answered (numeric bands in"
@@ -702,12 +992,20 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     for gid, g in d.groups.items():
         w(f"  {_q(gid)}:")
         w(f"    label: {_q(gid)}")
-        w("    categories:")
-        for cat, cnt in zip(g["categories"], g["counts"], strict=True):
-            small = (
-                f"  # only {cnt} respondent(s): suppressed; merge it?" if cnt < k else f"  # {cnt}"
+        if g.get("codes"):
+            bare = all(lab == str(code) for code, (lab, _) in g["codes"].items())
+            note = (
+                "  # REVIEW: replace each code's label with the answer it stands for"
+                if bare
+                else ""
             )
-            w(f"      - {_q(cat)}{small}")
+            w(f"    categories:{note}")
+            for code, (lab, cnt) in g["codes"].items():
+                w(f"      {code}: {_q(lab)}{_count_note(cnt, k)}")
+        else:
+            w("    categories:")
+            for cat, cnt in zip(g["categories"], g["counts"], strict=True):
+                w(f"      - {_q(cat)}{_count_note(cnt, k)}")
         if g["missing"]:
             w(f"    missing: {_flow(g['missing'])}")
         if g["ordered"]:
@@ -716,9 +1014,11 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         else:
             w("    ordered: false")
             w(f"    reference: {_q(g['reference'])}  # the most frequent category")
-        if "level" in g:
-            note = "  # constant within each cluster" if g["level"] == "cluster" else ""
-            w(f"    level: {g['level']}{note}")
+        if g.get("level") == "cluster":
+            w(
+                "    # level: cluster  # constant within each value of the cluster candidate: uncomment"
+            )
+            w("    # with the cluster")
         w(f"    compare: {'true' if g['compare'] else 'false'}")
     w("")
     ids = d.identifiers
@@ -729,8 +1029,13 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     if ids["respondent_id"]:
         w(f"  respondent_id: {_q(ids['respondent_id'])}  # REVIEW: replaced by a keyed pseudonym")
     else:
-        w("  # TODO: no response-id column found; name the column holding one id per response")
-        w('  respondent_id: "TODO: the response id column"')
+        w(
+            "  # No response-id column found: each row gets a keyed pseudonym from its row number and"
+        )
+        w(
+            "  # its content (README: 'No respondent id'). If a column holds one id per response, name it."
+        )
+        w("  respondent_id: null")
     w("  pseudonym: pid")
     w(
         f"  person: {_flow(ids['person'])}  # REVIEW: columns that identify a person across submissions"

@@ -33,6 +33,7 @@ __all__ = [
     "write_json",
     "read_json",
     "read_raw",
+    "integral_codes",
     "sha256_file",
     "to_jsonable",
 ]
@@ -268,6 +269,24 @@ def _read_excel(p: Path, sheet: str | int, skip_rows: int) -> pd.DataFrame:
     return df
 
 
+_INTEGRAL_FLOAT = r"^\s*(-?\d+)\.0*\s*$"
+
+
+def integral_codes(df: pd.DataFrame) -> pd.DataFrame:
+    """Whole numbers stored as floats spelled as integers: "1.0" -> "1" (text columns; missing stays).
+
+    SPSS and Stata keep numeric codes as doubles, so an unlabelled code reads as "1.0"; a codebook,
+    a group's categories and the brief speak of 1.
+    """
+    return df.apply(
+        lambda col: (
+            col.str.replace(_INTEGRAL_FLOAT, r"\1", regex=True)
+            if col.dtype == object or str(col.dtype).startswith("str")
+            else col
+        )
+    )
+
+
 def read_raw(
     path: str | os.PathLike[str],
     *,
@@ -307,6 +326,7 @@ def read_raw(
         df = df.astype(object).where(df.notna(), None).astype("str").where(df.notna())
         # SPSS and Stata keep an unanswered text question as '' (a CSV's empty field): missing
         df = df.mask(df.apply(lambda col: col.str.strip().eq("")).fillna(False))
+        df = integral_codes(df)
     else:
         raise SurveyError(
             f"has format '{kind}', which cannot be read (expected csv, xlsx, sav or dta; "

@@ -238,7 +238,8 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
     ids = codebook.identifiers
     vocab = codebook_vocabulary(codebook)
     own_words = project_vocabulary()
-    cols = list(dict.fromkeys([*ids.direct, *ids.roster, *ids.person, ids.respondent_id]))
+    rid = [ids.respondent_id] if ids.respondent_id else []
+    cols = list(dict.fromkeys([*ids.direct, *ids.roster, *ids.person, *rid]))
     out: dict[str, list[str]] = {}
     tokens: set[str] = set()
     for col in cols:
