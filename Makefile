@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test env lint dag report clean-results lock
 
 run: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mscsurvey run --cores $(CORES)
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest

@@ -197,10 +197,32 @@ def _draft(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mscsurvey.console import run
+
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    extra = list(args.snakemake_args)
+    if args.config != "config/config.yaml" and "--configfile" not in extra:
+        extra += ["--configfile", args.config]
+    if not any(a == "--cores" or a.startswith("--cores=") or a == "-c" for a in extra):
+        extra = ["--cores", "2", *extra]
+    return run(extra, snakemake=snakemake if Path(snakemake).exists() else "snakemake")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
     sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser(
+        "run",
+        help="run the workflow, showing one line per finished step and a summary",
+        description="Run the whole workflow with Snakemake (default: 2 cores), showing one line "
+        "per finished step with its time, then the warnings that matter and where the brief is. "
+        "Any further arguments go to Snakemake. Example: mscsurvey run --cores 2",
+    )
+    r.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="arguments for Snakemake")
     sub.add_parser("check", help="validate the config, the codebooks and the raw data against them")
     p = sub.add_parser("scan-leaks", help="search results for identifier values of the raw data")
     p.add_argument("--dataset", help="only this dataset of the config")
@@ -225,10 +247,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="split the item battery into N constructs by factor analysis (default: names, or "
         "parallel analysis when names say nothing)",
     )
-    args = parser.parse_args(argv)
+    # `run` passes what it does not know to Snakemake (argparse's REMAINDER misses "--cores")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        args.snakemake_args = [*rest, *args.snakemake_args]
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "codebook":
         args.command = "codebook draft"
     commands = {
+        "run": _run,
         "check": _check,
         "scan-leaks": _scan_leaks,
         "verify": _verify,

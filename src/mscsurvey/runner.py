@@ -14,7 +14,12 @@ from collections.abc import Callable
 
 from mscsurvey.errors import SurveyError
 
-__all__ = ["run_step", "debug_enabled"]
+__all__ = ["NOTE", "run_step", "debug_enabled"]
+
+#: Log level of a step's key facts (counts in and out): between INFO and WARNING, shown by
+#: ``mscsurvey run`` in its summary beside the warnings.
+NOTE = 25
+logging.addLevelName(NOTE, "NOTE")
 
 
 def debug_enabled() -> bool:

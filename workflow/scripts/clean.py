@@ -7,7 +7,7 @@ import pandas as pd
 from mscsurvey.clean import clean
 from mscsurvey.codebook import load_codebook
 from mscsurvey.io import write_json, write_parquet
-from mscsurvey.runner import run_step
+from mscsurvey.runner import NOTE, run_step
 
 
 def main(smk):
@@ -19,7 +19,8 @@ def main(smk):
         source=smk.params.raw_name,
     )
     v = result.validation
-    log.info(
+    log.log(
+        NOTE,
         "received %d responses; excluded %s; analysed %d",
         v["received"],
         v["excluded"],

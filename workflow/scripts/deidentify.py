@@ -6,7 +6,7 @@ from mscsurvey.codebook import load_codebook
 from mscsurvey.deidentify import deidentify
 from mscsurvey.io import read_raw, write_json, write_parquet
 from mscsurvey.pseudonym import load_key
-from mscsurvey.runner import run_step
+from mscsurvey.runner import NOTE, run_step
 
 
 def main(smk):
@@ -27,7 +27,8 @@ def main(smk):
         source=s["raw_name"],
     )
     ka, ft = report["k_anonymity"], report["free_text"]
-    logging.getLogger("deidentify").info(  # counts only: never a value
+    logging.getLogger("deidentify").log(
+        NOTE,  # counts only: never a value
         "rows in %d, out %d; k %d achieved %d with %d suppression(s); %d of %d comment(s) "
         "scrubbed, placeholders %s",
         *(report["rows_in"], report["rows_out"], ka["k_requested"], ka["k_achieved"]),

@@ -4,7 +4,7 @@ import logging
 
 from mscsurvey.codebook import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
-from mscsurvey.runner import run_step
+from mscsurvey.runner import NOTE, run_step
 from mscsurvey.subgroups import input_columns, subgroup_analysis
 
 
@@ -20,7 +20,8 @@ def main(smk):
     )
     means = result.means
     suppressed = int(means["suppressed"].sum()) if "suppressed" in means else 0
-    logging.getLogger("subgroups").info(  # counts only
+    logging.getLogger("subgroups").log(
+        NOTE,  # counts only
         "respondents in %d; group cells %d (%d suppressed); tests %d; pairs %d",
         len(scores),
         len(means),
