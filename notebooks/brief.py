@@ -232,6 +232,39 @@ doc.table(
 )
 
 # %% [markdown]
+# # Appendix: the codebook
+
+# %%
+CB = N["codebook"]
+doc.para(
+    "The questions as respondents saw them, grouped by the measure they belong to. A reverse-keyed "
+    "item is worded against its measure: its answers are flipped before the measure's score is "
+    "computed."
+)
+for con in CB["constructs"]:
+    doc.heading(con["label"], 2)
+    if con["description"]:
+        doc.para(con["description"], emphasis=True)
+    doc.table(
+        con["items"],
+        {"item": "Item", "text": "Question", "scale": "Response scale", "reverse": "Reversed"},
+        caption=f"The {lower_first(con['label'])} items",
+    )
+doc.heading("Response scales", 2)
+doc.table(
+    CB["scales"],
+    {"label": "Scale", "codes": "Codes", "agree": "Counted as agreeing", "missing": "Coded missing"},
+    caption="Response scales: codes from low to high",
+)
+if CB["groups"]:
+    doc.heading("Grouping variables", 2)
+    doc.table(
+        CB["groups"],
+        {"label": "Variable", "categories": "Categories", "ordered": "Ordered"},
+        caption="Grouping variables and their categories, in the codebook's order",
+    )
+
+# %% [markdown]
 # # Provenance
 
 # %%

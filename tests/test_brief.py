@@ -681,3 +681,17 @@ def test_pdf_pages_never_end_with_a_heading(study):
         body = [ln for ln in lines if not re.search(r"\d+ / \d+\s*$", ln)]
         assert body, number
         assert _squash(body[-1]) not in headings, (number, body[-1])
+
+
+def test_codebook_appendix_has_every_question_scale_and_group(cb):
+    from mscsurvey.brief import codebook_appendix
+
+    app = codebook_appendix(cb)
+    items = [i for con in app["constructs"] for i in con["items"]]
+    assert [i["item"] for i in items] == [i for c in cb.constructs.values() for i in c.items]
+    assert all(i["text"] for i in items)
+    reversed_ = {i["item"] for i in items if i["reverse"] == "yes"}
+    assert reversed_ == {i.id for i in cb.items.values() if i.reverse}
+    assert [s["name"] for s in app["scales"]] == list(cb.scales)
+    assert app["scales"][0]["codes"].startswith("1 = ")
+    assert [g["label"] for g in app["groups"]] == [g.label for g in cb.groups.values()]

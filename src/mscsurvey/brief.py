@@ -989,6 +989,51 @@ def _methods(
     }
 
 
+def codebook_appendix(codebook: Codebook) -> dict[str, Any]:
+    """The codebook as a reader of the brief needs it: every question's wording, its response scale,
+    the constructs and their items (reverse keying marked), the grouping variables.
+
+    Returns
+    -------
+    dict
+        ``scales`` (name, label, the codes and their labels, what counts as agreement, labels coded
+        missing), ``constructs`` (label, description and, per item, its id, wording, scale and
+        whether it is reverse-keyed) and ``groups`` (label and categories in order).
+    """
+    scales = []
+    for sc in codebook.scales.values():
+        scales.append(
+            {
+                "name": sc.name,
+                "label": sc.label,
+                "codes": "; ".join(f"{code} = {lab}" for code, lab in sc.codes.items()),
+                "agree": ", ".join(sc.codes[c] for c in sc.agree if c in sc.codes),
+                "missing": ", ".join(sc.missing) or MISSING,
+            }
+        )
+    constructs = []
+    for con in codebook.constructs.values():
+        items = [
+            {
+                "item": item.id,
+                "text": item.text or item.short,
+                "scale": codebook.scales[item.scale].label,
+                "reverse": "yes" if item.reverse else "",
+            }
+            for item in codebook.items_of(con.id)
+        ]
+        constructs.append({"label": con.label, "description": con.description, "items": items})
+    groups = [
+        {
+            "label": g.label,
+            "categories": "; ".join(g.categories),
+            "ordered": "yes" if g.ordered else "",
+        }
+        for g in codebook.groups.values()
+    ]
+    return {"scales": scales, "constructs": constructs, "groups": groups}
+
+
 def synthetic_notice(synthetic: Mapping[str, Any] | None, codebook: Codebook) -> dict[str, Any]:
     """What a brief made from synthetic data says about it, in each place a reader looks.
 
@@ -1208,6 +1253,7 @@ def brief_numbers(
         ),
         "settings": settings,
         "synthetic": notice,
+        "codebook": codebook_appendix(codebook),
     }
 
 
