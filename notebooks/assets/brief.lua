@@ -7,9 +7,14 @@ local function typst(blocks)
   return pandoc.write(pandoc.Pandoc(blocks), "typst")
 end
 
--- "Figure 3." / "Table 2." labels of the HTML captions: Typst numbers figures and tables itself.
+-- The HTML captions' labels: "Figure 3." is dropped (Typst numbers figures itself); "Table 2." stays
+-- bold in the table's own caption line (tables are not Typst figures: see Table below).
 function Span(el)
-  if el.classes:includes("label") then return {} end
+  if el.classes:includes("label") then
+    local text = pandoc.utils.stringify(el)
+    if text:match("^Figure") then return {} end
+    return pandoc.Strong(el.content)
+  end
 end
 
 function Div(el)
@@ -57,7 +62,7 @@ end
 -- numeric columns keep the right alignment the HTML gave them.
 -- A table short enough for one page is kept whole: Typst would otherwise leave its caption alone at
 -- the foot of a page when only the caption fits (the header row never stays behind on its own).
-local KEEP_WHOLE_ROWS = 25
+local KEEP_WHOLE_ROWS = 12
 
 function Table(tbl)
   for i, spec in ipairs(tbl.colspecs) do
@@ -67,8 +72,19 @@ function Table(tbl)
   end
   local rows = 0
   for _, body in ipairs(tbl.bodies) do rows = rows + #body.body end
-  if rows <= KEEP_WHOLE_ROWS then
-    return pandoc.RawBlock("typst", "#block(breakable: false)[" .. typst({ tbl }) .. "]")
+  -- The caption is a line of its own, kept with the table's first rows (sticky): a long table may
+  -- then break across pages (its header row repeats) without leaving its caption alone at a page's
+  -- foot, and without leaving half a page empty before it.
+  local caption = typst(tbl.caption.long):gsub("%s+$", "")
+  tbl.caption = pandoc.Caption({})
+  local body = typst({ tbl })
+  local head = ""
+  if caption ~= "" then
+    head = "#block(sticky: true, above: 1.1em, below: 0.45em, text(font: sans, size: 8.5pt, "
+      .. "fill: muted)[" .. caption .. "])\n"
   end
-  return tbl
+  if rows <= KEEP_WHOLE_ROWS then
+    return pandoc.RawBlock("typst", "#block(breakable: false)[" .. head .. body .. "]")
+  end
+  return pandoc.RawBlock("typst", head .. "#block(breakable: true)[" .. body .. "]")
 end

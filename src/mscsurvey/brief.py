@@ -809,6 +809,8 @@ def exclusion_flow(validation: Mapping[str, Any]) -> dict[str, Any]:
     rows = []
     for step in validation.get("flow", []):
         name = str(step.get("step", ""))
+        if name == "excluded: no_cluster" and not step.get("n"):
+            continue  # checked on every study with a cluster; shown only when it excluded someone
         if name.startswith("excluded: "):
             reason = name.split(": ", 1)[1]
             label = f"Excluded: {EXCLUSION_REASONS.get(reason, reason.replace('_', ' '))}"
