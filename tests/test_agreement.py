@@ -218,6 +218,7 @@ def test_without_published_findings_the_table_is_empty(study):
             "figures",
             "brief_numbers",
             "brief",
+            "walk",
             "manifest",
         }
         snakemake(study)

@@ -461,6 +461,7 @@ def test_changing_a_model_reruns_only_regressions_and_its_readers(study):
             "figures",
             "brief_numbers",
             "brief",
+            "walk",
             "manifest",
         }
     finally:
