@@ -100,3 +100,27 @@ def test_bad_input_names_the_column():
         pc.polychoric(df)
     with pytest.raises(ValueError, match="'a'.*one answer"):
         pc.polychoric(pd.DataFrame({"a": [2, 2, 2, 2], "b": [1, 2, 3, 4]}))
+
+
+def test_wlsmv_matches_lavaan():
+    from mscsurvey.wlsmv import fit_wlsmv
+
+    ref = json.loads((REF_DIR / "sensitivity_reference.json").read_text(encoding="utf-8"))
+    ref = ref["ordinal_bfi"]["wlsmv_cfa"]
+    df = pd.read_csv(REF_DIR / "bfi.csv")
+    for v in ["A1", "C4", "C5"]:
+        df[v] = 7 - df[v]
+    model = {"agree": [f"A{i}" for i in range(1, 6)], "consc": [f"C{i}" for i in range(1, 6)]}
+    res = fit_wlsmv(df, model)
+    row = res.fit.iloc[0]
+    assert row["n"] == ref["n"]
+    assert row["df"] == ref["df.scaled"]
+    assert row["chi2"] == pytest.approx(ref["chisq.scaled"], rel=1e-5)
+    for ours, lav in [("cfi", "cfi.scaled"), ("tli", "tli.scaled"), ("rmsea", "rmsea.scaled")]:
+        assert row[ours] == pytest.approx(ref[lav], abs=1e-5), lav
+    assert row["srmr"] == pytest.approx(ref["srmr"], abs=1e-6)
+    std = res.loadings.set_index("item")["std_loading"]
+    for item, want in ref["std_loadings"].items():
+        assert std[item] == pytest.approx(want, abs=1e-5), item
+    # the unscaled DWLS statistic is smaller: the adjustment matters here
+    assert row["chi2_unscaled"] < row["chi2"]
