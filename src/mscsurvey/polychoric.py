@@ -35,6 +35,8 @@ __all__ = [
     "polychoric",
     "ordinal_alpha",
     "ordinal_omega",
+    "matrix_alpha",
+    "matrix_omega",
 ]
 
 #: Gauss-Legendre nodes on [-1, 1] for the integral over the correlation (Genz 2004's approach,
@@ -239,9 +241,7 @@ def ordinal_alpha(items: pd.DataFrame) -> float:
     Equals ``psych::alpha(psych::polychoric(items)$rho)$total$raw_alpha`` (psych 2.2.9; tested on bfi
     agreeableness to 1e-4).
     """
-    r = polychoric(items).rho.to_numpy()
-    k = r.shape[0]
-    return float(k / (k - 1) * (1.0 - k / r.sum()))
+    return matrix_alpha(polychoric(items).rho.to_numpy())
 
 
 def ordinal_omega(items: pd.DataFrame) -> float:
@@ -259,7 +259,19 @@ def ordinal_omega(items: pd.DataFrame) -> float:
         minres fit (:func:`mscsurvey.reliability.one_factor_loadings`, which matches ``psych::fa``)
         applied to the polychoric matrix.
     """
-    r = polychoric(items).rho.to_numpy()
+    return matrix_omega(polychoric(items).rho.to_numpy())
+
+
+def matrix_alpha(r: np.ndarray) -> float:
+    """Standardised (Cronbach's) alpha of a k x k correlation matrix: ``k/(k-1) (1 - k/sum(R))``."""
+    r = np.asarray(r, dtype=float)
+    k = r.shape[0]
+    return float(k / (k - 1) * (1.0 - k / r.sum()))
+
+
+def matrix_omega(r: np.ndarray) -> float:
+    """Omega total of a one-factor minres model of the correlation matrix ``r`` (at least 3 x 3)."""
+    r = np.asarray(r, dtype=float)
     if r.shape[0] < 3:
         raise ValueError(f"items must have at least 3 columns for omega, got {r.shape[0]}")
     lam = _fit_one_factor(r, "minres")
