@@ -127,3 +127,52 @@ def test_planted_intercept_is_recovered():
     other = inv.measurement_invariance(data, model, "other").set_index("level")
     assert bool(other.loc["scalar", "holds"])
     assert "partial_scalar" not in other.index
+
+
+def test_brief_marks_comparisons_without_scalar_invariance():
+    from mscsurvey.brief import invariance_marks, mark_subgroup_sentences
+
+    def rows(cid, gid, levels):
+        return [
+            {
+                "construct_set": cid,
+                "group_variable": gid,
+                "level": lv,
+                "holds": h,
+                "freed_intercepts": f,
+            }
+            for lv, h, f in levels
+        ]
+
+    table = pd.DataFrame(
+        rows(
+            "trust", "role", [("configural", pd.NA, ""), ("metric", True, ""), ("scalar", True, "")]
+        )
+        + rows(
+            "trust",
+            "sector",
+            [("metric", True, ""), ("scalar", False, ""), ("partial_scalar", True, "tr3")],
+        )
+        + rows(
+            "equity",
+            "role",
+            [("metric", True, ""), ("scalar", False, ""), ("partial_scalar", False, "eq2")],
+        )
+        + rows("equity", "sector", [("not_tested", pd.NA, "")])
+    )
+    table["holds"] = table["holds"].astype("boolean")
+    marks = invariance_marks(table, codebook=None)
+    st = marks["status"]
+    assert st["trust"]["role"] == {"status": "scalar", "freed": [], "mark": False}
+    assert st["trust"]["sector"] == {"status": "partial", "freed": ["tr3"], "mark": True}
+    assert st["equity"]["role"]["status"] == "not_scalar"
+    assert st["equity"]["sector"]["status"] == "not_tested"
+    assert "Chen 2007" in marks["methods"] and marks["note"].startswith("†")
+    sents = {
+        "trust": [{"group": "role", "text": "A."}, {"group": "sector", "text": "B."}],
+        "equity": [{"group": "role", "text": "C."}],
+    }
+    mark_subgroup_sentences(sents, marks)
+    assert [s["text"] for s in sents["trust"]] == ["A.", "B. †"]
+    assert sents["equity"][0]["text"] == "C. †"
+    assert invariance_marks(None, codebook=None)["note"] == ""
