@@ -176,3 +176,44 @@ def test_brief_marks_comparisons_without_scalar_invariance():
     assert [s["text"] for s in sents["trust"]] == ["A.", "B. †"]
     assert sents["equity"][0]["text"] == "C. †"
     assert invariance_marks(None, codebook=None)["note"] == ""
+
+
+def test_synthetic_generator_plants_non_invariance_that_is_recovered():
+    """The generator's ``items.intercept_shifts`` (off by default): tr3 answered 0.8 latent SD higher
+    by committee members at the same trust. Scalar invariance of trust fails across role and the
+    partial model frees tr3; across state (MSC-level, drawn independently of role) it holds."""
+    import copy
+
+    from mscsurvey.codebook import load_codebook, normalise_label
+    from mscsurvey.schema import load_yaml
+    from mscsurvey.synthesize.core import generate
+    from mscsurvey.synthesize.model import load_published
+
+    root = Path(__file__).resolve().parents[1]
+    cb = load_codebook(root / "data" / "codebook.yaml")
+    model = copy.deepcopy(load_yaml(root / "data" / "synthetic" / "model.yaml"))
+    assert "intercept_shifts" not in model["items"]  # off by default
+    shift = {"item": "tr3", "group": "role", "category": "Committee member", "shift": 0.8}
+    model["items"]["intercept_shifts"] = [shift]
+    pub = load_published(str(root / "data" / "published_findings.csv"), cb)
+    res = generate(cb, model, pub, seed=5, n_respondents=2000)
+    assert res.truth["latent"]["intercept_shifts"] == [shift]
+    ids = set(res.truth["planted"]["analysed_respondent_ids"])
+    raw = res.survey[res.survey[cb.identifiers.respondent_id].isin(ids)].reset_index(drop=True)
+
+    def code(col: pd.Series, lookup: dict) -> pd.Series:
+        return col.map(lambda v: lookup.get(normalise_label(v)) if isinstance(v, str) else None)
+
+    items = list(cb.constructs["trust"].items)
+    data = pd.DataFrame(
+        {i: code(raw[i], cb.scales[cb.items[i].scale].lookup()).astype(float) for i in items}
+    )
+    for g in ("role", "state"):
+        data[g] = code(raw[g], cb.groups[g].lookup())
+    role = inv.measurement_invariance(data, {"trust": items}, "role").set_index("level")
+    assert not bool(role.loc["scalar", "holds"])
+    assert role.loc["partial_scalar", "freed_intercepts"] == "tr3"
+    assert bool(role.loc["partial_scalar", "holds"])
+    state = inv.measurement_invariance(data, {"trust": items}, "state").set_index("level")
+    assert bool(state.loc["scalar", "holds"])
+    assert "partial_scalar" not in state.index
