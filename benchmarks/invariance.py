@@ -66,9 +66,7 @@ def _measure(label: str, responses: pd.DataFrame, cb, repeat: int, whole: bool) 
     t, inv = _best(lambda: invariance_table(responses, cb, seed=SEED), repeat)
     pairs = inv.groupby(["construct_set", "group_variable"]).ngroups
     tested = int((inv["level"] == "scalar").sum())
-    print(
-        f"  invariance_table                 {t:8.2f} s  ({pairs} construct x group, {tested} tested)"
-    )
+    print(f"  invariance_table                 {t}  ({pairs} construct x group, {tested} tested)")
     t, k = _best(lambda: _ordinal_all(responses, cb), repeat)
     print(f"  ordinal alpha + omega            {t}  ({k} constructs)")
     t, w = _best(lambda: wlsmv_fit(responses, cb, seed=SEED), repeat)
