@@ -1253,7 +1253,7 @@ def invariance_marks(invariance: pd.DataFrame | None, codebook: Codebook) -> dic
         elif "partial_scalar" in lv.index and _holds(lv.loc["partial_scalar", "holds"]):
             st = "partial"
             freed = [x for x in str(lv.loc["partial_scalar", "freed_intercepts"]).split(", ") if x]
-        elif "scalar" in lv.index:
+        elif "scalar" in lv.index and not pd.isna(lv.loc["scalar", "holds"]):
             st = "not_scalar"
         status.setdefault(str(cid), {})[str(gid)] = {
             "status": st,

@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -353,6 +353,8 @@ class MultigroupFit:
         items whose intercepts are free across groups (partial invariance).
     converged
         whether the optimiser reported convergence.
+    improper
+        negative variances (Heywood cases) at the solution, e.g. ``"residual variance of x3 in B"``.
     """
 
     level: str
@@ -369,6 +371,7 @@ class MultigroupFit:
     freed_intercepts: list[str]
     converged: bool
     params: np.ndarray
+    improper: list[str] = field(default_factory=list)
 
     @property
     def p_value(self) -> float:
@@ -456,6 +459,18 @@ def _fit_level(
                 f: (float(v[spec.alpha[g, k]]), float(se[spec.alpha[g, k]]))
                 for k, f in enumerate(model.factors)
             }
+    lam, phi, theta, _, _ = _unpack(spec, v)
+    improper = [
+        f"factor variance of {f} in {labels[g]}"
+        for g in range(g_n)
+        for k, f in enumerate(model.factors)
+        if phi[g, k, k] < 0
+    ] + [
+        f"residual variance of {i} in {labels[g]}"
+        for g in range(g_n)
+        for j, i in enumerate(model.items)
+        if theta[g, j] < 0
+    ]
     fit = MultigroupFit(
         level=level,
         groups=labels,
@@ -471,6 +486,7 @@ def _fit_level(
         freed_intercepts=[model.items[j] for j in free_nu],
         converged=converged,
         params=v,
+        improper=improper,
     )
     return fit, spec
 
@@ -605,6 +621,10 @@ def _row(fit: MultigroupFit, before: MultigroupFit | None, level: str) -> dict:
         if fit.latent_means
         else "",
         "converged": fit.converged,
+        "note": "; ".join(
+            (["did not converge"] if not fit.converged else [])
+            + ([f"improper solution: negative {', '.join(fit.improper)}"] if fit.improper else [])
+        ),
     }
     if before is not None:
         dchi = fit.chi2 - before.chi2
@@ -616,14 +636,14 @@ def _row(fit: MultigroupFit, before: MultigroupFit | None, level: str) -> dict:
             delta_p=float(stats.chi2.sf(max(dchi, 0.0), ddf)) if ddf > 0 else float("nan"),
             delta_cfi=fit.cfi - before.cfi,
             delta_rmsea=fit.rmsea - before.rmsea,
-            holds=_holds(fit, before),
+            holds=_holds(fit, before) if fit.converged and before.converged else pd.NA,
         )
     return row
 
 
 def _holds(fit: MultigroupFit, before: MultigroupFit) -> bool:
     """Chen (2007): CFI falls by at most .01 and RMSEA rises by at most .015 (1e-9 of slack for
-    rounding); a model that did not converge does not hold."""
+    rounding); a model that did not converge does not hold (in the table: NA, not judged)."""
     return bool(
         fit.converged
         and before.cfi - fit.cfi <= CHEN_DELTA_CFI + 1e-9
@@ -699,7 +719,9 @@ def measurement_invariance(
         applies Chen's
         cut-offs (:data:`CHEN_DELTA_CFI`, :data:`CHEN_DELTA_RMSEA`), NA for configural.
         ``latent_means`` (scalar rows): JSON ``{group: {factor: [estimate, se]}}``, the reference group
-        at 0. ``left_out``: ``group: reason; ...``.
+        at 0. ``left_out``: ``group: reason; ...``. ``note``: non-convergence or an improper solution
+        (a negative variance, as lavaan reports it; e.g. a negative covariance between two items of a
+        3-item factor in one group); ``holds`` is NA when either model did not converge.
 
     Raises
     ------
@@ -742,8 +764,9 @@ def measurement_invariance(
     out.insert(0, "group_variable", group)
     out.insert(0, "construct_set", name)
     out["left_out"] = "; ".join(f"{g}: {why}" for g, why in left.items())
-    notes = [f"left out: {', '.join(model.notes)}"] if model.notes else []
-    out["note"] = "; ".join(notes)
+    if model.notes:
+        left_items = f"left out: {', '.join(model.notes)}"
+        out["note"] = [f"{n}; {left_items}" if n else left_items for n in out["note"]]
     out["delta_df"] = out["delta_df"].astype("Int64")
     out["holds"] = out["holds"].astype("boolean")
     return out[INVARIANCE_COLUMNS]
