@@ -639,6 +639,21 @@ def test_stage_outputs_are_complete(study):
         assert rel.set_index("construct").loc[cid, "n_scored"] == int((n >= con.min_items()).sum())
     log = (study / "results/logs/scales.log").read_text(encoding="utf-8")
     assert "constructs:" in log and "CFA (fiml)" in log
+    # ordinal reliability beside the Pearson one: polychorics are higher for coarse items
+    ok = rel.dropna(subset=["alpha", "ordinal_alpha"])
+    assert len(ok) and (ok["ordinal_alpha"] >= ok["alpha"] - 0.01).all()
+    # invariance: every construct x compared group, its levels in order or a reason
+    inv = pd.read_parquet(study / "results/scales/invariance.parquet")
+    pairs = inv.groupby(["construct_set", "group_variable"], sort=False)
+    assert pairs.ngroups == len(cb.constructs) * len(cb.compared_groups())
+    for (_, _), t in pairs:
+        levels = t["level"].tolist()
+        assert levels in (
+            ["not_tested"],
+            ["configural", "metric", "scalar", "strict"],
+            ["configural", "metric", "scalar", "partial_scalar", "strict"],
+        )
+    assert "invariance:" in log
 
 
 @pytest.mark.slow
