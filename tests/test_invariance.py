@@ -74,7 +74,23 @@ def test_differences_and_chen_decisions(table):
     assert t.loc["metric", "delta_chi2"] == pytest.approx(124.04354418 - 115.8513438756, abs=1e-5)
     assert t.loc["metric", "delta_cfi"] == pytest.approx(0.92092346858 - 0.92339838041, abs=1e-6)
     assert bool(t.loc["metric", "holds"])  # dCFI -.002, dRMSEA -.004
-    assert not bool(t.loc["scalar", "holds"])  # dCFI -.038 > .01
+
+    def fit(cfi_, rmsea_, srmr_):
+        return inv.MultigroupFit(
+            "x", [], [], 0, 1, cfi_, 0, rmsea_, (0, 0), srmr_, {}, [], True, None
+        )
+
+    # Chen: a CFI drop alone, or an RMSEA/SRMR rise alone, is not non-invariance; both together are
+    base = fit(0.95, 0.05, 0.05)
+    assert inv._holds(fit(0.93, 0.06, 0.055), base, "scalar")
+    assert inv._holds(fit(0.945, 0.09, 0.09), base, "scalar")
+    assert not inv._holds(fit(0.93, 0.07, 0.05), base, "scalar")
+    assert not inv._holds(fit(0.93, 0.05, 0.065), base, "scalar")
+    assert inv._holds(fit(0.93, 0.05, 0.065), base, "metric")  # SRMR cut-off .030 for loadings
+    # scalar: CFI falls .038 (> .01), supplemented by SRMR rising .0108 (> .010; RMSEA rises .0145,
+    # just under .015): non-invariant by Chen's rule
+    assert t.loc["scalar", "delta_srmr"] == pytest.approx(0.082447058579 - 0.07165158379, abs=1e-6)
+    assert not bool(t.loc["scalar", "holds"])
     assert pd.isna(t.loc["configural", "holds"])
     # scalar fails, so intercepts were freed until the partial model holds against metric
     part = t.loc["partial_scalar"]

@@ -21,8 +21,12 @@ lavaan 0.6 (Steiger 1998); SRMR per group with the mean residuals (the model has
 averaged with weights N_g / N, as lavaan. Agreement with lavaan on Holzinger-Swineford by school is
 tested to 1e-4 at every level.
 
-A level "holds" when, against the level before it, CFI drops by at most 0.01 and RMSEA rises by at most
-0.015 (Chen 2007); the chi-square difference test is reported beside (it rejects trivial differences
+A level "holds" unless, against the level before it, it is non-invariant by Chen's (2007) rule: CFI
+falls by more than .010, *supplemented* by RMSEA rising by more than .015 or SRMR by more than .030
+(loadings) / .010 (intercepts, residual variances). The change in CFI is the primary criterion; the
+supplement keeps a CFI drop in a small, well-fitting model from counting alone (and ΔRMSEA alone is
+not used: with few df an RMSEA of 0 next to a chi-square barely above its df jumps by .02-.05 on
+invariant data). The chi-square difference test is reported beside (it rejects trivial differences
 in large samples, which is why the decision uses the changes in fit). When scalar fails, intercepts are
 freed one at a time, each time the one whose release lowers the chi-square most (the largest
 chi-square difference, which the score test approximates), until the partially scalar model holds
@@ -49,16 +53,19 @@ __all__ = [
     "INVARIANCE_COLUMNS",
     "CHEN_DELTA_CFI",
     "CHEN_DELTA_RMSEA",
+    "CHEN_DELTA_SRMR",
     "MultigroupFit",
     "fit_multigroup",
     "measurement_invariance",
 ]
 
 LEVELS = ("configural", "metric", "scalar", "strict")
-#: Chen (2007) cut-offs: a level holds when CFI falls by at most this much ...
+#: Chen (2007): non-invariance when CFI falls by more than this ...
 CHEN_DELTA_CFI = 0.01
-#: ... and RMSEA rises by at most this much, against the level before it.
+#: ... supplemented by RMSEA rising by more than this ...
 CHEN_DELTA_RMSEA = 0.015
+#: ... or SRMR rising by more than this (by the level: loadings .030, intercepts and residuals .010).
+CHEN_DELTA_SRMR = {"metric": 0.030, "scalar": 0.010, "partial_scalar": 0.010, "strict": 0.010}
 
 INVARIANCE_COLUMNS = [
     "construct_set",
@@ -82,6 +89,7 @@ INVARIANCE_COLUMNS = [
     "delta_p",
     "delta_cfi",
     "delta_rmsea",
+    "delta_srmr",
     "holds",
     "freed_intercepts",
     "latent_means",
@@ -609,6 +617,7 @@ def _row(fit: MultigroupFit, before: MultigroupFit | None, level: str) -> dict:
         "delta_p": float("nan"),
         "delta_cfi": float("nan"),
         "delta_rmsea": float("nan"),
+        "delta_srmr": float("nan"),
         "holds": pd.NA,
         "freed_intercepts": ", ".join(fit.freed_intercepts),
         "latent_means": json.dumps(
@@ -636,19 +645,21 @@ def _row(fit: MultigroupFit, before: MultigroupFit | None, level: str) -> dict:
             delta_p=float(stats.chi2.sf(max(dchi, 0.0), ddf)) if ddf > 0 else float("nan"),
             delta_cfi=fit.cfi - before.cfi,
             delta_rmsea=fit.rmsea - before.rmsea,
-            holds=_holds(fit, before) if fit.converged and before.converged else pd.NA,
+            delta_srmr=fit.srmr - before.srmr,
+            holds=_holds(fit, before, level) if fit.converged and before.converged else pd.NA,
         )
     return row
 
 
-def _holds(fit: MultigroupFit, before: MultigroupFit) -> bool:
-    """Chen (2007): CFI falls by at most .01 and RMSEA rises by at most .015 (1e-9 of slack for
-    rounding); a model that did not converge does not hold (in the table: NA, not judged)."""
-    return bool(
-        fit.converged
-        and before.cfi - fit.cfi <= CHEN_DELTA_CFI + 1e-9
-        and fit.rmsea - before.rmsea <= CHEN_DELTA_RMSEA + 1e-9
-    )
+def _holds(fit: MultigroupFit, before: MultigroupFit, level: str) -> bool:
+    """Not non-invariant by Chen's (2007) rule: CFI falls by more than .010 *and* RMSEA rises by
+    more than .015 or SRMR by more than the level's cut-off (1e-9 of slack for rounding). A model that
+    did not converge does not hold (in the table: NA, not judged)."""
+    eps = 1e-9
+    cfi_drop = before.cfi - fit.cfi > CHEN_DELTA_CFI + eps
+    rmsea_rise = fit.rmsea - before.rmsea > CHEN_DELTA_RMSEA + eps
+    srmr_rise = fit.srmr - before.srmr > CHEN_DELTA_SRMR[level] + eps
+    return bool(fit.converged and not (cfi_drop and (rmsea_rise or srmr_rise)))
 
 
 def _partial_scalar(model, d, labels, metric, metric_spec, scalar, scalar_spec):
@@ -659,7 +670,7 @@ def _partial_scalar(model, d, labels, metric, metric_spec, scalar, scalar_spec):
     factor_of = {i: f for f, its in model.factors.items() for i in its}
     freed: list[int] = []
     best, best_spec = scalar, scalar_spec
-    while not _holds(best, metric):
+    while not _holds(best, metric, "scalar"):
         left = {
             f: sum(items.index(i) not in freed for i in its) for f, its in model.factors.items()
         }
@@ -716,8 +727,9 @@ def measurement_invariance(
         and, when scalar fails, a ``partial_scalar`` row (after scalar) with the intercepts freed
         (``freed_intercepts``). ``compared_to``/``delta_*`` compare each level with the one before
         (partial scalar with metric; strict, fully constrained as lavaan's, with scalar); ``holds``
-        applies Chen's
-        cut-offs (:data:`CHEN_DELTA_CFI`, :data:`CHEN_DELTA_RMSEA`), NA for configural.
+        applies Chen's rule
+        (:data:`CHEN_DELTA_CFI` supplemented by :data:`CHEN_DELTA_RMSEA` or :data:`CHEN_DELTA_SRMR`),
+        NA for configural.
         ``latent_means`` (scalar rows): JSON ``{group: {factor: [estimate, se]}}``, the reference group
         at 0. ``left_out``: ``group: reason; ...``. ``note``: non-convergence or an improper solution
         (a negative variance, as lavaan reports it; e.g. a negative covariance between two items of a
@@ -746,7 +758,7 @@ def measurement_invariance(
         )
         prev = level
     metric, scalar = fits["metric"], fits["scalar"]
-    if not _holds(scalar[0], metric[0]):
+    if not _holds(scalar[0], metric[0], "scalar"):
         part, spec = _partial_scalar(model, d, labels, *metric, *scalar)
         if part is not None:
             freed = [model.items.index(i) for i in part.freed_intercepts]
