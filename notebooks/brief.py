@@ -106,6 +106,8 @@ if quiet:
     doc.para(
         "No subgroup differed clearly from the other respondents in: " + ", ".join(quiet) + "."
     )
+if N.get("invariance", {}).get("note"):
+    doc.para(N["invariance"]["note"])
 
 # %%
 labels = [d["label"] for d in N["drivers"]]
@@ -217,6 +219,8 @@ doc.para(
     f"Subgroup categories with fewer than {S['min_group_n']} respondents are never shown; "
     f"intervals are {S['ci_level']} confidence intervals."
 )
+if N.get("invariance", {}).get("methods"):
+    doc.para(N["invariance"]["methods"])
 doc.para(N["methods"]["drivers"])
 doc.table(
     N["methods"]["models"],

@@ -456,6 +456,15 @@ def test_html_has_every_section_and_figure_and_no_code(study):
     assert page.count('<figure id="figure-') == len(shown) >= 10
     for e in shown:
         assert e["caption"] in text
+    # measurement invariance: the Methods say how it was tested; a marked comparison has its footnote
+    assert "measurement invariance" in text and "Chen 2007" in text
+    inv = numbers["invariance"]
+    marked = [s for c in numbers["subgroups"] for s in c["sentences"] if s.endswith(inv["mark"])]
+    assert bool(marked) <= bool(inv["note"]) and (not marked or inv["note"] in text)
+    for c in numbers["subgroups"]:  # a sentence is marked exactly when its construct x group is
+        st = inv["status"].get(c["construct"], {})
+        for s in c["sentences"]:
+            assert not (s.endswith(inv["mark"]) and all(not v["mark"] for v in st.values()))
     assert "jp-InputArea" not in page and "input_area" not in page
     assert "<pre" not in page and "<script" not in page
     for word in ("Traceback", "Warning", "nan", "None", "NaN"):

@@ -639,6 +639,21 @@ def test_stage_outputs_are_complete(study):
         assert rel.set_index("construct").loc[cid, "n_scored"] == int((n >= con.min_items()).sum())
     log = (study / "results/logs/scales.log").read_text(encoding="utf-8")
     assert "constructs:" in log and "CFA (fiml)" in log
+    # ordinal reliability beside the Pearson one: polychorics are higher for coarse items
+    ok = rel.dropna(subset=["alpha", "ordinal_alpha"])
+    assert len(ok) and (ok["ordinal_alpha"] >= ok["alpha"] - 0.01).all()
+    # invariance: every construct x compared group, its levels in order or a reason
+    inv = pd.read_parquet(study / "results/scales/invariance.parquet")
+    pairs = inv.groupby(["construct_set", "group_variable"], sort=False)
+    assert pairs.ngroups == len(cb.constructs) * len(cb.compared_groups())
+    for (_, _), t in pairs:
+        levels = t["level"].tolist()
+        assert levels in (
+            ["not_tested"],
+            ["configural", "metric", "scalar", "strict"],
+            ["configural", "metric", "scalar", "partial_scalar", "strict"],
+        )
+    assert "invariance:" in log
 
 
 @pytest.mark.slow
@@ -738,3 +753,36 @@ def test_error_gate_stops_the_workflow_with_one_line(study, tmp_path):
     assert "below the weak threshold 0.99" in errors[0] and "scales.gate" in errors[0]
     assert "Traceback" not in proc.stderr
     assert not (work / "results/scales/reliability.parquet").exists()  # no stale or partial table
+
+
+def test_invariance_ordinal_and_wlsmv_tables(mini_codebook_dict):
+    """run_scales adds invariance.parquet (each construct x compared group), ordinal alpha/omega and,
+    with >= 200 complete respondents, a WLSMV row in cfa_fit; a 2-item construct is not tested."""
+    cb = make_codebook(mini_codebook_dict, {"x": 4, "y": 3, "z": 2})
+    rng = np.random.default_rng(4)
+    n = 600
+    f = rng.multivariate_normal([0, 0, 0], [[1, 0.4, 0.3], [0.4, 1, 0.3], [0.3, 0.3, 1]], n)
+    cuts = [-1.5, -0.6, 0.3, 1.1]
+    items = {}
+    for k, (cid, m) in enumerate({"x": 4, "y": 3, "z": 2}.items()):
+        for j in range(1, m + 1):
+            xs = 0.75 * f[:, k] + np.sqrt(1 - 0.75**2) * rng.standard_normal(n)
+            items[f"{cid}_{j}"] = np.searchsorted(cuts, xs) + 1
+    res = run_scales(frame(cb, items), cb, settings={"gate": "warn"}, seed=1)
+    rel = res.reliability.set_index("construct")
+    assert (rel.loc[["x", "y", "z"], "ordinal_alpha"] > rel.loc[["x", "y", "z"], "alpha"]).all()
+    assert rel.loc[["x", "y"], "ordinal_omega"].notna().all() and pd.isna(
+        rel.loc["z", "ordinal_omega"]
+    )
+    inv = res.invariance
+    assert inv.groupby(["construct_set", "group_variable"]).ngroups == 3  # colour only is compared
+    z = inv[inv["construct_set"] == "z"]
+    assert z["level"].tolist() == ["not_tested"] and "needs 3" in z["note"].iloc[0]
+    x = inv[inv["construct_set"] == "x"].set_index("level")
+    assert x.loc["scalar", "n_groups"] == 3 and bool(
+        x.loc["scalar", "holds"]
+    )  # invariant by design
+    fit = res.cfa_fit.set_index("method")
+    assert list(fit.index) == ["fiml", "wlsmv"]
+    assert fit.loc["wlsmv", "n"] == n and fit.loc["wlsmv", "df"] == 9 * 8 // 2 - (6 + 6)
+    assert 0.9 < fit.loc["wlsmv", "cfi"] <= 1.0

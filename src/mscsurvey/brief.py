@@ -1105,6 +1105,7 @@ def brief_numbers(
     regressions: pd.DataFrame,
     importance: pd.DataFrame,
     drivers: pd.DataFrame,
+    invariance: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -1122,6 +1123,9 @@ def brief_numbers(
         The scales stage's scores and reliability tables.
     agreement, published, subgroups, subgroup_tests, regressions, importance, drivers : DataFrame
         The analyses stage's tables.
+    invariance : DataFrame, optional
+        The scales stage's measurement invariance table: subgroup sentences of a construct that is
+        not scalar-invariant across their group get a mark (:func:`invariance_marks`).
 
     Returns
     -------
@@ -1196,6 +1200,8 @@ def brief_numbers(
         reliability=rel,
         published=pub,
     )
+    inv = invariance_marks(invariance, codebook)
+    mark_subgroup_sentences(sub, inv)  # after the takeaways: the mark's footnote is in that section
     outcomes = [o for o in _outcomes(models) if o in codebook.constructs]
     sub_summary = []
     for cid, con in codebook.constructs.items():
@@ -1256,7 +1262,86 @@ def brief_numbers(
         "settings": settings,
         "synthetic": notice,
         "codebook": codebook_appendix(codebook),
+        "invariance": inv,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Measurement invariance: which subgroup comparisons rest on a construct measured alike
+# --------------------------------------------------------------------------------------------------
+
+INVARIANCE_MARK = "†"
+
+
+def _holds(value: Any) -> bool:
+    return not pd.isna(value) and bool(value)
+
+
+def invariance_marks(invariance: pd.DataFrame | None, codebook: Codebook) -> dict[str, Any]:
+    """Per construct x compared group, whether a comparison of means across that group is on a
+    scalar-invariant measure (``scales/invariance.parquet``), and the brief's texts about it.
+
+    Returns
+    -------
+    dict
+        ``status``: construct -> group -> ``{"status", "freed", "mark"}`` with status ``scalar``
+        (scalar invariance holds: no mark), ``partial`` (holds only with the ``freed`` intercepts
+        free), ``not_scalar`` or ``not_tested``; ``mark`` is True for all but ``scalar``.
+        ``methods``: the Methods paragraph; ``note``: the subgroup section's footnote for the mark
+        (empty when nothing is marked or no table was given).
+    """
+    status: dict[str, dict[str, dict[str, Any]]] = {}
+    if invariance is None or not len(invariance):
+        return {"status": status, "methods": "", "note": "", "mark": INVARIANCE_MARK}
+    for (cid, gid), t in invariance.groupby(["construct_set", "group_variable"], sort=False):
+        lv = t.set_index("level")
+        st, freed = "not_tested", []
+        if "scalar" in lv.index and _holds(lv.loc["scalar", "holds"]):
+            st = "scalar"
+        elif "partial_scalar" in lv.index and _holds(lv.loc["partial_scalar", "holds"]):
+            st = "partial"
+            freed = [x for x in str(lv.loc["partial_scalar", "freed_intercepts"]).split(", ") if x]
+        elif "scalar" in lv.index and not pd.isna(lv.loc["scalar", "holds"]):
+            st = "not_scalar"
+        status.setdefault(str(cid), {})[str(gid)] = {
+            "status": st,
+            "freed": freed,
+            "mark": st != "scalar",
+        }
+    marked = any(v["mark"] for g in status.values() for v in g.values())
+    methods = (
+        "Before comparing a measure's means across a grouping variable, we tested whether the "
+        "measure works the same way in each group (measurement invariance): multi-group "
+        "confirmatory factor models of its items by maximum likelihood, with loadings and then item "
+        "intercepts constrained equal across groups (configural, metric, scalar levels), on the "
+        "respondents who answered all its items and the groups with enough of them. A level was "
+        "rejected when CFI fell by more than .01 together with a rise in RMSEA above .015 or in "
+        "SRMR above .03 for loadings, .01 for intercepts (Chen 2007); where "
+        "equal intercepts were rejected, intercepts were freed one at a time (partial invariance). "
+        f"Comparisons marked {INVARIANCE_MARK} are of a measure that is not fully scalar-invariant "
+        "across that grouping variable (or could not be tested): part of such a difference may "
+        "come from how the items are answered in the groups rather than from the construct."
+    )
+    note = (
+        f"{INVARIANCE_MARK} The measure is not fully scalar-invariant across this grouping variable "
+        "(or invariance could not be tested): read the difference with caution (see Methods)."
+        if marked
+        else ""
+    )
+    return {"status": status, "methods": methods, "note": note, "mark": INVARIANCE_MARK}
+
+
+def mark_subgroup_sentences(
+    sentences: dict[str, list[dict[str, Any]]], marks: Mapping[str, Any]
+) -> None:
+    """Append the invariance mark to each subgroup sentence (in place) whose construct is not
+    scalar-invariant across its group (:func:`invariance_marks`)."""
+    status = marks.get("status", {})
+    for cid, rows in sentences.items():
+        for row in rows:
+            info = status.get(cid, {}).get(row.get("group"))
+            if info and info["mark"]:
+                row["text"] = f"{row['text']} {marks['mark']}"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ the :class:`~mscsurvey.codebook.Codebook`.
   average inter-item r, a status (ok / weak / failed) and what the gate does with it.
 * :func:`item_table` — per item: answers, mean, SD, missing share, corrected item-total r, alpha if
   deleted, one-factor loading and flags.
-* :func:`cfa_tables` — the confirmatory factor model of all constructs together.
+* :func:`cfa_tables` — the confirmatory factor model of all constructs together; :func:`wlsmv_fit` —
+  the same with the items treated as ordinal (WLSMV), when enough respondents answered every item.
+* :func:`invariance_table` — measurement invariance of each construct across each compared group.
 * :func:`run_scales` — all of the above, as the workflow's ``scales`` rule calls it.
 
 Every statistic is computed on the listwise-complete rows of the construct's items (the respondents who
@@ -30,7 +32,10 @@ import numpy as np
 import pandas as pd
 
 from mscsurvey import cfa as _cfa
+from mscsurvey import invariance as _inv
+from mscsurvey import polychoric as _poly
 from mscsurvey import reliability as rel
+from mscsurvey import wlsmv as _wlsmv
 from mscsurvey.codebook import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.schema import schema_path, validate
@@ -49,6 +54,8 @@ __all__ = [
     "apply_gate",
     "cfa_sample",
     "cfa_tables",
+    "invariance_table",
+    "wlsmv_fit",
     "run_scales",
 ]
 
@@ -69,6 +76,8 @@ RELIABILITY_COLUMNS = [
     "alpha_ci_method",
     "alpha_std",
     "omega_total",
+    "ordinal_alpha",
+    "ordinal_omega",
     "average_r",
     "mean",
     "sd",
@@ -242,6 +251,21 @@ class _ConstructStats:
     items: pd.DataFrame
 
 
+def _ordinal(complete: pd.DataFrame) -> dict[str, float]:
+    """Ordinal alpha and omega (polychoric matrix) of a construct's complete rows; NaN when the codes
+    are not integers or an item has a single answer (:mod:`mscsurvey.polychoric`), or omega of 2
+    items."""
+    out = {"ordinal_alpha": float("nan"), "ordinal_omega": float("nan")}
+    try:
+        r = _poly.polychoric(complete).rho.to_numpy()
+        out["ordinal_alpha"] = _poly.matrix_alpha(r)
+        if complete.shape[1] >= 3:
+            out["ordinal_omega"] = _poly.matrix_omega(r)
+    except ValueError as exc:
+        log.info("ordinal reliability not computed: %s", exc)
+    return out
+
+
 def _problem(x: pd.DataFrame, complete: pd.DataFrame, min_complete: int) -> str | None:
     """Why reliability cannot be estimated for these items, or None."""
     k = x.shape[1]
@@ -288,6 +312,8 @@ def _construct_stats(
         "alpha_ci_method": settings["alpha_ci"],
         "alpha_std": nan,
         "omega_total": nan,
+        "ordinal_alpha": nan,
+        "ordinal_omega": nan,
         "average_r": nan,
         "mean": float(scores[cid].mean()) if scores[cid].notna().any() else nan,
         "sd": float(scores[cid].std(ddof=1)) if scores[cid].notna().sum() >= 2 else nan,
@@ -323,6 +349,7 @@ def _construct_stats(
             item_rows["loading"] = lf["loading"].to_numpy()
             s = float(lf["loading"].sum())
             row["omega_total"] = s * s / (s * s + float(lf["uniqueness"].sum()))
+        row.update(_ordinal(complete))
         alpha = row["alpha"]
         if not math.isfinite(alpha):
             problem = "alpha is undefined (the total score has no variance)"
@@ -489,6 +516,8 @@ def _reliability_frame(stats: dict[str, _ConstructStats], settings: dict[str, An
                     "alpha_ci_high",
                     "alpha_std",
                     "omega_total",
+                    "ordinal_alpha",
+                    "ordinal_omega",
                     "average_r",
                     "mean",
                     "sd",
@@ -539,7 +568,9 @@ def reliability_table(
         (respondents who answered every item: the rows of every statistic), ``n_scored`` (respondents
         with a score), ``alpha`` with its 95% ``alpha_ci_low``/``alpha_ci_high`` by
         ``alpha_ci_method`` (``feldt`` or ``bootstrap``), ``alpha_std``, ``omega_total`` (one-factor
-        model by ``settings["omega"]``; NaN for 2-item constructs, not identified), ``average_r``,
+        model by ``settings["omega"]``; NaN for 2-item constructs, not identified), ``ordinal_alpha``
+        and ``ordinal_omega`` (the same of the polychoric correlation matrix, items treated as ordinal:
+        :mod:`mscsurvey.polychoric`; NaN when not computable), ``average_r``,
         ``mean`` and ``sd`` of the scores, ``status`` (``ok`` alpha >= ok threshold, ``weak`` >= weak,
         else ``failed``; also ``failed`` when reliability cannot be estimated: a single item, an item
         nobody answered, fewer than ``min_complete`` complete respondents, a constant item),
@@ -687,6 +718,131 @@ def cfa_tables(
         return fit, pd.DataFrame(rows, columns=_cfa.LOADING_COLUMNS)
 
 
+def _group_column(responses: pd.DataFrame, codebook: Codebook, gid: str) -> pd.Series:
+    """A group as a categorical in codebook order (its first category is the reference group)."""
+    cats = [str(c) for c in codebook.groups[gid].categories]
+    col = responses[gid].astype("string")
+    return pd.Series(pd.Categorical(col, categories=cats), index=responses.index, name=gid)
+
+
+def invariance_table(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Measurement invariance of every construct (3+ items) across every compared group.
+
+    Returns
+    -------
+    DataFrame
+        :data:`mscsurvey.invariance.INVARIANCE_COLUMNS`, one row per construct x group x level
+        (``construct_set`` is the construct: each is tested as a one-factor model on the respondents
+        who answered all its items). A construct x group that cannot be tested (fewer than two groups
+        of ``settings["invariance_min_group_n"]`` complete respondents, or a 2-item construct) gets one
+        row with level ``not_tested`` and the reason in ``note``.
+
+    Notes
+    -----
+    Above ``settings["cfa_max_n"]`` respondents, fitted on the CFA's seeded sample
+    (:func:`cfa_sample`). See :func:`mscsurvey.invariance.measurement_invariance`.
+    """
+    s = scale_settings(settings)
+    rows = cfa_sample(len(responses), s["cfa_max_n"], seed)
+    data = responses if rows is None else responses.iloc[rows]
+    min_n = int(s["invariance_min_group_n"])
+    frames = []
+    for cid, con in codebook.constructs.items():
+        items = keyed_items(data, codebook, cid)
+        for gid in codebook.compared_groups():
+            df = items.assign(**{gid: _group_column(data, codebook, gid)})
+            try:
+                if len(con.items) < 3:
+                    raise ValueError(f"{len(con.items)} items: a one-factor model needs 3")
+                frames.append(
+                    _inv.measurement_invariance(
+                        df, {cid: list(con.items)}, gid, min_group_n=min_n, name=cid
+                    )
+                )
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                frames.append(_not_tested(cid, gid, str(exc)))
+    out = pd.concat(frames, ignore_index=True)[_inv.INVARIANCE_COLUMNS]
+    return out.astype({"delta_df": "Int64", "holds": "boolean", "df": "Int64"})
+
+
+def _not_tested(cid: str, gid: str, why: str) -> pd.DataFrame:
+    row = dict.fromkeys(_inv.INVARIANCE_COLUMNS, float("nan"))
+    row.update(
+        construct_set=cid,
+        group_variable=gid,
+        level="not_tested",
+        groups="",
+        n_groups=0,
+        n=0,
+        df=pd.NA,
+        compared_to="",
+        delta_df=pd.NA,
+        holds=pd.NA,
+        freed_intercepts="",
+        latent_means="",
+        left_out="",
+        converged=False,
+        note=f"not tested: {why}",
+    )
+    return pd.DataFrame([row], columns=_inv.INVARIANCE_COLUMNS)
+
+
+#: fewest listwise-complete respondents for the ordinal (WLSMV) CFA: below about 200 its robust
+#: statistics are unreliable (Flora & Curran 2004).
+WLSMV_MIN_N = 200
+
+
+def wlsmv_fit(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame | None:
+    """The CFA of all constructs with the items treated as ordinal (:func:`mscsurvey.wlsmv.fit_wlsmv`),
+    as one row of :data:`mscsurvey.cfa.FIT_COLUMNS` (``method = "wlsmv"``), or None when fewer than
+    :data:`WLSMV_MIN_N` respondents answered every item (the estimator is listwise)."""
+    s = scale_settings(settings)
+    constructs = {cid: list(con.items) for cid, con in codebook.constructs.items()}
+    data = pd.concat([keyed_items(responses, codebook, cid) for cid in constructs], axis=1)
+    rows = cfa_sample(len(data), s["cfa_max_n"], seed)
+    if rows is not None:
+        data = data.iloc[rows]
+    complete = data.dropna()
+    if len(complete) < WLSMV_MIN_N:
+        log.info("WLSMV CFA not fitted: %d complete respondents (< %d)", len(complete), WLSMV_MIN_N)
+        return None
+    try:
+        res = _wlsmv.fit_wlsmv(complete, constructs)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        log.warning("WLSMV CFA not fitted: %s", exc)
+        return None
+    f = res.fit.iloc[0]
+    row = {c: f[c] for c in ("model", "method", "n", "n_items", "n_factors", "chi2", "df")}
+    row.update(
+        information="",
+        n_complete=int(f["n"]),
+        n_parameters=pd.NA,
+        p_value=f["p_value"],
+        cfi=f["cfi"],
+        tli=f["tli"],
+        rmsea=f["rmsea"],
+        rmsea_ci_low=float("nan"),
+        rmsea_ci_high=float("nan"),
+        srmr=f["srmr"],
+        converged=bool(f["converged"]),
+        note="ordinal items: DWLS on polychorics, scaled-shifted chi-square (lavaan WLSMV); "
+        "listwise-complete respondents",
+    )
+    return pd.DataFrame([row], columns=_cfa.FIT_COLUMNS)
+
+
 @dataclass
 class ScalesResult:
     """Everything the scales rule writes."""
@@ -696,6 +852,7 @@ class ScalesResult:
     items: pd.DataFrame
     cfa_fit: pd.DataFrame
     cfa_loadings: pd.DataFrame
+    invariance: pd.DataFrame
 
     def counts(self) -> dict[str, int]:
         st = self.reliability["status"].value_counts()
@@ -727,4 +884,10 @@ def run_scales(
     reliability = _reliability_frame(stats, s)
     items = _item_frame(responses, codebook, stats, s)
     fit, loadings = cfa_tables(responses, codebook, settings=s, seed=seed)
-    return ScalesResult(scores, reliability, items, fit, loadings)
+    ordinal = wlsmv_fit(responses, codebook, settings=s, seed=seed)
+    if ordinal is not None:
+        fit = pd.concat(
+            [fit, ordinal.astype(fit.dtypes.to_dict(), errors="ignore")], ignore_index=True
+        )
+    inv = invariance_table(responses, codebook, settings=s, seed=seed)
+    return ScalesResult(scores, reliability, items, fit, loadings, inv)

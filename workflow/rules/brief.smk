@@ -30,6 +30,7 @@ BRIEF_TABLES = {
     "deid_report": "{res}/deidentified/deid_report.json",
     "scores": "{res}/scales/scores.parquet",
     "reliability": "{res}/scales/reliability.parquet",
+    "invariance": "{res}/scales/invariance.parquet",
     "agreement": "{res}/analyses/agreement.parquet",
     "published": "{res}/analyses/published_vs_reproduced.parquet",
     "subgroups": "{res}/analyses/subgroups.parquet",

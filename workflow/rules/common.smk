@@ -118,6 +118,7 @@ def dataset_outputs(ds):
         f"{ds.results}/scales/item_stats.parquet",
         f"{ds.results}/scales/cfa_fit.parquet",
         f"{ds.results}/scales/cfa_loadings.parquet",
+        f"{ds.results}/scales/invariance.parquet",
         f"{ds.results}/analyses/agreement.parquet",
         f"{ds.results}/analyses/published_vs_reproduced.parquet",
         f"{ds.results}/analyses/subgroups.parquet",

@@ -1,5 +1,6 @@
 # Clean responses -> construct scores, reliability per construct (with the gate), item statistics and a
-# confirmatory factor model of all constructs.
+# confirmatory factor model of all constructs (ML/FIML, and WLSMV when enough respondents answered every
+# item), and measurement invariance of each construct across the compared groups.
 
 
 rule scales:
@@ -26,6 +27,11 @@ rule scales:
         cfa_loadings=report(
             "{res}/scales/cfa_loadings.parquet",
             caption="../report/cfa_loadings.rst",
+            category="3. Scales",
+        ),
+        invariance=report(
+            "{res}/scales/invariance.parquet",
+            caption="../report/invariance.rst",
             category="3. Scales",
         ),
     log:

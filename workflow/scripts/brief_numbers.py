@@ -8,7 +8,7 @@ from mscsurvey.io import read_json, read_parquet, write_json
 from mscsurvey.runner import run_step
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
-TABLES += ("subgroup_tests", "regressions", "importance", "drivers")
+TABLES += ("subgroup_tests", "regressions", "importance", "drivers", "invariance")
 
 
 def main(smk):

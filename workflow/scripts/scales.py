@@ -1,4 +1,5 @@
-"""Adapter for rule scales: clean responses -> scores, reliability, item statistics, CFA tables."""
+"""Adapter for rule scales: clean responses -> scores, reliability, item statistics, CFA tables,
+measurement invariance."""
 
 import logging
 
@@ -41,11 +42,22 @@ def main(smk):
         fit["srmr"],
         fit["note"],
     )
+    inv = result.invariance
+    tested = inv[inv["level"] == "scalar"]
+    log.info(
+        "invariance: %d construct x group tests, scalar holds in %d, partial scalar in %d, "
+        "%d not tested",
+        inv.groupby(["construct_set", "group_variable"]).ngroups,
+        int(tested["holds"].fillna(False).sum()),
+        int(((inv["level"] == "partial_scalar") & inv["holds"].fillna(False)).sum()),
+        int((inv["level"] == "not_tested").sum()),
+    )
     write_parquet(result.scores, smk.output.scores)
     write_parquet(result.reliability, smk.output.reliability)
     write_parquet(result.items, smk.output.item_stats)
     write_parquet(result.cfa_fit, smk.output.cfa_fit)
     write_parquet(result.cfa_loadings, smk.output.cfa_loadings)
+    write_parquet(result.invariance, smk.output.invariance)
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

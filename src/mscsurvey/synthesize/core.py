@@ -52,6 +52,7 @@ from mscsurvey.synthesize.latent import (
     category_counts,
     dont_know_scores,
     draw_people,
+    item_offsets,
     item_responses,
     largest_remainder,
     latent_scores,
@@ -320,7 +321,8 @@ def generate(
             )
     scale_cols = [[j for j, i in enumerate(items) if cb.items[i].scale == s] for s in cb.scales]
     check_min = int(spec.mess["straightliner"]["genuine_min_items"])
-    xs_g = item_responses(eta_g, cb, spec.loadings, rngs["items"])
+    off_g = item_offsets(spec, cb, gen)  # planted non-invariance (None unless the model plants it)
+    xs_g = item_responses(eta_g, cb, spec.loadings, rngs["items"], off_g)
     thresholds: dict[str, np.ndarray] = {}
     codes_g = np.zeros((n_gen, n_items), dtype=int)
     redrawn = 0
@@ -337,7 +339,9 @@ def generate(
         if bad.size == 0:
             break
         redrawn += int(bad.size)
-        xs_g[bad] = item_responses(eta_g[bad], cb, spec.loadings, rngs["resample"])
+        xs_g[bad] = item_responses(
+            eta_g[bad], cb, spec.loadings, rngs["resample"], None if off_g is None else off_g[bad]
+        )
     else:  # pragma: no cover - would need an absurd model
         raise SurveyError(
             "could not avoid straight-lining genuine respondents", key="items.loadings"
@@ -349,7 +353,10 @@ def generate(
     dk_label_p = dk_labels(rp, n_pl)
     is_partial = kind_pl == "partial"
     if is_partial.any():
-        xs_p = item_responses(eta_p[is_partial], cb, spec.loadings, rp)
+        pl_part = pl.take(np.flatnonzero(is_partial))
+        xs_p = item_responses(
+            eta_p[is_partial], cb, spec.loadings, rp, item_offsets(spec, cb, pl_part)
+        )
         s_p, _ = dont_know_scores(spec, cb, pl.take(np.flatnonzero(is_partial)), rp)
         codes_p = np.column_stack(
             [
@@ -575,7 +582,7 @@ def generate(
     if block.any():
         mc_shown[:, block] = (mc_rng.random(spec.mc_n) < p_shown)[:, None]
     s_mc, _ = dont_know_scores(spec, cb, mc_people, mc_rng)
-    xs_mc = item_responses(mc_eta, cb, spec.loadings, mc_rng)
+    xs_mc = item_responses(mc_eta, cb, spec.loadings, mc_rng, item_offsets(spec, cb, mc_people))
     codes_mc = np.full((spec.mc_n, n_items), np.nan)
     dk_rate = {}
     for j, iid in enumerate(items):
@@ -717,6 +724,21 @@ def generate(
             "order": list(spec.order),
             "exogenous": list(spec.exogenous),
             "loadings": dict(spec.loadings),
+            **(
+                {
+                    "intercept_shifts": [
+                        {
+                            "item": i,
+                            "group": g,
+                            "category": str(cb.groups[g].categories[c]),
+                            "shift": v,
+                        }
+                        for i, g, c, v in spec.intercept_shifts
+                    ]
+                }
+                if spec.intercept_shifts
+                else {}
+            ),
             "thresholds": {i: thresholds[i].tolist() for i in items},
             "residual_correlations": {
                 a: {b: float(spec.residual_correlation[x, y]) for y, b in enumerate(spec.exogenous)}

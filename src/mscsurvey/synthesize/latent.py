@@ -30,6 +30,7 @@ __all__ = [
     "msc_effects",
     "latent_scores",
     "item_responses",
+    "item_offsets",
     "dont_know_scores",
     "category_counts",
     "calibrate_thresholds",
@@ -306,15 +307,34 @@ def latent_scores(
 
 
 def item_responses(
-    eta: np.ndarray, codebook: Codebook, loadings: dict[str, float], rng: np.random.Generator
+    eta: np.ndarray,
+    codebook: Codebook,
+    loadings: dict[str, float],
+    rng: np.random.Generator,
+    offsets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Continuous responses ``x* = lambda * eta + sqrt(1 - lambda^2) * e`` (one column per item)."""
+    """Continuous responses ``x* = lambda * eta + sqrt(1 - lambda^2) * e`` (one column per item),
+    plus ``offsets`` (respondents x items, :func:`item_offsets`) when given."""
     constructs = list(codebook.constructs)
     items = list(codebook.items)
     lam = np.array([loadings[i] for i in items])
     which = np.array([constructs.index(codebook.items[i].construct) for i in items])
     e = rng.standard_normal((eta.shape[0], len(items)))
-    return eta[:, which] * lam + np.sqrt(1 - lam**2) * e
+    xs = eta[:, which] * lam + np.sqrt(1 - lam**2) * e
+    return xs if offsets is None else xs + offsets
+
+
+def item_offsets(model: Model, codebook: Codebook, people: People) -> np.ndarray | None:
+    """Planted non-invariance: each respondent's shift of each item's x* (the model's
+    ``items.intercept_shifts``: an item's intercept differs in one category of a group, the same
+    construct level giving higher or lower answers there). None when the model plants none."""
+    if not model.intercept_shifts:
+        return None
+    items = list(codebook.items)
+    out = np.zeros((people.n, len(items)))
+    for item, group, cat, shift in model.intercept_shifts:
+        out[:, items.index(item)] += np.where(people.true[group] == cat, shift, 0.0)
+    return out
 
 
 def dont_know_scores(

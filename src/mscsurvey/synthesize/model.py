@@ -104,6 +104,8 @@ class Model:
     mc_n: int
     mc_seed_offset: int
     regressions: dict[str, tuple[str, ...]]
+    #: planted non-invariance: (item, group, category index, shift of x*) per entry; empty = off
+    intercept_shifts: tuple[tuple[str, str, int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,35 @@ def _mapping(value: Any, key: str, source: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _fail(f"expected a mapping, got {value!r}", key, source)
     return value
+
+
+def _intercept_shifts(
+    raw: Any, cb: Codebook, source: str
+) -> tuple[tuple[str, str, int, float], ...]:
+    """``items.intercept_shifts``: a list of ``{item, group, category, shift}`` (absent: none)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _fail(f"expected a list, got {raw!r}", "items.intercept_shifts", source)
+    out = []
+    for k, entry in enumerate(raw):
+        key = f"items.intercept_shifts[{k}]"
+        e = _mapping(entry, key, source)
+        item, group, cat = e.get("item"), e.get("group"), e.get("category")
+        if item not in cb.items:
+            raise _fail(f"'{item}' is not an item of the codebook", f"{key}.item", source)
+        if group not in cb.groups:
+            raise _fail(f"'{group}' is not a group of the codebook", f"{key}.group", source)
+        cats = [str(c) for c in cb.groups[group].categories]
+        if str(cat) not in cats:
+            raise _fail(
+                f"'{cat}' is not a category of group {group} (expected one of: {', '.join(cats)})",
+                f"{key}.category",
+                source,
+            )
+        shift = _number(e.get("shift"), f"{key}.shift", source, -3.0, 3.0)
+        out.append((str(item), str(group), cats.index(str(cat)), shift))
+    return tuple(out)
 
 
 def _number(
@@ -511,6 +542,7 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
                 t.get("dont_know"), f"items.targets.{iid}.dont_know", source, 0, 0.9
             ),
         }
+    shifts = _intercept_shifts(items.get("intercept_shifts"), cb, source)
     cat_raw = _mapping(items.get("categories"), "items.categories", source)
     overrides = items.get("overrides") or {}
     categories: dict[str, dict[str, dict[int, float]]] = {}
@@ -717,6 +749,7 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         mc_n=int(_number(mc.get("n"), "monte_carlo.n", source, 1000)),
         mc_seed_offset=int(_number(mc.get("seed_offset", 1), "monte_carlo.seed_offset", source, 0)),
         regressions=regressions,
+        intercept_shifts=shifts,
     )
 
 
