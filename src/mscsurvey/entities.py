@@ -228,13 +228,21 @@ def dictionary_name_spans(text: str, folded: str | None = None) -> list[Span]:
     ``fold(text)`` when it has the same length (offsets shared); otherwise ``text`` is folded word by
     word."""
     names = name_dictionary()
+    ordinary = ordinary_words()
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     hits = []
     for i, (start, end, word) in enumerate(words):
-        base = re.sub(r"(?:['’]s|['’])$", "", word)
-        if fold(base).casefold() not in names:
-            continue
-        hits.append(i)
+        base = fold(re.sub(r"(?:['’]s|['’])$", "", word)).casefold()
+        if base in names:
+            hits.append(i)
+        elif (
+            word[0].isupper()
+            and len(base) >= 2
+            and not is_ordinary(base, ordinary)
+            and base not in _allowed_places()
+            and _CUE_BEFORE.search(text[max(0, start - 30) : start])
+        ):
+            hits.append(i)  # a capitalised unknown word after "thanks to", "Dr": "Kiki"
     if not hits:
         return []
     hit_set = set(hits)

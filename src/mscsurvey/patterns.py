@@ -69,7 +69,7 @@ _MONTH = (
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
 )
 # "May" is also a verb: spelled-out dates with it are matched only when it is capitalised.
-_MONTH_CI = rf"(?:(?i:{_MONTH.replace('|May', '')})|May)"
+_MONTH_CI = rf"(?:(?i:{_MONTH.replace('|May', '')})|May\.?)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:1[89]\d\d|20\d\d|'\d\d|\d\d)"
 _WEEKDAY = r"(?:(?i:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?i:day)?\.?,?\s+)?"

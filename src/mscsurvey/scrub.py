@@ -490,6 +490,9 @@ _TITLES = re.compile(
 _TRUNCATION = re.compile(r"(?:\.\.\.|…|[-–—](?![^\W\d_])|\s*$)")
 
 
+_ARTICLE = re.compile(r"(?i:\b(?:the|a|an)\s+)$")
+
+
 def _sentence_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip()
     return before == "" or before[-1] in ".!?:;\"“(\n-–—"
@@ -502,7 +505,8 @@ def _name_context(
     word = text[start:end]
     if len(word) >= 2 and word.isupper():
         return True
-    if word[:1].isupper() and not _sentence_start(text, start):
+    # capitalised inside a sentence, not after an article ("the Mark of Excellence")
+    if word[:1].isupper() and not _sentence_start(text, start) and not _ARTICLE.search(text[:start]):
         return True
     if text[end : end + 2] in ("'s", "’s") or _TITLES.search(text[max(0, start - 15) : start]):
         return True
@@ -515,7 +519,7 @@ def _name_context(
         if any(s.kind == NAME_TYPE and s.start <= start and end <= s.end for s in tagged.entities):
             return True
         if start in tagged.proper and not _sentence_start(text, start):
-            return True
+            return not _ARTICLE.search(text[:start])
     return False
 
 
