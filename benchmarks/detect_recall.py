@@ -35,7 +35,11 @@ def recall(scrubber: Scrubber, seed: int, per_kind: int = 40) -> dict[str, tuple
 def misses(scrubber: Scrubber, seed: int, per_kind: int = 40) -> list[tuple[str, str, str]]:
     corpus = planted.planted_corpus(seed, per_kind)
     spans = scrubber.spans_many([p.text for p in corpus])
-    return [(p.kind, p.form, p.value) for p, s in zip(corpus, spans, strict=True) if not planted.covered(p, s)]
+    return [
+        (p.kind, p.form, p.value)
+        for p, s in zip(corpus, spans, strict=True)
+        if not planted.covered(p, s)
+    ]
 
 
 def overscrub(scrubber: Scrubber) -> dict[str, tuple[int, int]]:

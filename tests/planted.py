@@ -147,8 +147,9 @@ def _value(kind: str, rng: random.Random) -> tuple[str, str]:  # noqa: C901 (one
             "00 prefix": f"0044 161 496 {_digits(rng, 4)}",
         }
     elif kind == "EMAIL":
-        user, dom = rng.choice(["jroe", "m.okafor", "priya_r", "kmensah"]), rng.choice(
-            ["yvmh", "riverside-clinic", "sunbelt"]
+        user, dom = (
+            rng.choice(["jroe", "m.okafor", "priya_r", "kmensah"]),
+            rng.choice(["yvmh", "riverside-clinic", "sunbelt"]),
         )
         tld = rng.choice(["org", "com", "net"])
         forms = {
@@ -262,13 +263,13 @@ def planted_corpus(seed: int, per_kind: int = 40) -> list[Planted]:
                 form, value = _value(kind, rng)
                 template = rng.choice(TEMPLATES)
             value, _, tail = value.partition("\0")
-            cue, _, value = value.rpartition("|")  # a cue word ("MRN ", "born ") is not the identifier
+            cue, _, value = value.rpartition(
+                "|"
+            )  # a cue word ("MRN ", "born ") is not the identifier
             before, after = template.split("{x}")
             before += cue
-            if form == "truncated":
-                after = tail  # the comment breaks off
-            else:
-                after = tail + after
+            # a truncated name ends the comment ("Ask Priya Raghu...")
+            after = tail if form == "truncated" else tail + after
             text = before + value + after
             out.append(Planted(text, kind, len(before), len(before) + len(value), form))
     return out

@@ -118,7 +118,10 @@ def test_no_false_positive_on_codebook_texts(root):
         assert s.scrub(t) == (t, {}), t
     # ... while the same names as words, or inside other words, are still removed (the named-entity
     # layer takes the whole of "kingsley", a name, where the roster alone took its "king")
-    assert scrubbed(s, "gina said it; ROSS agreed; kingsley") == "[NAME] said it; [NAME] agreed; [NAME]"
+    assert (
+        scrubbed(s, "gina said it; ROSS agreed; kingsley")
+        == "[NAME] said it; [NAME] agreed; [NAME]"
+    )
     assert (
         Scrubber(roster, known_words=codebook_vocabulary(cb), ner=False).scrub("kingsley")[0]
         == "[NAME]sley"

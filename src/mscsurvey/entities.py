@@ -5,16 +5,18 @@
   It is loaded from the installed package, offline, with only the components the layer needs
   (``tok2vec``, ``tagger``, ``ner``; the parser and lemmatizer cost time and add nothing here) and
   run over many texts at once with ``nlp.pipe``. PERSON -> ``NAME``; GPE, LOC, FAC -> ``LOCATION``
-  (except US states and countries, which Safe Harbor allows); ORG -> ``ORGANIZATION`` only when it
-  holds a word that is not an ordinary English word (so "the Board", "Medicaid" and "the Health
-  Department" stay; "Riverside Clinic" goes).
+  (except US states and countries, which Safe Harbor allows); ORG -> ``ORGANIZATION``; a place or
+  organisation made only of generic words stays ("the Board", "Medicaid", "the Health
+  Department"; "Riverside Clinic" goes).
 * **A first/last-name dictionary** for the names the model misses (lower-case "marcus oyelaran",
   names it tags as something else): the census-derived name lists that Faker (already pinned)
   ships for 20 locales, accent-folded. A dictionary word is a name only in name context: after a
   title or a cue ("Dr", "ask", "thanks to", "my supervisor"), next to another dictionary name, or
   capitalised inside a sentence; never when it is an ordinary English word ("will", "hope").
 * **Ordinary English words**: the WordNet word index that ships inside the model (its lemmatizer
-  tables), used here and by the roster layer to tell "trust rose" from "Rose said".
+  tables) and spaCy's stop words, used here and by the roster layer to tell "trust rose" from "Rose
+  said". It also lists some proper names in lower case ("john", "yakima"), so organisations and
+  places are judged by a short list of generic words instead (:data:`GENERIC_WORDS`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mscsurvey.spans import Span
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
 
 __all__ = [
     "MODEL_PACKAGE",
@@ -84,8 +91,14 @@ _NER_KINDS = {
 }
 
 
-def tag_many(texts: Sequence[str], *, batch_size: int = 256) -> list[TaggedText]:
-    """Run the model over ``texts`` in batches; one :class:`TaggedText` per text, in order."""
+def tag_many(
+    texts: Sequence[str], *, batch_size: int = 256, known_words: frozenset[str] = frozenset()
+) -> list[TaggedText]:
+    """Run the model over ``texts`` in batches; one :class:`TaggedText` per text, in order.
+
+    Places and organisations made only of generic words (:data:`GENERIC_WORDS`, stop words, and
+    ``known_words``, e.g. the codebook's vocabulary) are not returned: "the Steering Committee",
+    "Accountable Communities of Health", "Indigenous"."""
     nlp = load_model()
     out: list[TaggedText] = []
     # The model is a statistical tagger: identical input gives identical output (no sampling).
@@ -93,7 +106,7 @@ def tag_many(texts: Sequence[str], *, batch_size: int = 256) -> list[TaggedText]
         ents = []
         for e in doc.ents:
             kind = _NER_KINDS.get(e.label_)
-            if kind and _keep_entity(kind, e.text):
+            if kind and _keep_entity(kind, e.text, known_words):
                 start, end = _trim(text, e.start_char, e.end_char)
                 if end > start:
                     ents.append(Span(start, end, kind))
@@ -102,7 +115,9 @@ def tag_many(texts: Sequence[str], *, batch_size: int = 256) -> list[TaggedText]
     return out
 
 
-_LEADING = re.compile(r"^(?:(?i:the|a|an|our|my|their|his|her)\s+|(?i:call|ask|email|text|thanks|thank)\s+)+")
+_LEADING = re.compile(
+    r"^(?:(?i:the|a|an|our|my|their|his|her)\s+|(?i:call|ask|email|text|thanks|thank)\s+)+"
+)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -126,22 +141,42 @@ def _allowed_places() -> frozenset[str]:
     return frozenset(fold(n).casefold() for n in names)
 
 
-_GENERIC_ORG = re.compile(r"^[\W\d_]*$")
+#: Words of generic organisation and place names in health-collaborative comments: an entity made
+#: only of these (and stop words) names no one. Hand-written because WordNet's index, the only word
+#: list shipped offline, also holds proper names ("yakima", "riverside"), so it cannot decide this.
+GENERIC_WORDS = frozenset(
+    _split("""
+    board boards committee committees steering council team teams workgroup workgroups work group
+    groups department departments dept office offices agency agencies division unit program programs
+    programme project projects initiative initiatives network networks coalition coalitions
+    collaborative collaboratives partnership partnerships partners partner alliance alliances
+    task force forum forums leadership data health public social services service human care
+    healthcare medical behavioral behavioural mental community communities accountable county
+    counties state states city cities tribal tribe tribes nation nations region regional local
+    federal government governor legislature hospital hospitals clinic clinics school schools
+    district districts plan plans managed center centers centre centres foundation foundations
+    university college housing food bank banks transit police fire library libraries church
+    churches faith school-based medicaid medicare msc mscs ach achs cbo cbos fqhc fqhcs
+    indigenous latino latina latinx hispanic black white asian native american americans african
+    rural urban north south east west northern southern eastern western central valley
+    zoom teams slack google drive excel covid covid-19 pandemic
+    """)
+)
 
 
-def _keep_entity(kind: str, text: str) -> bool:
+def _keep_entity(kind: str, text: str, known_words: frozenset[str] = frozenset()) -> bool:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     folded = fold(text).casefold().strip()
     if kind == "LOCATION" and re.sub(r"^the\s+", "", folded) in _allowed_places():
         return False
     if kind in ("LOCATION", "ORGANIZATION"):
-        words = [w for w in re.findall(r"[^\W\d_]+", folded) if len(w) > 1]
-        ordinary = ordinary_words()
-        # an acronym (all capitals, 2-6 letters: "MSC", "CDC") or a name made only of ordinary words
-        # ("the Board", "Indigenous", "the Health Department") is kept
         if re.fullmatch(r"[A-Z]{2,6}s?", text.strip()):
-            return False
-        return any(not is_ordinary(w, ordinary) for w in words)
-    return not _GENERIC_ORG.match(text)
+            return False  # an acronym: "MSC", "CDC", "ACH"
+        words = [w for w in re.findall(r"[^\W\d_]+", folded) if len(w) > 1]
+        generic = GENERIC_WORDS | STOP_WORDS | known_words
+        return any(w not in generic and w.rstrip("s") not in generic for w in words)
+    return bool(re.search(r"[^\W\d_]", text))
 
 
 @functools.lru_cache(maxsize=1)
@@ -190,10 +225,10 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-_NAME_LOCALES = (
+_NAME_LOCALES = _split(
     "en_US en_GB en_IN es_MX es_ES pt_BR fr_FR de_DE it_IT pl_PL vi_VN yo_NG ig_NG ha_NG sw "
     "zu_ZA tr_TR id_ID ar_AA"
-).split()
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -222,21 +257,21 @@ _CUE_BEFORE = re.compile(rf"(?i:\b(?:{_TITLE}|{_CUE}))[\s,:]*$")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-def dictionary_name_spans(text: str, folded: str | None = None) -> list[Span]:
+def dictionary_name_spans(text: str) -> list[Span]:
     """Words of ``text`` that are in :func:`name_dictionary` and in name context: after a title or a
-    cue word, next to another dictionary name, or capitalised inside a sentence. ``folded`` is
-    ``fold(text)`` when it has the same length (offsets shared); otherwise ``text`` is folded word by
-    word."""
+    cue word, next to another dictionary name, or capitalised inside a sentence; and capitalised
+    words that are not ordinary English words right after a title or cue ("thanks to Kiki")."""
     names = name_dictionary()
     ordinary = ordinary_words()
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     hits = []
-    for i, (start, end, word) in enumerate(words):
+    for i, (start, _end, word) in enumerate(words):
         base = fold(re.sub(r"(?:['’]s|['’])$", "", word)).casefold()
         if base in names:
             hits.append(i)
         elif (
             word[0].isupper()
+            and not re.fullmatch(_TITLE, base)
             and len(base) >= 2
             and not is_ordinary(base, ordinary)
             and base not in _allowed_places()
@@ -278,7 +313,7 @@ def _adjacent(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bo
 
 def _sentence_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip()
-    return before == "" or before[-1] in ".!?:;\"“(\n-–—"
+    return before == "" or before[-1] in '.!?:;"“(\n-–—'
 
 
 def words_in(texts: Iterable[str]) -> frozenset[str]:

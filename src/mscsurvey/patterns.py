@@ -34,6 +34,11 @@ from collections.abc import Callable
 
 from mscsurvey.spans import Span
 
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
 __all__ = ["PATTERN_KINDS", "pattern_spans", "phone_spans", "may_have_patterns"]
 
 #: The kinds this layer can return.
@@ -89,7 +94,7 @@ _DATE_NUMERIC = re.compile(
 # "born 9/20" or "DOB: 9/20" (month and day with a cue, no year)
 _DATE_SHORT = re.compile(
     r"(?i:born|birthday|birth\s*date|date\s+of\s+birth|dob|d\.o\.b\.)\s*(?:on|is|was|:)?\s*"
-    r"(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})(?![\w]|[/.-]\d)"
+    r"(?P<d>(?P<a>\d{1,2})[/.-](?P<b>\d{1,2}))(?![\w]|[/.-]\d)"
 )
 
 
@@ -117,7 +122,7 @@ _NINETY = r"(?i:(?:one\s+hundred(?:\s+and)?(?:[\s-]+\w+)?)|ninety(?:[\s-](?:one|
 _AGE = re.compile(
     rf"(?<![\w$.,])(?:{_OLD}|{_NINETY})(?:\s*|-)(?i:years?|yrs?|y\.?o\.?)(?:[\s-]*(?i:old|of\s+age))?(?![\w])"
     rf"|(?i:\b(?:aged?|age:|i\s*am|i'm|im|he\s+is|she\s+is|they\s+are|turned|turning|turns)\s+)"
-    rf"(?:{_OLD}|{_NINETY})(?![\w]|[.,]\d|\s*%)"
+    rf"(?:{_OLD}|{_NINETY})(?:(?:\s*|-)(?i:years?|yrs?)(?:[\s-]*(?i:old|of\s+age))?)?(?![\w]|[.,]\d|\s*%)"
     rf"|(?<![\w$.,]){_OLD}(?i:\s*-?\s*(?:year|yr)s?[\s-]old)"
     rf"|(?i:\bin\s+(?:(?:his|her|their|my)\s+)?)(?:(?:early|mid|late)[\s-])?(?i:nineties|90s)(?![\w])"
 )
@@ -126,7 +131,7 @@ _AGE = re.compile(
 # PHONE: "+CC" shapes (python-phonenumbers runs in phone_spans)
 
 _PHONE_INTL = re.compile(
-    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\w]|[.-]\d)"
+    r"(?<![\w+])(?:\+|00(?=[1-9]\d{0,2}[\s.-]))[1-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\w]|[.-]\d)"
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -136,12 +141,16 @@ _TLD = (
     r"(?:com|org|net|edu|gov|mil|int|info|biz|io|co|us|uk|ca|au|de|fr|es|mx|in|ng|ph|br|health"
     r"|care|app|me|ly|us|cc|tv|nz|ie|za|ke|gh|jp|cn|ru|nl|se|no|eu|online|site|xyz)"
 )
-_AT = r"(?:\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>|\s@\s)\s*|\s+(?:at|AT)\s+|\s*@\s*)"
+_AT = (
+    r"(?:\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>|\s@\s)\s*|\s+(?:at|AT)\s+|\s*@\s*)"
+)
 _DOT = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\s+(?:dot|DOT)\s+|\.)"
 _EMAIL_OBF = re.compile(
     rf"(?<![\w.+-])[\w.+-]*\w{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}(?i:{_TLD})(?![\w])", _I
 )
-_OBFUSCATION = re.compile(r"\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>|\s@\s|\s@|@\s|\bdot\b", _I)
+_OBFUSCATION = re.compile(
+    r"\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>|\s@\s|\s@|@\s|\bdot\b", _I
+)
 
 # ---------------------------------------------------------------------------------------------
 # URL, HANDLE, IP
@@ -151,7 +160,9 @@ _URL = re.compile(
     rf"|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?i:{_TLD})(?:/[^\s<>\"']*)?(?![\w@-]))",
     _I,
 )
-_HANDLE = re.compile(r"(?<![\w@.+-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?(?![\w@]|\.[A-Za-z])")
+_HANDLE = re.compile(
+    r"(?<![\w@.+-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?(?![\w@]|\.[A-Za-z])"
+)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])")
 
@@ -186,12 +197,14 @@ _ADDRESS_CUE = re.compile(
     r"(?i:\b(?:at|on|live|lives|living|lived|address|located|moved\s+to|house|home|is)\s*:?\s*)$"
 )
 _NOT_STREET = frozenset(
-    "the a an and or of in on at to for with by from our my their its i we they he she it this "
-    "that these those percent people years year months weeks days hours times partners members "
-    "staff sites meetings".split()
+    _split(
+        "the a an and or of in on at to for with by from our my their its i we they he she it this "
+        "that these those percent people years year months weeks days hours times partners members "
+        "staff sites meetings"
+    )
 )
 _MONTHS_WORDS = frozenset(
-    "january february march april may june july august september october november december".split()
+    _split("january february march april may june july august september october november december")
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -207,12 +220,16 @@ _ID_AFTER_CUE = re.compile(
     r"(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w]|[.,]\d)",
     _I,
 )
-_ID_HASH = re.compile(r"(?<![\w&])\#\s?(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w])", _I)
+_ID_HASH = re.compile(
+    r"(?<![\w&])\#\s?(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w])", _I
+)
 _ID_MIXED = re.compile(
     r"(?<![\w$.,/@-])(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]){4,}[A-Za-z0-9]"
     r"(?![\w@]|[.,/-]\w)"
 )
-_ID_DIGITS = re.compile(r"(?<![\w$.,/-])\d{7,}(?![\w%]|[.,]\d)|(?<![\w$.,/-])\d{4}(?:[ -]\d{4}){2,3}(?![\w])")
+_ID_DIGITS = re.compile(
+    r"(?<![\w$.,/-])\d{7,}(?![\w%]|[.,]\d)|(?<![\w$.,/-])\d{4}(?:[ -]\d{4}){2,3}(?![\w])"
+)
 # Letters+digits tokens that are ordinary in survey text: COVID-19, FY2021, Q3, 1990s, 21st, 30min,
 # 401k, K-12, H1N1, 2x, 3D, Title-V ...
 _ID_ORDINARY = re.compile(
@@ -336,11 +353,13 @@ def phone_spans(text: str) -> list[Span]:
 
     out = _spans(_PHONE_INTL, text, "PHONE")
     for region in _phone_regions():
-        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        for m in phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=phonenumbers.Leniency.POSSIBLE
+        ):
             raw = m.raw_string
             if sum(ch.isdigit() for ch in raw) < 8 or _NOT_PHONE.fullmatch(raw):
                 continue
-            if not (raw.startswith(("+", "00", "(")) or re.search(r"\d[\s.-]\d", raw)):
+            if not (raw.startswith(("+", "(")) or re.search(r"\d[\s.-]\d", raw)):
                 continue  # a bare run of digits is left to ID_NUMBER
             out.append(Span(m.start, m.end, "PHONE"))
     return out
@@ -370,7 +389,9 @@ def pattern_spans(text: str) -> list[Span]:
     found += _spans(_SSN, text, "SSN", group="bare")
     found += _spans(_DATE_WORDS, text, "DATE")
     found += _spans(_DATE_NUMERIC, text, "DATE", _date_numeric_ok)
-    found += _spans(_DATE_SHORT, text, "DATE", lambda m: _month_day_ok(int(m["a"]), int(m["b"])))
+    found += _spans(
+        _DATE_SHORT, text, "DATE", lambda m: _month_day_ok(int(m["a"]), int(m["b"])), group="d"
+    )
     found += _spans(_AGE, text, "AGE")
     found += phone_spans(text)
     found += _email_obfuscated(text)
@@ -390,5 +411,5 @@ def _inside(span: Span, ranges: list[tuple[int, int]]) -> bool:
 
 
 def _looks_like_abbreviation(text: str) -> bool:
-    """"e.g." and "i.e." are not domains; a sentence end without a space ("it.Org") rarely is."""
+    """ "e.g." and "i.e." are not domains; a sentence end without a space ("it.Org") rarely is."""
     return text.casefold() in {"e.g", "i.e"} or bool(re.fullmatch(r"[a-z]\.[a-z]{2}", text, _I))

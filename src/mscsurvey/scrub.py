@@ -495,7 +495,7 @@ _ARTICLE = re.compile(r"(?i:\b(?:the|a|an)\s+)$")
 
 def _sentence_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip()
-    return before == "" or before[-1] in ".!?:;\"“(\n-–—"
+    return before == "" or before[-1] in '.!?:;"“(\n-–—'
 
 
 def _name_context(
@@ -506,7 +506,11 @@ def _name_context(
     if len(word) >= 2 and word.isupper():
         return True
     # capitalised inside a sentence, not after an article ("the Mark of Excellence")
-    if word[:1].isupper() and not _sentence_start(text, start) and not _ARTICLE.search(text[:start]):
+    if (
+        word[:1].isupper()
+        and not _sentence_start(text, start)
+        and not _ARTICLE.search(text[:start])
+    ):
         return True
     if text[end : end + 2] in ("'s", "’s") or _TITLES.search(text[max(0, start - 15) : start]):
         return True
@@ -529,7 +533,9 @@ def _covered(text: str, span: Span, by: list[Span]) -> bool:
     for s in by:
         for i in range(max(s.start, span.start), min(s.end, span.end)):
             inside[i - span.start] = True
-    return bool(by) and all(inside[i] or not text[span.start + i].isalnum() for i in range(len(inside)))
+    return bool(by) and all(
+        inside[i] or not text[span.start + i].isalnum() for i in range(len(inside))
+    )
 
 
 class Scrubber:
@@ -572,7 +578,9 @@ class Scrubber:
     ) -> None:
         self.known_words = frozenset(w.casefold() for w in known_words)
         self.roster = {
-            _fold_entry(k): v for k, v in sorted((roster or {}).items()) if 2 <= len(k) <= _MAX_ENTRY
+            _fold_entry(k): v
+            for k, v in sorted((roster or {}).items())
+            if 2 <= len(k) <= _MAX_ENTRY
         }
         self.patterns = patterns
         self.ner = ner
@@ -583,9 +591,7 @@ class Scrubber:
         name_tokens_ = [e for e, t in self.roster.items() if t == NAME_TYPE and " " not in e]
         self._ordinary = ordinary_words() if (self.roster or ner) else frozenset()
         self._ambiguous = frozenset(e for e in name_tokens_ if e in self._ordinary)
-        self._prefixes = {
-            e[:k]: e for e in name_tokens_ if len(e) >= 5 for k in range(4, len(e))
-        }
+        self._prefixes = {e[:k]: e for e in name_tokens_ if len(e) >= 5 for k in range(4, len(e))}
         if patterns:
             analyzer()  # build it now, not in the middle of the first comment
         if ner:
@@ -680,7 +686,8 @@ class Scrubber:
             return [None] * len(texts)
         todo = [i for i, t in enumerate(texts) if re.search(r"[^\W\d_]", t)]
         tagged: list[TaggedText | None] = [None] * len(texts)
-        for i, tag in zip(todo, tag_many([texts[i] for i in todo]), strict=True):
+        batch = tag_many([texts[i] for i in todo], known_words=self.known_words)
+        for i, tag in zip(todo, batch, strict=True):
             tagged[i] = tag
         return tagged
 
