@@ -76,10 +76,12 @@ def load_model():
 @dataclass(frozen=True)
 class TaggedText:
     """What the model says about one text: entity spans (already typed as placeholders) and the
-    character offsets of tokens tagged as proper nouns."""
+    character offsets of tokens tagged as proper nouns, and of tokens tagged as verbs, modals or
+    interjections ("Drop by the office", "Will we", "Hope this helps")."""
 
     entities: tuple[Span, ...]
     proper: frozenset[int]
+    verbal: frozenset[int] = frozenset()
 
 
 _NER_KINDS = {
@@ -104,14 +106,17 @@ def tag_many(
     # The model is a statistical tagger: identical input gives identical output (no sampling).
     for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=True):
         ents = []
+        verbal = frozenset(t.idx for t in doc if t.tag_.startswith("VB") or t.tag_ in ("MD", "UH"))
         for e in doc.ents:
             kind = _NER_KINDS.get(e.label_)
+            if kind == "NAME" and len(e) == 1 and e[0].idx in verbal:
+                continue  # "Drop by the office": a verb the model also called a person
             if kind and _keep_entity(kind, e.text, known_words):
                 start, end = _trim(text, e.start_char, e.end_char)
                 if end > start:
                     ents.append(Span(start, end, kind))
         proper = frozenset(t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
-        out.append(TaggedText(tuple(ents), proper))
+        out.append(TaggedText(tuple(ents), proper, verbal))
     return out
 
 

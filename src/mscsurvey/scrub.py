@@ -522,8 +522,13 @@ def _name_context(
     if tagged is not None:
         if any(s.kind == NAME_TYPE and s.start <= start and end <= s.end for s in tagged.entities):
             return True
-        if start in tagged.proper and not _sentence_start(text, start):
+        if start in tagged.proper:
             return not _ARTICLE.search(text[:start])
+    # Capitalised at the start of a sentence: a name ("Heather here", "Blake has been great")
+    # unless the model reads it as a verb, modal or interjection ("Will we", "Hope this helps");
+    # without the model, a name (removing an ordinary word costs less than leaking a name).
+    if word[:1].isupper() and _sentence_start(text, start):
+        return tagged is None or start not in tagged.verbal
     return False
 
 
@@ -554,6 +559,8 @@ class Scrubber:
         replaced: "king" in "making", "ross" in "across", "gina" in "marginalised". A roster entry
         standing as a whole word is replaced, unless it is also an ordinary English word used as one
         (see below).
+    batch_size
+        texts per ``nlp.pipe`` batch of the named-entity model.
     ner
         whether to run the named-entity layer (:mod:`mscsurvey.entities`: the spaCy model, PERSON ->
         NAME, places -> LOCATION, organisations -> ORGANIZATION, and the name dictionary in name
@@ -575,6 +582,7 @@ class Scrubber:
         patterns: bool = True,
         known_words: Iterable[str] = (),
         ner: bool = True,
+        batch_size: int = 256,
     ) -> None:
         self.known_words = frozenset(w.casefold() for w in known_words)
         self.roster = {
@@ -584,6 +592,7 @@ class Scrubber:
         }
         self.patterns = patterns
         self.ner = ner
+        self.batch_size = batch_size
         self._roster_re = literal_regex(
             (e for e in self.roster if len(e) >= _INSIDE_WORD_MIN),
             (e for e in self.roster if len(e) < _INSIDE_WORD_MIN),
@@ -686,7 +695,9 @@ class Scrubber:
             return [None] * len(texts)
         todo = [i for i, t in enumerate(texts) if re.search(r"[^\W\d_]", t)]
         tagged: list[TaggedText | None] = [None] * len(texts)
-        batch = tag_many([texts[i] for i in todo], known_words=self.known_words)
+        batch = tag_many(
+            [texts[i] for i in todo], batch_size=self.batch_size, known_words=self.known_words
+        )
         for i, tag in zip(todo, batch, strict=True):
             tagged[i] = tag
         return tagged
@@ -698,7 +709,12 @@ class Scrubber:
     def spans_many(self, texts: Sequence[str]) -> list[list[Span]]:
         """:meth:`spans` of many texts, the model run over them in batches."""
         texts = [str(t) for t in texts]
-        return [self._spans_tagged(t, tag) for t, tag in zip(texts, self._tag(texts), strict=True)]
+        # each distinct text once (comments repeat: "N/A", "No", template answers)
+        unique = list(dict.fromkeys(texts))
+        found = {
+            t: self._spans_tagged(t, tag) for t, tag in zip(unique, self._tag(unique), strict=True)
+        }
+        return [found[t] for t in texts]
 
     @staticmethod
     def _replace(text: str, spans: list[Span]) -> tuple[str, Counter[str]]:
