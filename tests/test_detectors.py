@@ -9,7 +9,13 @@ import planted
 import pytest
 
 from mscsurvey import scrub
-from mscsurvey.entities import dictionary_name_spans, fold, ordinary_words, tag_many
+from mscsurvey.entities import (
+    dictionary_name_spans,
+    fold,
+    ordinary_words,
+    tag_many,
+    word_like_names,
+)
 from mscsurvey.patterns import pattern_spans
 from mscsurvey.scrub import Scrubber, Span, detect, detect_many, fold_with_offsets
 
@@ -89,6 +95,15 @@ def full() -> Scrubber:
         ("member ID XKT448210", "XKT448210", "ID_NUMBER"),
         ("card 4532 1234 5678 9012", "4532 1234 5678 9012", "ID_NUMBER"),
         ("case #A77-1204", "A77-1204", "ID_NUMBER"),
+        ("DOB: 1972/09/20", "1972/09/20", "DATE"),
+        ("born Sept 20th, 1972", "Sept 20th, 1972", "DATE"),
+        ("call +44 (0)20 7946 0958", "+44 (0)20 7946 0958", "PHONE"),
+        ("+81 3-1234-5678 office", "+81 3-1234-5678", "PHONE"),
+        ("jroe{at}yvmh{dot}org", "jroe{at}yvmh{dot}org", "EMAIL"),
+        ("jroe @ yvmh . org", "jroe @ yvmh . org", "EMAIL"),
+        ("jroe at yvmh dot co dot uk", "jroe at yvmh dot co dot uk", "EMAIL"),
+        ("HC 65 Box 12", "HC 65 Box 12", "ADDRESS"),
+        ("Medicare number 1EG4-TE5-MK73", "1EG4-TE5-MK73", "ID_NUMBER"),
     ],
 )
 def test_pattern_layer_finds_each_kind(text, value, kind):
@@ -179,6 +194,20 @@ def test_ordinary_words_come_from_the_model():
     words = ordinary_words()
     assert {"rose", "mark", "hope", "grant", "will", "trust", "hall"} <= words
     assert "priya" not in words and "oyelaran" not in words
+    # WordNet also lists first names; those are names unless they are common words too
+    assert "heather" in words and "heather" not in word_like_names()
+    assert {"rose", "mark", "hope", "grant", "will", "faith", "young", "white"} <= word_like_names()
+
+
+def test_sentence_initial_roster_names_are_replaced(roster_only, full):
+    r = planted.roster() | {"heather": "NAME", "blake": "NAME"}
+    for s in (Scrubber(r, patterns=False, ner=False), Scrubber(r)):
+        assert (
+            s.scrub("Fine. Heather here, happy to help.")[0] == "Fine. [NAME] here, happy to help."
+        )
+        assert s.scrub("Blake has been great")[0] == "[NAME] has been great"
+    text = "Will we get funding? Hope this helps."
+    assert full.scrub(text) == (text, {})
 
 
 # --- the named-entity layer, alone ----------------------------------------------------------------
@@ -208,6 +237,9 @@ def test_model_tags_people_places_and_organisations():
         ("talked to marcus oyelaran yesterday", "oyelaran"),
         ("thanks to Kiki for the snacks", "Kiki"),
         ("my supervisor guadalupe was great", "guadalupe"),
+        ("shoutout to tony from the clinic", "tony"),
+        ("ask siobhan about it", "siobhan"),
+        ("big thanks to our nurse bex", "bex"),
     ],
 )
 def test_name_dictionary_in_name_context(text, name):
@@ -218,6 +250,7 @@ def test_name_dictionary_in_name_context(text, name):
 def test_name_dictionary_needs_context():
     assert dictionary_name_spans("we will hope for the best and mark it") == []
     assert dictionary_name_spans("the maria clinic plan") == []
+    assert dictionary_name_spans("thanks to grant funding we could ask questions") == []
 
 
 # --- the API ---------------------------------------------------------------------------------------

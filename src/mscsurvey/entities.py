@@ -44,6 +44,8 @@ __all__ = [
     "tag_many",
     "ordinary_words",
     "name_dictionary",
+    "word_like_names",
+    "COMMON_WORD_NAMES",
     "fold",
     "is_ordinary",
     "dictionary_name_spans",
@@ -236,10 +238,32 @@ _NAME_LOCALES = _split(
 )
 
 
+#: Names that are, in a comment, far more often ordinary English words: kept unless in name
+#: context. Hand-written: WordNet's index (the offline word list) also lists "john", "heather",
+#: "maria" and most other first names in lower case, and no offline frequency list tells a word's
+#: use as a name from its use as a word.
+COMMON_WORD_NAMES = frozenset(
+    _split(
+        """
+        will grant hope faith trust young white hall mark rose may june april august summer autumn
+        winter spring bill pat ray dawn rich frank art gene jack drew chase page lane reed wood king
+        price cash guy jean herb sandy penny ruby amber ivy holly iris daisy lily violet hazel pearl
+        crystal destiny grace joy love best golden long little short black brown green gray grey
+        rice bell bird fox hunter mason carter cooper porter baker miller smith fisher cook butler
+        parker park field fields hill house moss stone river rivers lake brook brooks ford hood law
+        lord bishop prince duke earl queen knight major noble sterling star sky rain storm early
+        more over case hart rush chance deal dean sale sales north south east west english french
+        german good bright power strong wise gay hardy moody savage lucky sunny honey candy ginger
+        rusty dusty misty stormy sterling royal pastor doctor master mayor judge sheriff chief
+        banks bush lamb mills hunt nash wells well marsh reading mobile buffalo justice liberty
+        patience charity mercy honor harmony melody heath glen dale rocky cliff clay flint colt
+        """
+    )
+)
+
+
 @functools.lru_cache(maxsize=1)
-def name_dictionary() -> frozenset[str]:
-    """Lower-case, accent-folded first and last names (3+ letters, Latin script) from Faker's person
-    providers for :data:`_NAME_LOCALES`, minus ordinary English words."""
+def _faker_names() -> frozenset[str]:
     names: set[str] = set()
     for loc in _NAME_LOCALES:
         provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
@@ -248,12 +272,31 @@ def name_dictionary() -> frozenset[str]:
                 for token in re.split(r"[\s-]+", fold(str(name)).casefold()):
                     if len(token) >= 3 and token.isascii() and token.isalpha():
                         names.add(token)
-    return frozenset(names - ordinary_words() - _allowed_places())
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=1)
+def name_dictionary() -> frozenset[str]:
+    """Lower-case, accent-folded first and last names (3+ letters, Latin script) from Faker's person
+    providers for :data:`_NAME_LOCALES`, minus :data:`COMMON_WORD_NAMES`, English stop words and
+    US states and countries."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(_faker_names() - COMMON_WORD_NAMES - STOP_WORDS - _allowed_places())
+
+
+@functools.lru_cache(maxsize=1)
+def word_like_names() -> frozenset[str]:
+    """Lower-case words that, as a roster name token, are more likely an ordinary word than a name:
+    :data:`COMMON_WORD_NAMES`, and words of the WordNet index that no name list holds
+    ("kingfisher", "meadow")."""
+    return COMMON_WORD_NAMES | (ordinary_words() - _faker_names())
 
 
 _TITLE = r"(?:mr|mrs|ms|miss|mx|dr|prof|professor|nurse|doctor|coach|pastor|rev|reverend|sister|father)\.?"
 _CUE = (
     r"(?:named|called|name\s+is|thanks\s+to|thank\s+you|thank|ask|asked|tell|told|contact|contacted|"
+    r"shout-?out\s+to|shout\s+out\s+to|kudos\s+to|props\s+to|"
     r"email|emailed|call|called|text|texted|talk\s+to|talked\s+to|spoke\s+(?:with|to)|met\s+with|"
     r"coordinator|director|manager|supervisor|boss|colleague|coworker|co-worker|chair|lead|"
     r"husband|wife|partner|son|daughter|friend|neighbor|neighbour)"
@@ -275,14 +318,14 @@ def dictionary_name_spans(text: str) -> list[Span]:
         if base in names:
             hits.append(i)
         elif (
-            word[0].isupper()
+            (word[0].isupper() or len(base) >= 3)
             and not re.fullmatch(_TITLE, base)
             and len(base) >= 2
             and not is_ordinary(base, ordinary)
             and base not in _allowed_places()
             and _CUE_BEFORE.search(text[max(0, start - 30) : start])
         ):
-            hits.append(i)  # a capitalised unknown word after "thanks to", "Dr": "Kiki"
+            hits.append(i)  # an unknown word after "thanks to", "Dr", "ask": "Kiki", "siobhan"
     if not hits:
         return []
     hit_set = set(hits)

@@ -144,7 +144,7 @@ _TLD = (
 _AT = (
     r"(?:\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>|\s@\s)\s*|\s+(?:at|AT)\s+|\s*@\s*)"
 )
-_DOT = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\s+(?:dot|DOT)\s+|\.)"
+_DOT = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\s+(?:dot|DOT)\s+|\s+\.\s*|\.)"
 _EMAIL_OBF = re.compile(
     rf"(?<![\w.+-])[\w.+-]*\w{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}(?i:{_TLD})(?![\w])", _I
 )

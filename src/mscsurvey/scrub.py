@@ -52,6 +52,7 @@ from mscsurvey.entities import (
     load_model,
     ordinary_words,
     tag_many,
+    word_like_names,
 )
 from mscsurvey.patterns import pattern_spans
 from mscsurvey.spans import PRIORITY, Span, merge
@@ -599,7 +600,11 @@ class Scrubber:
         )
         name_tokens_ = [e for e, t in self.roster.items() if t == NAME_TYPE and " " not in e]
         self._ordinary = ordinary_words() if (self.roster or ner) else frozenset()
-        self._ambiguous = frozenset(e for e in name_tokens_ if e in self._ordinary)
+        self._ambiguous = (
+            frozenset(e for e in name_tokens_ if e in word_like_names())
+            if (self.roster or ner)
+            else frozenset()
+        )
         self._prefixes = {e[:k]: e for e in name_tokens_ if len(e) >= 5 for k in range(4, len(e))}
         if patterns:
             analyzer()  # build it now, not in the middle of the first comment
