@@ -167,6 +167,8 @@ GENERIC_WORDS = frozenset(
     indigenous latino latina latinx hispanic black white asian native american americans african
     rural urban north south east west northern southern eastern western central valley
     zoom teams slack google drive excel covid covid-19 pandemic
+    worker workers supervisors supervisor navigator navigators volunteers volunteer members member
+    residents resident staff providers provider employees employee leaders leader
     """)
 )
 

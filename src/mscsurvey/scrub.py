@@ -504,6 +504,8 @@ def _name_context(
 ) -> bool:
     """Whether the roster token ``text[start:end]``, an ordinary word, is used as a name here."""
     word = text[start:end]
+    if re.match(r"[-‐][a-z]", text[end : end + 2]):
+        return False  # the first half of a compound word: "Rose-colored", "Will-power"
     if len(word) >= 2 and word.isupper():
         return True
     # capitalised inside a sentence, not after an article ("the Mark of Excellence")
