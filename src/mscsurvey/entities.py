@@ -111,8 +111,8 @@ def tag_many(
         verbal = frozenset(t.idx for t in doc if t.tag_.startswith("VB") or t.tag_ in ("MD", "UH"))
         for e in doc.ents:
             kind = _NER_KINDS.get(e.label_)
-            if kind == "NAME" and len(e) == 1 and e[0].idx in verbal:
-                continue  # "Drop by the office": a verb the model also called a person
+            if kind == "NAME" and len(e) == 1 and _word_not_name(e[0], verbal):
+                continue  # "Drop by the office": a word the model also called a person
             if kind and _keep_entity(kind, e.text, known_words):
                 start, end = _trim(text, e.start_char, e.end_char)
                 if end > start:
@@ -125,6 +125,15 @@ def tag_many(
 _LEADING = re.compile(
     r"^(?:(?i:the|a|an|our|my|their|his|her)\s+|(?i:call|ask|email|text|thanks|thank)\s+)+"
 )
+
+
+def _word_not_name(token, verbal: frozenset[int]) -> bool:
+    """A one-word PERSON that is a verb, modal or interjection, or an English word that no name
+    list holds ("Drop" in "Drop by the office")."""
+    if token.idx in verbal:
+        return True
+    word = fold(token.text).casefold()
+    return word in ordinary_words() and word not in _faker_names()
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
