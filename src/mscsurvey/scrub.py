@@ -74,6 +74,7 @@ __all__ = [
     "trie_pattern",
     "literal_regex",
     "fold_with_offsets",
+    "nfc_with_offsets",
     "Scrubber",
     "detect",
     "detect_many",
@@ -465,6 +466,32 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
+def nfc_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` in Unicode NFC and, for each character of it, the index in ``text`` of the start
+    of the character cluster (a base character and its combining marks) it came from; a final
+    entry ``len(text)`` closes the map."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text, [*range(len(text)), len(text)]
+    chars: list[str] = []
+    offsets: list[int] = []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        piece = unicodedata.normalize("NFC", text[i:j])
+        chars.append(piece)
+        offsets += [i] * len(piece)
+        i = j
+    return "".join(chars), [*offsets, len(text)]
+
+
+def _back(offsets: list[int], start: int, end: int) -> tuple[int, int]:
+    """The span of the original text whose NFC form is ``start:end`` (see
+    :func:`nfc_with_offsets`): it ends where the next character's cluster begins."""
+    return offsets[start], offsets[end]
+
+
 def _original_span(text: str, offsets: list[int], start: int, end: int) -> tuple[int, int]:
     """The span of ``text`` that folded characters ``start:end`` came from, with any combining
     marks that follow its last character."""
@@ -718,9 +745,16 @@ class Scrubber:
         texts = [str(t) for t in texts]
         # each distinct text once (comments repeat: "N/A", "No", template answers)
         unique = list(dict.fromkeys(texts))
-        found = {
-            t: self._spans_tagged(t, tag) for t, tag in zip(unique, self._tag(unique), strict=True)
-        }
+        # every layer reads composed (NFC) text: NFD "Trần" would split words at its combining
+        # marks; spans are mapped back to the original text
+        composed = [nfc_with_offsets(t) for t in unique]
+        nfc = [c[0] for c in composed]
+        found = {}
+        for t, (c, offsets), tag in zip(unique, composed, self._tag(nfc), strict=True):
+            spans = self._spans_tagged(c, tag)
+            if c != t:
+                spans = [Span(*_back(offsets, s.start, s.end), s.kind) for s in spans]
+            found[t] = spans
         return [found[t] for t in texts]
 
     @staticmethod
