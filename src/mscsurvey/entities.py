@@ -435,7 +435,15 @@ def _surname_after(text: str, words: list, i: int, hit_set: set[int]) -> list[Sp
 
 
 def _adjacent(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
-    return text[a[1] : b[0]].strip() == ""
+    """Whether two words are next to each other with the same case pattern ("Lee Wong", "lee
+    wong"; not "Lee made")."""
+    return text[a[1] : b[0]].strip() == "" and _case(a[2]) == _case(b[2])
+
+
+def _case(word: str) -> str:
+    if word.isupper():
+        return "upper"
+    return "title" if word[:1].isupper() else "lower"
 
 
 def _sentence_start(text: str, pos: int) -> bool:
