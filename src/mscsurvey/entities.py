@@ -9,10 +9,11 @@
   organisation made only of generic words stays ("the Board", "Medicaid", "the Health
   Department"; "Riverside Clinic" goes).
 * **A first/last-name dictionary** for the names the model misses (lower-case "marcus oyelaran",
-  names it tags as something else): the census-derived name lists that Faker (already pinned)
-  ships for 20 locales, accent-folded. A dictionary word is a name only in name context: after a
-  title or a cue ("Dr", "ask", "thanks to", "my supervisor"), next to another dictionary name, or
-  capitalised inside a sentence; never when it is an ordinary English word ("will", "hope").
+  names it tags as something else): the name lists that Faker (already pinned) ships for 19
+  locales, accent-folded, less names that are mostly common words (:data:`COMMON_WORD_NAMES`). A
+  listed word is a name only in name context: after a title or a cue ("Dr", "ask", "thanks to",
+  "my supervisor"), next to another listed name, before a word no list holds, or capitalised inside
+  a sentence; see :func:`dictionary_name_spans` for the words found by context alone.
 * **Ordinary English words**: the WordNet word index that ships inside the model (its lemmatizer
   tables) and spaCy's stop words, used here and by the roster layer to tell "trust rose" from "Rose
   said". It also lists some proper names in lower case ("john", "yakima"), so organisations and
