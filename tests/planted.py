@@ -113,7 +113,7 @@ def _date(rng: random.Random) -> tuple[str, str]:
     return form, forms[form]
 
 
-def _value(kind: str, rng: random.Random) -> tuple[str, str]:  # noqa: C901 (one table of forms)
+def _value(kind: str, rng: random.Random) -> tuple[str, str]:
     """(form, value) of a planted identifier of ``kind``; text before a "|" is a cue word written
     before the identifier, not part of it."""
     a, b, c = _digits(rng, 3), _digits(rng, 2), _digits(rng, 4)
@@ -134,7 +134,16 @@ def _value(kind: str, rng: random.Random) -> tuple[str, str]:  # noqa: C901 (one
             "year-old": f"a |{n}-year-old",
             "turned": f"just turned |{n}",
         }
-    elif kind == "PHONE":
+    elif kind in ("PHONE", "EMAIL", "URL", "HANDLE", "IP_ADDRESS"):
+        forms = _contact_forms(kind, rng)
+    else:
+        forms = _place_and_record_forms(kind, rng)
+    form = rng.choice(sorted(forms))
+    return form, forms[form]
+
+
+def _contact_forms(kind: str, rng: random.Random) -> dict[str, str]:
+    if kind == "PHONE":
         forms = {
             "uk": f"+44 20 7946 {_digits(rng, 4)}",
             "mx": f"+52 55 {_digits(rng, 4)} {_digits(rng, 4)}",
@@ -177,7 +186,11 @@ def _value(kind: str, rng: random.Random) -> tuple[str, str]:  # noqa: C901 (one
             "v4": ".".join(str(rng.randrange(1, 255)) for _ in range(4)),
             "v6": f"2001:db8:{rng.randrange(16**4):x}::{rng.randrange(16**4):x}",
         }
-    elif kind == "ZIP":
+    return forms
+
+
+def _place_and_record_forms(kind: str, rng: random.Random) -> dict[str, str]:
+    if kind == "ZIP":
         z = str(rng.randrange(10000, 99999))
         forms = {"zip": f"zip |{z}", "zip+4": f"{z}-{_digits(rng, 4)}"}
     elif kind == "ADDRESS":
@@ -207,8 +220,7 @@ def _value(kind: str, rng: random.Random) -> tuple[str, str]:  # noqa: C901 (one
         }
     else:
         raise ValueError(kind)
-    form = rng.choice(sorted(forms))
-    return form, forms[form]
+    return forms
 
 
 def _name(rng: random.Random) -> tuple[str, str]:
