@@ -104,6 +104,12 @@ def full() -> Scrubber:
         ("jroe at yvmh dot co dot uk", "jroe at yvmh dot co dot uk", "EMAIL"),
         ("HC 65 Box 12", "HC 65 Box 12", "ADDRESS"),
         ("Medicare number 1EG4-TE5-MK73", "1EG4-TE5-MK73", "ID_NUMBER"),
+        ("born 03-Mar-1962", "03-Mar-1962", "DATE"),
+        ("DOB Mar-03-1962", "Mar-03-1962", "DATE"),
+        ("March the 3rd, 1962", "March the 3rd, 1962", "DATE"),
+        ("born may 1, 1985", "may 1, 1985", "DATE"),
+        ("she's 96 now", "she's 96", "AGE"),
+        ("1200 Calle Verde, Apt 3B", "1200 Calle Verde, Apt 3B", "ADDRESS"),
     ],
 )
 def test_pattern_layer_finds_each_kind(text, value, kind):
@@ -241,6 +247,7 @@ def test_model_tags_people_places_and_organisations():
         ("shoutout to tony from the clinic", "tony"),
         ("ask siobhan about it", "siobhan"),
         ("big thanks to our nurse bex", "bex"),
+        ("our CHW lupita did it", "lupita"),
     ],
 )
 def test_name_dictionary_in_name_context(text, name):

@@ -322,6 +322,7 @@ _CUE = (
     r"shout-?out\s+to|shout\s+out\s+to|kudos\s+to|props\s+to|especially|"
     r"email|emailed|call|called|text|texted|talk\s+to|talked\s+to|spoke\s+(?:with|to)|met\s+with|"
     r"coordinator|director|manager|supervisor|boss|colleague|coworker|co-worker|chair|lead|"
+    r"chw|promotora|promotor|navigator|caseworker|case\s+manager|aide|therapist|counselor|"
     r"husband|wife|partner|son|daughter|friend|neighbor|neighbour)"
 )
 _CUE_BEFORE = re.compile(rf"(?i:\b(?:{_TITLE}|{_CUE}))[\s,:]*$")

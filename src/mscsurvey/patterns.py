@@ -82,6 +82,10 @@ _DATE_WORDS = re.compile(
     rf"{_WEEKDAY}(?:"
     rf"(?<![\w]){_MONTH_CI}\s+{_DAY}(?:,?\s+{_YEAR})?(?![\w])"  # March 3, 1962 / Mar 3
     rf"|(?<![\w\d]){_DAY}(?:\s+(?i:of))?\s+{_MONTH_CI}(?:,?\s+{_YEAR})?(?![\w])"  # 3 March 1962
+    rf"|(?<![\w]){_MONTH_CI}\s+(?i:the)\s+{_DAY}(?:,?\s+{_YEAR})?(?![\w])"  # March the 3rd
+    rf"|(?<![\w])(?i:may)\s+{_DAY},?\s+(?:1[89]\d\d|20\d\d)(?![\w])"  # may 1, 1985
+    rf"|(?<![\w\d]){_DAY}[-/.]{_MONTH_CI}[-/.]{_YEAR}(?![\w])"  # 03-Mar-1962
+    rf"|(?<![\w]){_MONTH_CI}[-/.]{_DAY}[-/.]{_YEAR}(?![\w])"  # Mar-03-1962
     r")"
 )
 _DATE_NUMERIC = re.compile(
@@ -121,7 +125,7 @@ _OLD = r"(?:9\d|1[01]\d)"
 _NINETY = r"(?i:(?:one\s+hundred(?:\s+and)?(?:[\s-]+\w+)?)|ninety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?)"
 _AGE = re.compile(
     rf"(?<![\w$.,])(?:{_OLD}|{_NINETY})(?:\s*|-)(?i:years?|yrs?|y\.?o\.?)(?:[\s-]*(?i:old|of\s+age))?(?![\w])"
-    rf"|(?i:\b(?:aged?|age:|i\s*am|i'm|im|he\s+is|she\s+is|they\s+are|turned|turning|turns)\s+)"
+    rf"|(?i:\b(?:aged?|age:|i\s*am|i'm|im|he\s+is|she\s+is|he's|she's|who\s+is|who's|they\s+are|turned|turning|turns)\s+)"
     rf"(?:{_OLD}|{_NINETY})(?:(?:\s*|-)(?i:years?|yrs?)(?:[\s-]*(?i:old|of\s+age))?)?(?![\w]|[.,]\d|\s*%)"
     rf"|(?<![\w$.,]){_OLD}(?i:\s*-?\s*(?:year|yr)s?[\s-]old)"
     rf"|(?i:\bin\s+(?:(?:his|her|their|my)\s+)?)(?:(?:early|mid|late)[\s-])?(?i:nineties|90s)(?![\w])"
@@ -174,6 +178,11 @@ _STREET_WORD = (
     r"(?:Calle|Avenida|Avda\.?|Av\.|Camino|Carrera|Calzada|Callej[oó]n|Carretera|Paseo|Privada"
     r"|Cerrada|Plaza|Rua|Rue|Via|Boulevard|Travessa|Estrada|Strasse|Straße|Chemin)"
 )
+# An apartment, suite or unit after a street: "1200 Calle Verde, Apt 3B".
+_UNIT = (
+    r"(?:,?\s+(?i:apartment|apt|suite|ste|unit|floor|fl|room|rm|depto|dpto|int|interior)\.?\s*\#?\s*"
+    r"[A-Za-z0-9-]{1,6}(?![\w])|,?\s+\#\s*[A-Za-z0-9-]{1,6}(?![\w]))?"
+)
 _ADDRESS = re.compile(
     # PO Box 44, P.O. Box 44, Post Office Box 44
     r"(?i:\b(?:p\.?\s*o\.?\s*box|post\s+office\s+box|postal\s+box))\s*\#?\s*\d+[A-Za-z]?(?![\w])"
@@ -183,7 +192,7 @@ _ADDRESS = re.compile(
     # Box 15 (a box number on its own)
     r"|(?<![\w])(?i:box)\s*\#?\s*\d+(?![\w]|[.,]\d)"
     # 1200 Calle Verde; Calle Verde 1200 / Rua das Flores, 45
-    rf"|(?<![\w$.,/-])\d{{1,6}}[A-Za-z]?\s+{_STREET_WORD}(?:\s+(?:de|del|la|las|los|da|das|do|dos|des|du|di)\b)*(?:\s+{_CAP}){{1,4}}"
+    rf"|(?<![\w$.,/-])\d{{1,6}}[A-Za-z]?\s+{_STREET_WORD}(?:\s+(?:de|del|la|las|los|da|das|do|dos|des|du|di)\b)*(?:\s+{_CAP}){{1,4}}{_UNIT}"
     rf"|\b{_STREET_WORD}(?:\s+(?:de|del|la|las|los|da|das|do|dos|des|du|di)\b)*(?:\s+{_CAP}){{1,4}},?\s+(?:\#\s*|No\.?\s*|n[º°]\s*)?\d{{1,6}}(?![\w]|[.,]\d)"
 )
 # A house number before two to four capitalised words (no suffix): "1200 Verde Vista Loop" is found
@@ -191,7 +200,7 @@ _ADDRESS = re.compile(
 # ("4 Community Centers") are house numbers only after an address cue.
 _ADDRESS_BARE = re.compile(
     rf"(?<![\w$.,/#-])(?P<num>\d{{1,6}}[A-Za-z]?)\s+(?:(?:N|S|E|W|NE|NW|SE|SW)\.?\s+)?"
-    rf"(?P<words>{_CAP}(?:\s+{_CAP}){{0,3}})"
+    rf"(?P<words>{_CAP}(?:\s+{_CAP}){{0,3}}){_UNIT}"
 )
 _ADDRESS_CUE = re.compile(
     r"(?i:\b(?:at|on|live|lives|living|lived|address|located|moved\s+to|house|home|is)\s*:?\s*)$"
