@@ -76,6 +76,16 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+# The project's own texts, whose words and dotted names are not identifiers when outputs repeat them.
+PROJECT_TEXTS = [
+    __import__("pathlib").Path(__file__).resolve().parent,
+    *(
+        __import__("pathlib").Path(__file__).resolve().parents[2] / d
+        for d in ("notebooks", "workflow", "config")
+    ),
+]
+
+
 def _scan_leaks(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -84,7 +94,7 @@ def _scan_leaks(args: argparse.Namespace) -> int:
     from mscsurvey.io import read_raw
     from mscsurvey.leaks import codebook_vocabulary, project_vocabulary, roster_values, scan
     from mscsurvey.scrub import detect_many
-    from mscsurvey.shape_scan import run_dates, scan_shapes
+    from mscsurvey.shape_scan import metadata_tokens, own_tokens, run_dates, scan_shapes
 
     total = 0
     for ds in _chosen(args).values():
@@ -104,6 +114,7 @@ def _scan_leaks(args: argparse.Namespace) -> int:
             vocabulary=codebook_vocabulary(codebook) | project_vocabulary(),
             skip_columns=[codebook.identifiers.pseudonym, PERSON_COLUMN],
             allowed_dates=run_dates(Path(ds.results) / "brief" / "provenance.json"),
+            own=own_tokens(PROJECT_TEXTS) | metadata_tokens(Path(ds.results)),
         )
         for f in shapes:
             print(f"SHAPE {f.file} ({f.position}): {f.needle_type[6:]} {f.value_masked}")

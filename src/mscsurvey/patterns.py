@@ -352,6 +352,10 @@ _NOT_PHONE = re.compile(
 )
 
 
+# A decimal number standing on its own ("0.81", "−0.4") among the digits: statistics, not a phone.
+_DECIMAL_TOKEN = re.compile(r"(?:^|\s)[−-]?\d\.\d+(?=\s|$)")
+
+
 def phone_spans(text: str) -> list[Span]:
     """International phone numbers: python-phonenumbers' ``PhoneNumberMatcher`` at leniency
     ``POSSIBLE`` with US, GB and IN as default regions (``+CC`` numbers of any country are found from
@@ -370,6 +374,8 @@ def phone_spans(text: str) -> list[Span]:
                 continue
             if not (raw.startswith(("+", "(")) or re.search(r"\d[\s.-]\d", raw)):
                 continue  # a bare run of digits is left to ID_NUMBER
+            if _DECIMAL_TOKEN.search(raw):
+                continue  # a row of a table of numbers ("4 395 0.81 0.77"), not a phone
             out.append(Span(m.start, m.end, "PHONE"))
     return out
 

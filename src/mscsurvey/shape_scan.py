@@ -19,7 +19,12 @@ What is not searched for shapes, and why (each is still searched for the raw val
 * placeholders (``[NAME]``) and words that the codebook or the project itself writes: a NAME or
   ORGANIZATION found by the entity model whose every word is such a word ("Wilson" intervals,
   "McDonald's" omega, a construct's label) says nothing about a respondent;
-* dates equal to the run's own dates (the brief states when it was made).
+* dates equal to the run's own dates (the brief states when it was made);
+* what the run itself writes that has an identifier's shape: the values its metadata records
+  (digests, the commit, package versions; the brief shows their first 16 digits), the names of the
+  files under the results folder ("likert_trust.png" looks like a web address), the project's own
+  words and dotted names ("HMAC-SHA256", "scales.thresholds.ok", "mscsurvey.synthesize"); never an
+  e-mail, phone, SSN or IP address). A cell holding JSON is searched in its strings, not its numbers.
 """
 
 from __future__ import annotations
@@ -88,6 +93,32 @@ def visible_text(markup: str) -> list[str]:
     return [" ".join(p.split()) for p in parser.parts if p.strip()]
 
 
+def _json_leaves(value: str) -> list[str]:
+    """A cell holding JSON (an object or a list) as its strings (keys included; numbers are data,
+    not text); any other cell as itself."""
+    if value[:1] in "[{":
+        try:
+            node = json.loads(value)
+        except ValueError:
+            return [value]
+        out: list[str] = []
+
+        def walk(n: Any) -> None:
+            if isinstance(n, dict):
+                for k, v in n.items():
+                    out.append(str(k))
+                    walk(v)
+            elif isinstance(n, list):
+                for v in n:
+                    walk(v)
+            elif isinstance(n, str):
+                out.append(n)
+
+        walk(node)
+        return out
+    return [value]
+
+
 def _frame_texts(df: pd.DataFrame, skip_columns: set[str]) -> Iterable[tuple[str, str]]:
     for col in df.columns:
         if str(col) in skip_columns:
@@ -100,7 +131,8 @@ def _frame_texts(df: pd.DataFrame, skip_columns: set[str]) -> Iterable[tuple[str
         ):
             continue
         for value in pd.unique(s.dropna().astype(str)):
-            yield f"column {col}", value
+            for text in _json_leaves(value):
+                yield f"column {col}", text
 
 
 def _json_texts(node: Any, path: str = "$") -> Iterable[tuple[str, str]]:
@@ -155,6 +187,69 @@ def _own_words(kind: str, text: str, vocabulary: set[str]) -> bool:
     return bool(words) and all(w in vocabulary for w in words)
 
 
+_TOKEN = re.compile(r"[\w][\w.@/+\-]*[\w]|\w")
+_PROJECT_FILES = (".py", ".css", ".typ", ".lua", ".yaml", ".md", ".smk")
+
+
+def own_tokens(paths: Iterable[Path | str]) -> set[str]:
+    """Every word and dotted or hyphenated name (case-folded) in the given files and folders: the
+    project's sources, its schemas and config (an identifier's shape there is the project's own)."""
+    out: set[str] = set()
+    from mscsurvey.leaks import _files
+
+    for f in _files(paths):
+        if f.suffix in _PROJECT_FILES or f.name == "Snakefile":
+            out.update(t.casefold() for t in _TOKEN.findall(f.read_text("utf-8", errors="replace")))
+    return out
+
+
+def metadata_tokens(results: Path) -> set[str]:
+    """The values the run's own metadata records (``provenance.json``, ``manifest.json``) and the
+    names of the files under ``results``, case-folded."""
+    out: set[str] = set()
+    for name in SKIPPED_FILES:
+        for f in Path(results).rglob(name):
+            out.update(t.casefold() for t in _TOKEN.findall(f.read_text("utf-8", errors="replace")))
+    for f in Path(results).rglob("*"):
+        out.add(f.name.casefold())
+    return out
+
+
+# Kinds whose shape the project's own dotted names and digests can take; an e-mail, phone, SSN or IP
+# address is never excused as "the project's own".
+_OWN_KINDS = frozenset({"URL", "ID_NUMBER", "DATE", "HANDLE", "ZIP", "IDENTIFIER"})
+_PART = re.compile(r"[^\W_]+")
+
+
+def _word_around(cell: str, start: int, end: int) -> str:
+    """The whitespace-delimited word of ``cell`` holding ``cell[start:end]``, bare of quotes and
+    brackets ("likert_trust.png" around a span "trust.png")."""
+    while start > 0 and not cell[start - 1].isspace():
+        start -= 1
+    while end < len(cell) and not cell[end].isspace():
+        end += 1
+    return cell[start:end].strip("\"'()[]{}<>,;:")
+
+
+def _own_shape(kind: str, found: str, word: str, own: set[str]) -> bool:
+    """Whether a span is something the run or the project writes (see the module's docstring)."""
+    if kind not in _OWN_KINDS:
+        return False
+    tokens = [t.casefold() for t in _TOKEN.findall(found)]
+    if not tokens:
+        return False
+    if found.strip().casefold() in own or word.casefold() in own:
+        return True
+    # every part of a dotted, hyphenated or underscored name is a word the project writes
+    parts = [p.casefold() for p in _PART.findall(word)]
+    if parts and all(p in own for p in parts):
+        return True
+    # a digest shown by its first 16 (or more) hex digits
+    return all(
+        len(t) >= 12 and any(o.startswith(t) for o in own if len(o) > len(t)) for t in tokens
+    )
+
+
 def scan_shapes(
     paths: Iterable[Path | str],
     detect: Detect,
@@ -162,6 +257,7 @@ def scan_shapes(
     vocabulary: set[str] = frozenset(),  # type: ignore[assignment]
     skip_columns: Iterable[str] = (),
     allowed_dates: Iterable[str] = (),
+    own: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[Finding], int]:
     """Search the readable text of every file under ``paths`` for identifier shapes.
 
@@ -178,6 +274,9 @@ def scan_shapes(
         columns of Parquet/CSV files not searched (the keyed pseudonym columns).
     allowed_dates
         ISO dates (YYYY-MM-DD) the outputs legitimately state (the run's own dates).
+    own
+        case-folded tokens the run and the project write (:func:`own_tokens`,
+        :func:`metadata_tokens`): a span made of them is not reported.
 
     Returns
     -------
@@ -207,6 +306,9 @@ def scan_shapes(
                 if _own_words(span.kind, found, vocabulary):
                     continue
                 if span.kind == "DATE" and any(d in found for d in allowed):
+                    continue
+                word = _word_around(text, span.start, span.end)
+                if _own_shape(span.kind, found, word, own):
                     continue
                 findings.append(Finding(str(path), f"shape:{span.kind}", mask(found), where))
     return findings, searched
