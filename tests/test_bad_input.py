@@ -112,6 +112,25 @@ def _unclosed_quote(df: pd.DataFrame) -> bytes:
     return _csv(df) + b'"R_unclosed,2020-06-01 10:00:00\n'
 
 
+def _xlsx_formula(df: pd.DataFrame) -> bytes:
+    """An .xlsx written by a script: tr1 of sheet row 5 is a formula with no saved value."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(_xlsx(df)))
+    sheet = book["export"]
+    column = [c.value for c in sheet[1]].index("tr1") + 1
+    sheet.cell(row=5, column=column).value = '=IF(1=1,"Agree","Disagree")'
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _nul(df: pd.DataFrame) -> bytes:
+    lines = _csv(df).split(b"\n")
+    lines[3] = b"\x00" + lines[3]  # line 4
+    return b"\n".join(lines)
+
+
 # name -> (file name, bytes from the base frame, fragments the one-line message must contain[,
 # the dataset's read options: sheet, skip_rows, delimiter, encoding])
 # Row numbers are those a person sees in a spreadsheet: the header is row 1, data row i is row i + 2.
@@ -214,6 +233,12 @@ DATA_ERRORS = {
         _xlsx_dup_column,
         ["dup.xlsx", "'tr1' appears twice", "unique name"],
     ),
+    "Excel formula cell with no saved value": (
+        "formula.xlsx",
+        _xlsx_formula,
+        ["formula.xlsx row 5, column tr1: cell ", "is a formula with no saved value", "as CSV"],
+    ),
+    "NUL byte in a CSV": ("nul.csv", _nul, ["nul.csv: line 4 holds a NUL byte", "expected text"]),
     "damaged SPSS file": (
         "broken.sav",
         lambda df: b"$FL2 not really",
@@ -311,6 +336,65 @@ def test_spss_and_stata_value_labels_give_the_csvs_answers(base, tmp_path, kind)
     items = list(CODEBOOK["items"])
     assert from_labels.validation | {"source": "export.csv"} == from_csv.validation
     pd.testing.assert_frame_equal(from_labels.responses[items], from_csv.responses[items])
+
+
+def test_spss_user_missing_codes_are_the_codebooks_missing_categories(base, tmp_path):
+    """SPSS "don't know" codes declared user-missing (8-10) are read as their labels, so they count as
+    the codebook's missing answers (pyreadstat alone reads them as blank: 'answered too little')."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    ranges = {item: [{"lo": 8, "hi": 10}] for item in labels}
+    path = tmp_path / "user_missing.sav"
+    pyreadstat.write_sav(frame, str(path), variable_value_labels=labels, missing_ranges=ranges)
+    raw = read_raw(path)
+    items = list(labels)
+    dont_know = (frame[items] >= 8).to_numpy()
+    assert dont_know.sum() > 0
+    # every declared-missing answer is read as its label (none as a blank)
+    read = raw[items].to_numpy()
+    expected = [
+        labels[c][int(v)]
+        for c, v in zip(items * len(frame), frame[items].to_numpy().ravel(), strict=True)
+        if v >= 8
+    ]
+    assert list(read[dont_know]) == expected
+    csv = tmp_path / "export.csv"
+    csv.write_bytes(_csv(base))
+    assert _stages(path).validation | {"source": "export.csv"} == _stages(csv).validation
+
+
+def test_spss_user_missing_code_without_a_label_is_named(base, tmp_path):
+    """A user-missing code with no value label and no missing category in the codebook: one line
+    naming row, column and the code (never read as a blank)."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    frame.loc[4, "tr1"] = 99.0
+    path = tmp_path / "unlabelled.sav"
+    pyreadstat.write_sav(
+        frame, str(path), variable_value_labels=labels, missing_ranges={"tr1": [99]}
+    )
+    before = _sha(path)
+    with pytest.raises(SurveyError) as err:
+        _stages(path)
+    assert str(err.value).startswith(
+        "unlabelled.sav row 6, column tr1: 'user-missing 99' is not a label of scale agree5"
+    ), str(err.value)
+    assert "scales.agree5.missing" in str(err.value)
+    assert _sha(path) == before
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_control_characters_inside_an_answer_stay_in_their_row(base, tmp_path, char):
+    """Only CR/LF end a CSV record: a vertical tab, form feed, NEL or line separator inside a comment
+    stays in it (str.splitlines made one respondent two)."""
+    df = base.copy()
+    df.loc[3, "comment_helped"] = f"first{char}second"
+    path = tmp_path / "ctl.csv"
+    path.write_bytes(_csv(df))
+    raw = read_raw(path)
+    assert len(raw) == N_ROWS
+    assert raw.loc[3, "comment_helped"] == f"first{char}second"
+    assert raw["respondent_id"].tolist() == base["respondent_id"].tolist()
 
 
 def test_a_construct_nobody_answered_fails_the_gate_with_its_reason(base, tmp_path):
