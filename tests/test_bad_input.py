@@ -46,8 +46,9 @@ def base(tmp_path_factory) -> pd.DataFrame:
     return raw.head(N_ROWS)
 
 
-def _stages(path: Path, **read_options):
-    """What the deidentify and clean rules do with a raw file (a fixed test key)."""
+def _stages(path: Path, settings: dict | None = None, **read_options):
+    """What the deidentify and clean rules do with a raw file (a fixed test key); ``settings``
+    overrides the config's clean block."""
     cb = load_codebook(ROOT / "data/codebook.yaml")
     d = CONFIG["deidentify"]
     out, _ = deidentify(
@@ -59,7 +60,7 @@ def _stages(path: Path, **read_options):
         pseudonym_length=d["pseudonym_length"],
         source=path.name,
     )
-    return clean(out, cb, settings=CONFIG["clean"], source=path.name)
+    return clean(out, cb, settings=CONFIG["clean"] | (settings or {}), source=path.name)
 
 
 def _sha(path: Path) -> str:
@@ -239,6 +240,24 @@ DATA_ERRORS = {
         ["formula.xlsx row 5, column tr1: cell ", "is a formula with no saved value", "as CSV"],
     ),
     "NUL byte in a CSV": ("nul.csv", _nul, ["nul.csv: line 4 holds a NUL byte", "expected text"]),
+    "end times before start times (columns swapped)": (
+        "swapped.csv",
+        lambda df: _csv(df.rename(columns={"start_time": "end_time", "end_time": "start_time"})),
+        [
+            "swapped.csv row 2, column end_time: ends before its start in column start_time in 60",
+            "most rows end before they start: are identifiers.timestamps.start and .end",
+        ],
+    ),
+    "one end time before its start": (
+        "clock.csv",
+        _set("end_time", 4, "2019-01-01 00:00:00"),
+        ["clock.csv row 6, column end_time: ends before its start", "in 1 of 60 timed row(s)"],
+    ),
+    "a survey with one respondent": (
+        "one.csv",
+        lambda df: _csv(df.head(1)),
+        ["one.csv: 1 of 1 respondents remain after the exclusions", "clean.min_analysed_n = 30"],
+    ),
     "damaged SPSS file": (
         "broken.sav",
         lambda df: b"$FL2 not really",
@@ -259,6 +278,32 @@ def test_malformed_data_gives_one_line_and_leaves_the_file(base, tmp_path, case)
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message, (fragment, message)
+    assert _sha(path) == before
+
+
+# Settings that leave too few respondents: (clean settings, fragments of the one line)
+TOO_FEW = {
+    "everyone a speeder": (
+        {"speeder_min_seconds": 10**9},
+        ["everyone.csv: 0 of 60 respondents remain after the exclusions", "speeder 55,", "lower"],
+    ),
+    "answered share above what anyone answered": (
+        {"min_answered_share": 1.0, "min_analysed_n": 59},
+        ["respondents remain after the exclusions", "too_little_answered", "= 59"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TOO_FEW)
+def test_an_analysed_sample_below_the_minimum_stops(base, tmp_path, case):
+    settings, fragments = TOO_FEW[case]
+    path = tmp_path / "everyone.csv"
+    path.write_bytes(_csv(base))
+    before = _sha(path)
+    with pytest.raises(SurveyError) as err:
+        _stages(path, settings)
+    for fragment in fragments:
+        assert fragment in str(err.value), (fragment, str(err.value))
     assert _sha(path) == before
 
 

@@ -400,15 +400,44 @@ def _generalise(
         out[ts["month"]] = starts.dt.strftime("%Y-%m").astype("str")
         seconds = (ends - starts).dt.total_seconds()
         negative = seconds < 0
-        out[ts["duration"]] = seconds.where(~negative).round().astype("Int64")
+        if negative.any():
+            _end_before_start(negative, int(seconds.notna().sum()), rows, ts, codebook.path, source)
+        out[ts["duration"]] = seconds.round().astype("Int64")
         generalised[ts["start"]] = f"survey month '{ts['month']}' (YYYY-MM)"
         generalised[ts["end"]] = f"duration '{ts['duration']}' (seconds from start to end)"
         section["timestamps"] = {
             "missing": int((starts.isna() | ends.isna()).sum()),
-            "negative_durations_set_missing": int(negative.sum()),
         }
     section["generalised"] = generalised
     return section
+
+
+def _end_before_start(
+    negative: pd.Series,
+    total: int,
+    rows: pd.Series,
+    ts: dict[str, Any],
+    codebook_path: str,
+    source: str,
+) -> None:
+    """An end time before its start time is impossible: stop (set missing, it would silently switch
+    the speeder rule off; most of them negative suggests the two columns were swapped)."""
+    n = int(negative.sum())
+    first = int(rows[negative].iloc[0])
+    if 2 * n > total:
+        hint = (
+            f"most rows end before they start: are identifiers.timestamps.start and .end swapped "
+            f"in {codebook_path}?"
+        )
+    else:
+        hint = "fix the export's timestamps (a clock or time-zone error?)"
+    raise SurveyError(
+        f"ends before its start in column {ts['start']} in {n} of {total} timed row(s) (expected an end "
+        f"time at or after the start time; {hint})",
+        file=source,
+        row=first,
+        column=ts["end"],
+    )
 
 
 def _scrub_free_text(raw: pd.DataFrame, codebook: Codebook, out: pd.DataFrame) -> dict[str, Any]:
