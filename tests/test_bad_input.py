@@ -572,6 +572,72 @@ CHECK_ERRORS = {
         None,
         ["key 'analyses.models.shared_purpose.predictors'", "'happiness' is neither a construct"],
     ),
+    "./results beside results: one folder spelled twice": (
+        _edit(CONFIG, "datasets.copy", dict(CONFIG["datasets"]["msc"], results="./results")),
+        None,
+        ["key 'datasets.copy.results'", "folder './results' is the results folder 'results' of"],
+    ),
+    "a dataset folder nested in another's": (
+        _edit(CONFIG, "datasets.copy", dict(CONFIG["datasets"]["msc"], results="results/inner")),
+        None,
+        ["key 'datasets.copy.results'", "'results/inner' overlaps the results folder 'results'"],
+    ),
+    "a key file inside the results folder": (
+        _edit(CONFIG, "datasets.msc.key_file", "results/keys/pseudonym.key"),
+        None,
+        [
+            "key 'datasets.msc.key_file'",
+            "pseudonym key file 'results/keys/pseudonym.key' is inside",
+        ],
+    ),
+    "results in the raw data folder": (
+        _edit(CONFIG, "datasets.msc.results", "data/raw"),
+        None,
+        ["key 'datasets.msc.raw'", "raw file 'data/raw/survey.csv' is inside the results folder"],
+    ),
+    "results under the raw data folder": (
+        _edit(CONFIG, "datasets.msc.results", "data/raw/out"),
+        None,
+        ["key 'datasets.msc.results'", "'data/raw/out' is inside the raw data folder 'data/raw'"],
+    ),
+    "results: / (the whole disk)": (
+        _edit(CONFIG, "datasets.msc.results", "/"),
+        None,
+        ["key 'datasets.msc.results'", "folder '/' holds the folder you run from"],
+    ),
+    "results: . (the project itself)": (
+        _edit(CONFIG, "datasets.msc.results", "."),
+        None,
+        ["key 'datasets.msc.results'", "folder '.' holds the folder you run from"],
+    ),
+    "a real dataset's raw file misspelt": (
+        _edit(
+            _edit(CONFIG, "datasets.msc.synthetic", "DELETE"),
+            "datasets.msc.raw",
+            "data/raw/survey.cvs",
+        ),
+        None,
+        ["key 'datasets.msc.raw'", "raw file 'data/raw/survey.cvs' does not exist"],
+    ),
+    "a key file that is a folder": (
+        _edit(CONFIG, "datasets.msc.key_file", "data"),
+        None,
+        ["key 'datasets.msc.key_file'", "'data' is a folder (expected the pseudonym key file"],
+    ),
+    "a raw file that is a folder": (
+        _edit(_edit(CONFIG, "datasets.msc.synthetic", "DELETE"), "datasets.msc.raw", "data"),
+        None,
+        ["key 'datasets.msc.raw'", "'data' is a folder (expected the raw file itself)"],
+    ),
+    "a comparison writing into a dataset's folder": (
+        _edit(
+            _edit(CONFIG, "datasets.w2", dict(CONFIG["datasets"]["msc"], results="out/w2")),
+            "comparisons",
+            {"waves": {"datasets": ["msc", "w2"], "results": "out/w2/../w2/cmp"}},
+        ),
+        None,
+        ["key 'comparisons.waves.results'", "overlaps the results folder 'out/w2' of dataset 'w2'"],
+    ),
 }
 
 
@@ -664,3 +730,27 @@ def test_the_workflow_stops_with_one_line_and_keeps_raw_and_later_results(base, 
     assert "Traceback" not in proc.stderr
     assert _sha(raw) == before
     assert _sha(scores) == kept  # scales did not run: its earlier result stands
+
+
+def test_a_key_readable_by_others_is_warned_about(tmp_path):
+    """A pseudonym key other users can read: `check` warns (one line, how to fix it) and goes on."""
+    key = tmp_path / "pseudonym.key"
+    key.write_text("ab" * 32 + "\n", encoding="utf-8")
+    key.chmod(0o644)
+    cfg = _edit(CONFIG, "datasets.msc.key_file", str(key))
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = cli(["check", "--config", str(cfg_path)])  # the option after the subcommand works too
+    warnings = [line for line in err.getvalue().splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {key}: the pseudonym key of dataset 'msc' can be read by other users (mode 0644); "
+        f"expected owner-only: chmod 600 {key}"
+    ]
+    assert rc == 0
+    key.chmod(0o600)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["--config", str(cfg_path), "check"]) == 0
+    assert "warning:" not in err.getvalue()

@@ -22,7 +22,7 @@ __all__ = ["main"]
 def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mscsurvey.config import datasets, load_codebooks, load_config
+    from mscsurvey.config import datasets, load_codebooks, load_config, path_warnings
     from mscsurvey.datacheck import check_data
     from mscsurvey.io import read_raw
     from mscsurvey.regression import validate_models
@@ -30,6 +30,8 @@ def _check(args: argparse.Namespace) -> int:
     errors = 0
     cfg = load_config(args.config)
     codebooks = load_codebooks(cfg, source=args.config)
+    for warning in path_warnings(cfg):
+        print(f"warning: {warning}", file=sys.stderr)
     for name, ds in datasets(cfg).items():
         cb = codebooks[name]
         # what the workflow checks before any job: the driver models name the codebook's constructs
@@ -198,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.add_argument("--delimiter", help="CSV delimiter (detected if not given)")
     d.add_argument("--encoding", help="text encoding (UTF-8 or cp1252 detected if not given)")
     d.add_argument("--k", type=int, default=5, help="smallest group size analyses publish")
+    # --config is accepted after the subcommand too ('mscsurvey check --config x.yaml')
+    for sp in [*sub.choices.values(), d]:
+        sp.add_argument("--config", default=argparse.SUPPRESS, help="the run configuration")
     args = parser.parse_args(argv)
     if args.command == "codebook":
         args.command = "codebook draft"
