@@ -258,6 +258,16 @@ DATA_ERRORS = {
         lambda df: _csv(df.head(1)),
         ["one.csv: 1 of 1 respondents remain after the exclusions", "clean.min_analysed_n = 30"],
     ),
+    "an answer longer than a spreadsheet cell can be": (
+        "long.csv",
+        _set("comment_helped", 5, "x" * 40_000),
+        ["long.csv row 7, column comment_helped: holds 40,000 characters", "at most 32,767"],
+    ),
+    "a header name beyond the CSV reader's field limit": (
+        "widehead.csv",
+        lambda df: _csv(df.rename(columns={"comment_other": "c" * 200_000})),
+        ["widehead.csv: has a header row that cannot be read", "field larger than field limit"],
+    ),
     "damaged SPSS file": (
         "broken.sav",
         lambda df: b"$FL2 not really",
@@ -638,6 +648,20 @@ CHECK_ERRORS = {
         None,
         ["key 'comparisons.waves.results'", "overlaps the results folder 'out/w2' of dataset 'w2'"],
     ),
+    "a YAML alias bomb in the codebook": (
+        None,
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+            for i in range(8)
+        ),
+        ["codebook.yaml: expands to more than 200,000 values through its aliases"],
+    ),
+    "a codebook nested beyond reason": (
+        None,
+        "scales: " + "[" * 50_000 + "]" * 50_000 + "\n",
+        ["codebook.yaml: is nested too deeply to read"],
+    ),
 }
 
 
@@ -754,3 +778,35 @@ def test_a_key_readable_by_others_is_warned_about(tmp_path):
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         assert cli(["--config", str(cfg_path), "check"]) == 0
     assert "warning:" not in err.getvalue()
+
+
+def test_size_limits_are_named(base, tmp_path, monkeypatch):
+    """A raw file, or an .xlsx's unpacked contents, beyond the size limit: one line with the sizes
+    (limits lowered here so the test writes kilobytes, not gigabytes); a folder given as the raw file
+    is named as one."""
+    import mscsurvey.io as mio
+
+    monkeypatch.setattr(mio, "MAX_RAW_BYTES", 1000)
+    csv = tmp_path / "big.csv"
+    csv.write_bytes(_csv(base))
+    with pytest.raises(SurveyError, match=r"big.csv: is [\d,]+ bytes \(expected at most 1,000: "):
+        read_raw(csv)
+    xlsx = tmp_path / "small.xlsx"
+    xlsx.write_bytes(_xlsx(base.head(3)))
+    monkeypatch.setattr(mio, "MAX_RAW_BYTES", xlsx.stat().st_size + 1)
+    with pytest.raises(
+        SurveyError, match=r"small.xlsx: unpacks to [\d,]+ bytes \(expected at most"
+    ):
+        read_raw(xlsx)
+    with pytest.raises(SurveyError, match=r": is a folder \(expected the raw survey export file\)"):
+        read_raw(tmp_path)
+
+
+def test_the_alias_bomb_is_refused_fast(tmp_path):
+    """The 600-byte bomb took 104 s to reject; bounded, it takes milliseconds."""
+    import time
+
+    cb = CHECK_ERRORS["a YAML alias bomb in the codebook"][1]
+    t0 = time.perf_counter()
+    _check(tmp_path, None, cb)
+    assert time.perf_counter() - t0 < 5

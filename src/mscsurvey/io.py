@@ -193,7 +193,10 @@ def _read_csv(
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a header field beyond the csv module's 128 KiB limit
+        raise SurveyError(f"has a header row that cannot be read ({exc})", file=str(path)) from None
     _check_header(header, path)
     from io import StringIO
 
@@ -251,6 +254,23 @@ def _check_header(header: list[str], path: Path, *, allow_blank: bool = False) -
         seen[name] = i
 
 
+def _check_unpacked_size(p: Path) -> None:
+    """An .xlsx is a zip of XML: refuse one that unpacks beyond :data:`MAX_RAW_BYTES` (a small file
+    can unpack to gigabytes) before openpyxl parses it. A file that is no zip is left to the reader's
+    own message."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return
+    if unpacked > MAX_RAW_BYTES:
+        raise SurveyError(
+            f"unpacks to {unpacked:,} bytes (expected at most {MAX_RAW_BYTES:,}; an .xlsx is a zip "
+            "archive: export the sheet as CSV, or check the file)",
+            file=str(p),
+        )
+
+
 def _check_formulas(p: Path, sheet: str, skip_rows: int, header: list[str]) -> None:
     """Refuse formula cells that carry no saved value. openpyxl (pandas' reader) reads the value Excel
     saved with a formula and never evaluates one, so a workbook written by a script (no saved values)
@@ -288,6 +308,7 @@ def _check_formulas(p: Path, sheet: str, skip_rows: int, header: list[str]) -> N
 def _read_excel(p: Path, sheet: str | int, skip_rows: int) -> pd.DataFrame:
     """One sheet as text; the header row is checked as a CSV's is (pandas would rename a repeated
     column 'tr1.1' and go on). Blank header cells keep pandas' 'Unnamed: i' names."""
+    _check_unpacked_size(p)
     try:
         book = pd.ExcelFile(p)
     except (ValueError, zipfile.BadZipFile):
@@ -375,6 +396,31 @@ def _read_stat(p: Path, kind: str) -> pd.DataFrame:
     return df.mask(df.apply(lambda col: col.str.strip().eq("")).fillna(False))
 
 
+#: Largest raw export read (it is read into memory whole; a million respondents' CSV is ~0.5 GB).
+MAX_RAW_BYTES = 2 * 1024**3
+#: Longest answer read: Excel's own limit for one cell, so no survey platform's export exceeds it.
+MAX_CELL_CHARS = 32_767
+
+
+def _check_cell_sizes(df: pd.DataFrame, p: Path, skip_rows: int) -> None:
+    """Refuse a cell longer than :data:`MAX_CELL_CHARS` (a broken quote that swallowed the rest of
+    the file, or not a survey export), naming its row and column."""
+    for col in df.columns:
+        lengths = (
+            df[col].str.len() if df[col].dtype == object or str(df[col].dtype) == "str" else None
+        )
+        if lengths is None or not (lengths > MAX_CELL_CHARS).any():
+            continue
+        first = int((lengths > MAX_CELL_CHARS).to_numpy().argmax())
+        raise SurveyError(
+            f"holds {int(lengths.iloc[first]):,} characters (expected at most {MAX_CELL_CHARS:,}, "
+            "Excel's limit for one cell; a quote opened and never closed swallows the rows after it)",
+            file=str(p),
+            row=first + 2 + skip_rows,
+            column=str(col),
+        )
+
+
 def read_raw(
     path: str | os.PathLike[str],
     *,
@@ -393,6 +439,14 @@ def read_raw(
     p = Path(path)
     if not p.exists():
         raise SurveyError("does not exist (expected the raw survey export)", file=str(p))
+    if p.is_dir():
+        raise SurveyError("is a folder (expected the raw survey export file)", file=str(p))
+    if p.stat().st_size > MAX_RAW_BYTES:
+        raise SurveyError(
+            f"is {p.stat().st_size:,} bytes (expected at most {MAX_RAW_BYTES:,}: the file is read "
+            "into memory whole; split the export or keep only the survey's columns)",
+            file=str(p),
+        )
     kind = fmt if fmt != "auto" else p.suffix.lower().lstrip(".")
     if kind in ("csv", "txt", "tsv"):
         df = _read_csv(p, delimiter, encoding, skip_rows)
@@ -409,5 +463,6 @@ def read_raw(
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise SurveyError("has a header but no responses", file=str(p))
+    _check_cell_sizes(df, p, skip_rows)
     df.insert(0, "_source_row", range(2 + skip_rows, 2 + skip_rows + len(df)))
     return df

@@ -24,8 +24,10 @@ if Path(_CONFIG_SOURCE).is_absolute():
     except ValueError:
         pass
 try:
+    # read (bounded: size, alias expansion) even when Snakemake has loaded a --configfile itself
+    _from_file = load_yaml(_CONFIG_SOURCE)
     if not workflow.configfiles:
-        _merged = load_yaml(_CONFIG_SOURCE) or {}
+        _merged = _from_file or {}
         update_config(_merged, dict(config))
         config.clear()
         config.update(_merged)
