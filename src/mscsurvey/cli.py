@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from mscsurvey.errors import SurveyError
-from mscsurvey.runner import debug_enabled
+from mscsurvey.runner import debug_enabled, os_error_line
 
 __all__ = ["main"]
 
@@ -218,6 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug_enabled():
             raise
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permission denied, disk full, a file vanishing mid-read: one line too
+        if debug_enabled():
+            raise
+        print(f"error: {os_error_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,7 @@ from mscsurvey.errors import SurveyError
 __all__ = [
     "atomic_path",
     "atomic_open",
+    "scratch_dir",
     "write_parquet",
     "read_parquet",
     "write_json",
@@ -63,6 +65,22 @@ def atomic_path(path: str | os.PathLike[str], *, private: bool = False) -> Itera
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def scratch_dir(beside: str | os.PathLike[str], name: str) -> Iterator[Path]:
+    """A temporary folder ``.<name>.*.tmpdir`` beside the output ``beside``, removed when the block
+    ends however it ends. Kept beside the output, not in /tmp, so that one left by a run killed with
+    SIGKILL (no cleanup can run) is found and removed by the next run of the same step."""
+    folder = Path(beside).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f".{glob.escape(name)}.*.tmpdir"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmpdir", dir=folder)).resolve()
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _umask() -> int:
