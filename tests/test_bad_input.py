@@ -662,6 +662,16 @@ CHECK_ERRORS = {
         "scales: " + "[" * 50_000 + "]" * 50_000 + "\n",
         ["codebook.yaml: is nested too deeply to read"],
     ),
+    "a codebook path that is a folder": (
+        _edit(CONFIG, "datasets.msc.codebook", "data"),
+        None,
+        ["key 'datasets.msc.codebook'", "codebook file 'data' does not exist"],
+    ),
+    "results: .. (the folder holding the project)": (
+        _edit(CONFIG, "datasets.msc.results", ".."),
+        None,
+        ["key 'datasets.msc.results'", "folder '..' holds the folder you run from"],
+    ),
 }
 
 
@@ -810,3 +820,55 @@ def test_the_alias_bomb_is_refused_fast(tmp_path):
     t0 = time.perf_counter()
     _check(tmp_path, None, cb)
     assert time.perf_counter() - t0 < 5
+
+
+def test_stata_missing_letters_are_the_codebooks_missing_categories(base, tmp_path):
+    """Stata's .a-.z user-missing values, labelled, read as their labels (not as blanks)."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    items = list(labels)
+    letters = {}
+    for item in items:
+        lab = dict(labels[item])
+        # Stata: the "don't know" codes (8, 9, ...) become the missing letters a, b, ...
+        for code in [c for c in lab if c >= 8]:
+            letter = "abcdefghij"[code - 8]
+            lab[letter] = lab.pop(code)
+            frame[item] = frame[item].astype(object).where(frame[item] != code, letter)
+        labels[item] = lab
+        letters[item] = [k for k in lab if isinstance(k, str)]
+    path = tmp_path / "user_missing.dta"
+    pyreadstat.write_dta(
+        frame, str(path), variable_value_labels=labels, missing_user_values=letters
+    )
+    csv = tmp_path / "export.csv"
+    csv.write_bytes(_csv(base))
+    assert _stages(path).validation | {"source": "export.csv"} == _stages(csv).validation
+
+
+def test_a_symlink_to_another_results_folder_is_the_same_folder(tmp_path, monkeypatch):
+    """Paths are compared after resolving symbolic links: a link to another dataset's folder is
+    refused like the folder itself."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "out", target_is_directory=True)
+    cfg = _edit(CONFIG, "datasets.msc.results", "out")
+    cfg = _edit(cfg, "datasets.copy", dict(CONFIG["datasets"]["msc"], results="alias"))
+    for ds in cfg["datasets"].values():
+        ds["codebook"] = str(ROOT / "data/codebook.yaml")
+    lines = _check(tmp_path, cfg)
+    assert len(lines) == 1
+    assert "key 'datasets.copy.results': folder 'alias' is the results folder 'out'" in lines[0]
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
+    """A config saved in another encoding: one line naming the file (not a UnicodeDecodeError)."""
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_bytes("seed: 1\n# caf\u00e9\n".encode("cp1252"))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["--config", str(cfg_path), "check"]) == 2
+    assert (
+        err.getvalue().strip()
+        == f"error: {cfg_path}: is not UTF-8 text (invalid continuation byte at byte 13)"
+    )
