@@ -5,6 +5,18 @@ labels, a Stata file) are read correctly instead.
 
 Data cases run the entry points the workflow's adapters call (read_raw -> deidentify -> clean ->
 scales); config and codebook cases run ``mscsurvey check``; two cases run the workflow itself.
+
+Issue 14's cases, and where each is a row: SPSS user-missing codes (``test_spss_user_missing_*``, and
+Stata's in ``test_stata_missing_letters_*``); formula cells with no saved value, a vertical tab / form
+feed / NEL / U+2028 inside an answer, end times before start times, a one-respondent survey
+(``DATA_ERRORS``, ``test_control_characters_*``); everyone excluded (``TOO_FEW``); ``./results/mine``
+beside ``results/mine``, nested dataset folders, a key inside results, ``results: data/raw``,
+``results: /``, a key path that is a folder, a misspelt real raw file, the 600-byte alias bomb
+(``CHECK_ERRORS``, ``test_the_alias_bomb_is_refused_fast``); a key readable by others and ``--config``
+after the subcommand (``test_a_key_readable_by_others_*``). Disk full, permission denied, SIGTERM
+(the brief's scratch folder), ``--unlock`` during a live run: tests/test_failure_paths.py. ``verify``
+on a consistent edit, on changed inputs, on several datasets in one folder, and no absolute path in
+the manifest: tests/test_manifest.py. Identical runs: tests/test_determinism.py.
 """
 
 from __future__ import annotations
@@ -685,8 +697,9 @@ def test_bad_config_or_codebook_gives_one_line(tmp_path, case):
 
 
 def test_catalogue_size():
-    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + 8  # + the single tests here
-    assert n >= 25
+    singles = sum(1 for name in globals() if name.startswith("test_")) - 4  # less the table tests
+    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + len(TOO_FEW) + singles
+    assert n >= 70
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):

@@ -46,6 +46,31 @@ def _more(n: int) -> str:
     return f" [{n} more row(s) like it]" if n else ""
 
 
+def _end_before_start(raw: pd.DataFrame, codebook: Codebook, source: str) -> list[str]:
+    """Rows whose end time is before their start time (the deidentify stage stops on them); no
+    timestamp is shown, only rows and columns."""
+    ts = codebook.identifiers.timestamps
+    if not ts or ts["start"] not in raw.columns or ts["end"] not in raw.columns:
+        return []
+    start, end = (
+        pd.to_datetime(raw[ts[k]], errors="coerce", format="mixed") for k in ("start", "end")
+    )
+    negative = (end - start).dt.total_seconds() < 0
+    if not negative.any():
+        return []
+    first = negative[negative].index[0]
+    n, timed = int(negative.sum()), int((start.notna() & end.notna()).sum())
+    hint = (
+        f"are identifiers.timestamps.start and .end swapped in {codebook.path}?"
+        if 2 * n > timed
+        else "fix the export's timestamps"
+    )
+    return [
+        f"{where(source, row=_row(raw, first), column=ts['end'])}: ends before its start in column "
+        f"{ts['start']} in {n} of {timed} timed row(s); {hint}"
+    ]
+
+
 def check_data(
     raw: pd.DataFrame,
     codebook: Codebook,
@@ -105,6 +130,7 @@ def check_data(
                 f"{where(source, row=_row(raw, first), column=item.id)}: "
                 f"{answer_problem(raw.at[first, item.id], scale, cb)}{_more(len(rows) - 1)}"
             )
+    errors += _end_before_start(raw, codebook, source)
     if codebook.cluster and codebook.cluster in raw.columns:
         empty = raw[codebook.cluster].map(normalise_answer).isna()
         if empty.any():
