@@ -144,6 +144,12 @@ def _nul(df: pd.DataFrame) -> bytes:
     return b"\n".join(lines)
 
 
+def _blank_line(df: pd.DataFrame) -> bytes:
+    """A blank line after the second response: the unknown label of data row 6 is then on row 8."""
+    lines = _set("tr1", 5, "Agreee")(df).split(b"\n")
+    return b"\n".join([*lines[:3], b"", *lines[3:]])
+
+
 # name -> (file name, bytes from the base frame, fragments the one-line message must contain[,
 # the dataset's read options: sheet, skip_rows, delimiter, encoding])
 # Row numbers are those a person sees in a spreadsheet: the header is row 1, data row i is row i + 2.
@@ -279,6 +285,11 @@ DATA_ERRORS = {
         "widehead.csv",
         lambda df: _csv(df.rename(columns={"comment_other": "c" * 200_000})),
         ["widehead.csv: has a header row that cannot be read", "field larger than field limit"],
+    ),
+    "a blank line in the middle keeps the row numbers": (
+        "blankline.csv",
+        _blank_line,
+        ["blankline.csv row 8, column tr1", "'Agreee' is not a label"],
     ),
     "damaged SPSS file": (
         "broken.sav",
@@ -683,6 +694,18 @@ CHECK_ERRORS = {
         _edit(CONFIG, "datasets.msc.results", ".."),
         None,
         ["key 'datasets.msc.results'", "folder '..' holds the folder you run from"],
+    ),
+    "a results folder that is a file": (
+        _edit(CONFIG, "datasets.msc.results", "README.md"),
+        None,
+        ["key 'datasets.msc.results'", "'README.md' is a file (expected a folder for the results)"],
+    ),
+    "a key written twice in the codebook": (
+        None,
+        yaml.safe_dump(CODEBOOK, sort_keys=False).replace(
+            "\nitems:\n", "\nitems:\n  tr1: {text: first, scale: agree5}\n", 1
+        ),
+        ["codebook.yaml: line ", "key 'tr1' appears twice in one mapping (first on line "],
     ),
 }
 

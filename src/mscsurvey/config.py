@@ -86,6 +86,10 @@ def _check_paths(cfg: dict[str, Any], source: str) -> None:
     folders = _folders(cfg)
     here = Path.cwd().resolve()
     for key, folder in folders.values():
+        if _resolved(folder).exists() and not _resolved(folder).is_dir():
+            raise SurveyError(
+                f"'{folder}' is a file (expected a folder for the results)", file=source, key=key
+            )
         if _inside(here, folder):
             raise SurveyError(
                 f"folder '{folder}' holds the folder you run from (everything in it would be listed "

@@ -226,6 +226,8 @@ def _read_csv(
             keep_default_na=False,
             na_values=[""],
             skipinitialspace=False,
+            # pandas would drop a blank line and so shift every later row number in messages
+            skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
         # pandas: "Expected 61 fields in line 5, saw 63" (lines counted from the header)
@@ -248,6 +250,11 @@ def _read_csv(
             f"value per column; a '{delimiter}' inside an unquoted answer splits it)",
             file=str(path),
         ) from None
+    # a blank line is no respondent: dropped, the others keep the row number a spreadsheet shows
+    rows = pd.Series(range(2 + skip_rows, 2 + skip_rows + len(df)), index=df.index)
+    blank = df.isna().all(axis=1)
+    df = df[~blank].reset_index(drop=True)
+    df.insert(0, "_source_row", rows[~blank].to_numpy())
     return df
 
 
@@ -420,7 +427,7 @@ MAX_RAW_BYTES = 2 * 1024**3
 MAX_CELL_CHARS = 32_767
 
 
-def _check_cell_sizes(df: pd.DataFrame, p: Path, skip_rows: int) -> None:
+def _check_cell_sizes(df: pd.DataFrame, p: Path) -> None:
     """Refuse a cell longer than :data:`MAX_CELL_CHARS` (a broken quote that swallowed the rest of
     the file, or not a survey export), naming its row and column."""
     for col in df.columns:
@@ -434,7 +441,7 @@ def _check_cell_sizes(df: pd.DataFrame, p: Path, skip_rows: int) -> None:
             f"holds {int(lengths.iloc[first]):,} characters (expected at most {MAX_CELL_CHARS:,}, "
             "Excel's limit for one cell; a quote opened and never closed swallows the rows after it)",
             file=str(p),
-            row=first + 2 + skip_rows,
+            row=int(df["_source_row"].iloc[first]),
             column=str(col),
         )
 
@@ -459,6 +466,10 @@ def read_raw(
         raise SurveyError("does not exist (expected the raw survey export)", file=str(p))
     if p.is_dir():
         raise SurveyError("is a folder (expected the raw survey export file)", file=str(p))
+    if not p.is_file():  # a FIFO or a device (/dev/zero): reading it might never end
+        raise SurveyError(
+            "is not a regular file (expected the raw survey export file)", file=str(p)
+        )
     if p.stat().st_size > MAX_RAW_BYTES:
         raise SurveyError(
             f"is {p.stat().st_size:,} bytes (expected at most {MAX_RAW_BYTES:,}: the file is read "
@@ -481,6 +492,7 @@ def read_raw(
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise SurveyError("has a header but no responses", file=str(p))
-    _check_cell_sizes(df, p, skip_rows)
-    df.insert(0, "_source_row", range(2 + skip_rows, 2 + skip_rows + len(df)))
+    if "_source_row" not in df.columns:
+        df.insert(0, "_source_row", range(2 + skip_rows, 2 + skip_rows + len(df)))
+    _check_cell_sizes(df, p)
     return df

@@ -61,9 +61,36 @@ def _load_bounded(fh: Any, p: Path) -> Any:
                 "expected a plain file (write the repeated parts out, or use fewer aliases)",
                 file=str(p),
             )
+        _refuse_duplicate_keys(node, p)
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _refuse_duplicate_keys(root: yaml.Node, p: Path) -> None:
+    """A key written twice in one mapping (PyYAML silently keeps the last: an item defined twice in
+    a codebook would quietly lose its first definition)."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                    if k.value in keys:
+                        raise SurveyError(
+                            f"line {k.start_mark.line + 1}: key '{k.value}' appears twice in one "
+                            f"mapping (first on line {keys[k.value]}); expected each key once",
+                            file=str(p),
+                        )
+                    keys[k.value] = k.start_mark.line + 1
+                stack += [k, v]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
 
 
 def load_yaml(path: str | Path) -> Any:
