@@ -136,9 +136,12 @@ def _check_dataset_files(
             raise SurveyError(
                 f"'{path}' is a folder (expected the {what} itself)", file=source, key=key
             )
-    raw_dir = Path(ds["raw"]).parent
+    # the raw file's own folder, unless the raw file sits in the project folder itself (or above it)
+    raw_dirs = [Path("data/raw")]
+    if not _inside(Path.cwd(), Path(ds["raw"]).parent):
+        raw_dirs.append(Path(ds["raw"]).parent)
     for fkey, folder in folders.values():
-        for data_dir in dict.fromkeys([raw_dir, Path("data/raw")]):
+        for data_dir in dict.fromkeys(raw_dirs):
             if _inside(folder, data_dir):
                 raise SurveyError(
                     f"folder '{folder}' is inside the raw data folder '{data_dir}' (expected results "
