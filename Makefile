@@ -7,7 +7,7 @@ CORES  ?= 2
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test env lint dag report clean-results lock
+.PHONY: run test env lint dag report clean-results lock unlock
 
 run: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mscsurvey run --cores $(CORES)
@@ -32,6 +32,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(PYDIRS)
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --lint
+
+# Remove the lock a killed run left, but only when no run is alive in this folder (Snakemake's lock
+# files name no process: --unlock during a live run lets a second run write the same files).
+unlock: $(STAMP)
+	$(BIN)/python -m mscsurvey.liverun
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --unlock
 
 dag: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --dag --quiet

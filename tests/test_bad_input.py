@@ -5,6 +5,18 @@ labels, a Stata file) are read correctly instead.
 
 Data cases run the entry points the workflow's adapters call (read_raw -> deidentify -> clean ->
 scales); config and codebook cases run ``mscsurvey check``; two cases run the workflow itself.
+
+Issue 14's cases, and where each is a row: SPSS user-missing codes (``test_spss_user_missing_*``, and
+Stata's in ``test_stata_missing_letters_*``); formula cells with no saved value, a vertical tab / form
+feed / NEL / U+2028 inside an answer, end times before start times, a one-respondent survey
+(``DATA_ERRORS``, ``test_control_characters_*``); everyone excluded (``TOO_FEW``); ``./results/mine``
+beside ``results/mine``, nested dataset folders, a key inside results, ``results: data/raw``,
+``results: /``, a key path that is a folder, a misspelt real raw file, the 600-byte alias bomb
+(``CHECK_ERRORS``, ``test_the_alias_bomb_is_refused_fast``); a key readable by others and ``--config``
+after the subcommand (``test_a_key_readable_by_others_*``). Disk full, permission denied, SIGTERM
+(the brief's scratch folder), ``--unlock`` during a live run: tests/test_failure_paths.py. ``verify``
+on a consistent edit, on changed inputs, on several datasets in one folder, and no absolute path in
+the manifest: tests/test_manifest.py. Identical runs: tests/test_determinism.py.
 """
 
 from __future__ import annotations
@@ -46,8 +58,9 @@ def base(tmp_path_factory) -> pd.DataFrame:
     return raw.head(N_ROWS)
 
 
-def _stages(path: Path, **read_options):
-    """What the deidentify and clean rules do with a raw file (a fixed test key)."""
+def _stages(path: Path, settings: dict | None = None, **read_options):
+    """What the deidentify and clean rules do with a raw file (a fixed test key); ``settings``
+    overrides the config's clean block."""
     cb = load_codebook(ROOT / "data/codebook.yaml")
     d = CONFIG["deidentify"]
     out, _ = deidentify(
@@ -59,7 +72,7 @@ def _stages(path: Path, **read_options):
         pseudonym_length=d["pseudonym_length"],
         source=path.name,
     )
-    return clean(out, cb, settings=CONFIG["clean"], source=path.name)
+    return clean(out, cb, settings=CONFIG["clean"] | (settings or {}), source=path.name)
 
 
 def _sha(path: Path) -> str:
@@ -110,6 +123,31 @@ def _xlsx_dup_column(df: pd.DataFrame) -> bytes:
 def _unclosed_quote(df: pd.DataFrame) -> bytes:
     # a last row (spreadsheet row 62) whose first field opens a quote nothing closes
     return _csv(df) + b'"R_unclosed,2020-06-01 10:00:00\n'
+
+
+def _xlsx_formula(df: pd.DataFrame) -> bytes:
+    """An .xlsx written by a script: tr1 of sheet row 5 is a formula with no saved value."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(_xlsx(df)))
+    sheet = book["export"]
+    column = [c.value for c in sheet[1]].index("tr1") + 1
+    sheet.cell(row=5, column=column).value = '=IF(1=1,"Agree","Disagree")'
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _nul(df: pd.DataFrame) -> bytes:
+    lines = _csv(df).split(b"\n")
+    lines[3] = b"\x00" + lines[3]  # line 4
+    return b"\n".join(lines)
+
+
+def _blank_line(df: pd.DataFrame) -> bytes:
+    """A blank line after the second response: the unknown label of data row 6 is then on row 8."""
+    lines = _set("tr1", 5, "Agreee")(df).split(b"\n")
+    return b"\n".join([*lines[:3], b"", *lines[3:]])
 
 
 # name -> (file name, bytes from the base frame, fragments the one-line message must contain[,
@@ -214,6 +252,45 @@ DATA_ERRORS = {
         _xlsx_dup_column,
         ["dup.xlsx", "'tr1' appears twice", "unique name"],
     ),
+    "Excel formula cell with no saved value": (
+        "formula.xlsx",
+        _xlsx_formula,
+        ["formula.xlsx row 5, column tr1: cell ", "is a formula with no saved value", "as CSV"],
+    ),
+    "NUL byte in a CSV": ("nul.csv", _nul, ["nul.csv: line 4 holds a NUL byte", "expected text"]),
+    "end times before start times (columns swapped)": (
+        "swapped.csv",
+        lambda df: _csv(df.rename(columns={"start_time": "end_time", "end_time": "start_time"})),
+        [
+            "swapped.csv row 2, column end_time: ends before its start in column start_time in 60",
+            "most rows end before they start: are identifiers.timestamps.start and .end",
+        ],
+    ),
+    "one end time before its start": (
+        "clock.csv",
+        _set("end_time", 4, "2019-01-01 00:00:00"),
+        ["clock.csv row 6, column end_time: ends before its start", "in 1 of 60 timed row(s)"],
+    ),
+    "a survey with one respondent": (
+        "one.csv",
+        lambda df: _csv(df.head(1)),
+        ["one.csv: 1 of 1 respondents remain after the exclusions", "clean.min_analysed_n = 30"],
+    ),
+    "an answer longer than a spreadsheet cell can be": (
+        "long.csv",
+        _set("comment_helped", 5, "x" * 40_000),
+        ["long.csv row 7, column comment_helped: holds 40,000 characters", "at most 32,767"],
+    ),
+    "a header name beyond the CSV reader's field limit": (
+        "widehead.csv",
+        lambda df: _csv(df.rename(columns={"comment_other": "c" * 200_000})),
+        ["widehead.csv: has a header row that cannot be read", "field larger than field limit"],
+    ),
+    "a blank line in the middle keeps the row numbers": (
+        "blankline.csv",
+        _blank_line,
+        ["blankline.csv row 8, column tr1", "'Agreee' is not a label"],
+    ),
     "damaged SPSS file": (
         "broken.sav",
         lambda df: b"$FL2 not really",
@@ -234,6 +311,32 @@ def test_malformed_data_gives_one_line_and_leaves_the_file(base, tmp_path, case)
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message, (fragment, message)
+    assert _sha(path) == before
+
+
+# Settings that leave too few respondents: (clean settings, fragments of the one line)
+TOO_FEW = {
+    "everyone a speeder": (
+        {"speeder_min_seconds": 10**9},
+        ["everyone.csv: 0 of 60 respondents remain after the exclusions", "speeder 55,", "lower"],
+    ),
+    "answered share above what anyone answered": (
+        {"min_answered_share": 1.0, "min_analysed_n": 59},
+        ["respondents remain after the exclusions", "too_little_answered", "= 59"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TOO_FEW)
+def test_an_analysed_sample_below_the_minimum_stops(base, tmp_path, case):
+    settings, fragments = TOO_FEW[case]
+    path = tmp_path / "everyone.csv"
+    path.write_bytes(_csv(base))
+    before = _sha(path)
+    with pytest.raises(SurveyError) as err:
+        _stages(path, settings)
+    for fragment in fragments:
+        assert fragment in str(err.value), (fragment, str(err.value))
     assert _sha(path) == before
 
 
@@ -311,6 +414,65 @@ def test_spss_and_stata_value_labels_give_the_csvs_answers(base, tmp_path, kind)
     items = list(CODEBOOK["items"])
     assert from_labels.validation | {"source": "export.csv"} == from_csv.validation
     pd.testing.assert_frame_equal(from_labels.responses[items], from_csv.responses[items])
+
+
+def test_spss_user_missing_codes_are_the_codebooks_missing_categories(base, tmp_path):
+    """SPSS "don't know" codes declared user-missing (8-10) are read as their labels, so they count as
+    the codebook's missing answers (pyreadstat alone reads them as blank: 'answered too little')."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    ranges = {item: [{"lo": 8, "hi": 10}] for item in labels}
+    path = tmp_path / "user_missing.sav"
+    pyreadstat.write_sav(frame, str(path), variable_value_labels=labels, missing_ranges=ranges)
+    raw = read_raw(path)
+    items = list(labels)
+    dont_know = (frame[items] >= 8).to_numpy()
+    assert dont_know.sum() > 0
+    # every declared-missing answer is read as its label (none as a blank)
+    read = raw[items].to_numpy()
+    expected = [
+        labels[c][int(v)]
+        for c, v in zip(items * len(frame), frame[items].to_numpy().ravel(), strict=True)
+        if v >= 8
+    ]
+    assert list(read[dont_know]) == expected
+    csv = tmp_path / "export.csv"
+    csv.write_bytes(_csv(base))
+    assert _stages(path).validation | {"source": "export.csv"} == _stages(csv).validation
+
+
+def test_spss_user_missing_code_without_a_label_is_named(base, tmp_path):
+    """A user-missing code with no value label and no missing category in the codebook: one line
+    naming row, column and the code (never read as a blank)."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    frame.loc[4, "tr1"] = 99.0
+    path = tmp_path / "unlabelled.sav"
+    pyreadstat.write_sav(
+        frame, str(path), variable_value_labels=labels, missing_ranges={"tr1": [99]}
+    )
+    before = _sha(path)
+    with pytest.raises(SurveyError) as err:
+        _stages(path)
+    assert str(err.value).startswith(
+        "unlabelled.sav row 6, column tr1: 'user-missing 99' is not a label of scale agree5"
+    ), str(err.value)
+    assert "scales.agree5.missing" in str(err.value)
+    assert _sha(path) == before
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_control_characters_inside_an_answer_stay_in_their_row(base, tmp_path, char):
+    """Only CR/LF end a CSV record: a vertical tab, form feed, NEL or line separator inside a comment
+    stays in it (str.splitlines made one respondent two)."""
+    df = base.copy()
+    df.loc[3, "comment_helped"] = f"first{char}second"
+    path = tmp_path / "ctl.csv"
+    path.write_bytes(_csv(df))
+    raw = read_raw(path)
+    assert len(raw) == N_ROWS
+    assert raw.loc[3, "comment_helped"] == f"first{char}second"
+    assert raw["respondent_id"].tolist() == base["respondent_id"].tolist()
 
 
 def test_a_construct_nobody_answered_fails_the_gate_with_its_reason(base, tmp_path):
@@ -443,6 +605,108 @@ CHECK_ERRORS = {
         None,
         ["key 'analyses.models.shared_purpose.predictors'", "'happiness' is neither a construct"],
     ),
+    "./results beside results: one folder spelled twice": (
+        _edit(CONFIG, "datasets.copy", dict(CONFIG["datasets"]["msc"], results="./results")),
+        None,
+        ["key 'datasets.copy.results'", "folder './results' is the results folder 'results' of"],
+    ),
+    "a dataset folder nested in another's": (
+        _edit(CONFIG, "datasets.copy", dict(CONFIG["datasets"]["msc"], results="results/inner")),
+        None,
+        ["key 'datasets.copy.results'", "'results/inner' overlaps the results folder 'results'"],
+    ),
+    "a key file inside the results folder": (
+        _edit(CONFIG, "datasets.msc.key_file", "results/keys/pseudonym.key"),
+        None,
+        [
+            "key 'datasets.msc.key_file'",
+            "pseudonym key file 'results/keys/pseudonym.key' is inside",
+        ],
+    ),
+    "results in the raw data folder": (
+        _edit(CONFIG, "datasets.msc.results", "data/raw"),
+        None,
+        ["key 'datasets.msc.raw'", "raw file 'data/raw/survey.csv' is inside the results folder"],
+    ),
+    "results under the raw data folder": (
+        _edit(CONFIG, "datasets.msc.results", "data/raw/out"),
+        None,
+        ["key 'datasets.msc.results'", "'data/raw/out' is inside the raw data folder 'data/raw'"],
+    ),
+    "results: / (the whole disk)": (
+        _edit(CONFIG, "datasets.msc.results", "/"),
+        None,
+        ["key 'datasets.msc.results'", "folder '/' holds the folder you run from"],
+    ),
+    "results: . (the project itself)": (
+        _edit(CONFIG, "datasets.msc.results", "."),
+        None,
+        ["key 'datasets.msc.results'", "folder '.' holds the folder you run from"],
+    ),
+    "a real dataset's raw file misspelt": (
+        _edit(
+            _edit(CONFIG, "datasets.msc.synthetic", "DELETE"),
+            "datasets.msc.raw",
+            "data/raw/survey.cvs",
+        ),
+        None,
+        ["key 'datasets.msc.raw'", "raw file 'data/raw/survey.cvs' does not exist"],
+    ),
+    "a key file that is a folder": (
+        _edit(CONFIG, "datasets.msc.key_file", "data"),
+        None,
+        ["key 'datasets.msc.key_file'", "'data' is a folder (expected the pseudonym key file"],
+    ),
+    "a raw file that is a folder": (
+        _edit(_edit(CONFIG, "datasets.msc.synthetic", "DELETE"), "datasets.msc.raw", "data"),
+        None,
+        ["key 'datasets.msc.raw'", "'data' is a folder (expected the raw file itself)"],
+    ),
+    "a comparison writing into a dataset's folder": (
+        _edit(
+            _edit(CONFIG, "datasets.w2", dict(CONFIG["datasets"]["msc"], results="out/w2")),
+            "comparisons",
+            {"waves": {"datasets": ["msc", "w2"], "results": "out/w2/../w2/cmp"}},
+        ),
+        None,
+        ["key 'comparisons.waves.results'", "overlaps the results folder 'out/w2' of dataset 'w2'"],
+    ),
+    "a YAML alias bomb in the codebook": (
+        None,
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+            for i in range(8)
+        ),
+        ["codebook.yaml: expands to more than 200,000 values through its aliases"],
+    ),
+    "a codebook nested beyond reason": (
+        None,
+        "scales: " + "[" * 50_000 + "]" * 50_000 + "\n",
+        ["codebook.yaml: is nested too deeply to read"],
+    ),
+    "a codebook path that is a folder": (
+        _edit(CONFIG, "datasets.msc.codebook", "data"),
+        None,
+        ["key 'datasets.msc.codebook'", "codebook file 'data' does not exist"],
+    ),
+    "results: .. (the folder holding the project)": (
+        _edit(CONFIG, "datasets.msc.results", ".."),
+        None,
+        ["key 'datasets.msc.results'", "folder '..' holds the folder you run from"],
+    ),
+    "a results folder that is a file": (
+        _edit(CONFIG, "datasets.msc.results", "README.md"),
+        None,
+        ["key 'datasets.msc.results'", "'README.md' is a file (expected a folder for the results)"],
+    ),
+    "a key written twice in the codebook": (
+        None,
+        yaml.safe_dump(CODEBOOK, sort_keys=False).replace(
+            "\nitems:\n", "\nitems:\n  tr1: {text: first, scale: agree5}\n", 1
+        ),
+        ["codebook.yaml: line ", "key 'tr1' appears twice in one mapping (first on line "],
+    ),
 }
 
 
@@ -456,8 +720,9 @@ def test_bad_config_or_codebook_gives_one_line(tmp_path, case):
 
 
 def test_catalogue_size():
-    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + 8  # + the single tests here
-    assert n >= 25
+    singles = sum(1 for name in globals() if name.startswith("test_")) - 4  # less the table tests
+    n = len(DATA_ERRORS) + len(READABLE) + len(CHECK_ERRORS) + len(TOO_FEW) + singles
+    assert n >= 70
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
@@ -535,3 +800,111 @@ def test_the_workflow_stops_with_one_line_and_keeps_raw_and_later_results(base, 
     assert "Traceback" not in proc.stderr
     assert _sha(raw) == before
     assert _sha(scores) == kept  # scales did not run: its earlier result stands
+
+
+def test_a_key_readable_by_others_is_warned_about(tmp_path):
+    """A pseudonym key other users can read: `check` warns (one line, how to fix it) and goes on."""
+    key = tmp_path / "pseudonym.key"
+    key.write_text("ab" * 32 + "\n", encoding="utf-8")
+    key.chmod(0o644)
+    cfg = _edit(CONFIG, "datasets.msc.key_file", str(key))
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = cli(["check", "--config", str(cfg_path)])  # the option after the subcommand works too
+    warnings = [line for line in err.getvalue().splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {key}: the pseudonym key of dataset 'msc' can be read by other users (mode 0644); "
+        f"expected owner-only: chmod 600 {key}"
+    ]
+    assert rc == 0
+    key.chmod(0o600)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["--config", str(cfg_path), "check"]) == 0
+    assert "warning:" not in err.getvalue()
+
+
+def test_size_limits_are_named(base, tmp_path, monkeypatch):
+    """A raw file, or an .xlsx's unpacked contents, beyond the size limit: one line with the sizes
+    (limits lowered here so the test writes kilobytes, not gigabytes); a folder given as the raw file
+    is named as one."""
+    import mscsurvey.io as mio
+
+    monkeypatch.setattr(mio, "MAX_RAW_BYTES", 1000)
+    csv = tmp_path / "big.csv"
+    csv.write_bytes(_csv(base))
+    with pytest.raises(SurveyError, match=r"big.csv: is [\d,]+ bytes \(expected at most 1,000: "):
+        read_raw(csv)
+    xlsx = tmp_path / "small.xlsx"
+    xlsx.write_bytes(_xlsx(base.head(3)))
+    monkeypatch.setattr(mio, "MAX_RAW_BYTES", xlsx.stat().st_size + 1)
+    with pytest.raises(
+        SurveyError, match=r"small.xlsx: unpacks to [\d,]+ bytes \(expected at most"
+    ):
+        read_raw(xlsx)
+    with pytest.raises(SurveyError, match=r": is a folder \(expected the raw survey export file\)"):
+        read_raw(tmp_path)
+
+
+def test_the_alias_bomb_is_refused_fast(tmp_path):
+    """The 600-byte bomb took 104 s to reject; bounded, it takes milliseconds."""
+    import time
+
+    cb = CHECK_ERRORS["a YAML alias bomb in the codebook"][1]
+    t0 = time.perf_counter()
+    _check(tmp_path, None, cb)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_stata_missing_letters_are_the_codebooks_missing_categories(base, tmp_path):
+    """Stata's .a-.z user-missing values, labelled, read as their labels (not as blanks)."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame, labels = _coded(base)
+    items = list(labels)
+    letters = {}
+    for item in items:
+        lab = dict(labels[item])
+        # Stata: the "don't know" codes (8, 9, ...) become the missing letters a, b, ...
+        for code in [c for c in lab if c >= 8]:
+            letter = "abcdefghij"[code - 8]
+            lab[letter] = lab.pop(code)
+            frame[item] = frame[item].astype(object).where(frame[item] != code, letter)
+        labels[item] = lab
+        letters[item] = [k for k in lab if isinstance(k, str)]
+    path = tmp_path / "user_missing.dta"
+    pyreadstat.write_dta(
+        frame, str(path), variable_value_labels=labels, missing_user_values=letters
+    )
+    csv = tmp_path / "export.csv"
+    csv.write_bytes(_csv(base))
+    assert _stages(path).validation | {"source": "export.csv"} == _stages(csv).validation
+
+
+def test_a_symlink_to_another_results_folder_is_the_same_folder(tmp_path, monkeypatch):
+    """Paths are compared after resolving symbolic links: a link to another dataset's folder is
+    refused like the folder itself."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "out", target_is_directory=True)
+    cfg = _edit(CONFIG, "datasets.msc.results", "out")
+    cfg = _edit(cfg, "datasets.copy", dict(CONFIG["datasets"]["msc"], results="alias"))
+    for ds in cfg["datasets"].values():
+        ds["codebook"] = str(ROOT / "data/codebook.yaml")
+    lines = _check(tmp_path, cfg)
+    assert len(lines) == 1
+    assert "key 'datasets.copy.results': folder 'alias' is the results folder 'out'" in lines[0]
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
+    """A config saved in another encoding: one line naming the file (not a UnicodeDecodeError)."""
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_bytes("seed: 1\n# caf\u00e9\n".encode("cp1252"))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["--config", str(cfg_path), "check"]) == 2
+    assert (
+        err.getvalue().strip()
+        == f"error: {cfg_path}: is not UTF-8 text (invalid continuation byte at byte 13)"
+    )

@@ -272,3 +272,32 @@ def test_flow_sums():
 )
 def test_normalise_answer(raw, norm):
     assert normalise_answer(raw) == norm
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(-30, "is negative"), ("12 min", "'99 AAA' is not a number")],
+)
+def test_an_impossible_duration_is_named_not_read_as_missing(cb, value, expected):
+    """Read as missing, a negative or non-numeric duration would switch the speeder rule off for that
+    respondent: one line with row and column (and the value's masked shape)."""
+    df = frame([{}, {"duration_seconds": value}, {}])
+    df["duration_seconds"] = df["duration_seconds"].astype("object")
+    with pytest.raises(SurveyError) as err:
+        clean(df, cb, settings=SETTINGS, source=SRC)
+    assert str(err.value).startswith(f"{SRC} row 3, column duration_seconds: {expected}")
+
+
+def test_nobody_left_after_the_exclusions_stops(cb):
+    """Everyone excluded: the counts per reason and the setting to look at, instead of an empty run."""
+    df = frame([{"duration_seconds": 10}, {"duration_seconds": 20}])
+    with pytest.raises(SurveyError) as err:
+        clean(df, cb, settings=SETTINGS, source=SRC)
+    assert str(err.value) == (
+        f"{SRC}: 0 of 2 respondents remain after the exclusions (no_cluster 0, duplicate 0, "
+        "too_little_answered 0, "
+        "speeder 2, straightliner 0); expected at least clean.min_analysed_n = 1: check the clean "
+        "settings in the config (e.g. clean.speeder_min_seconds) and the data, or lower "
+        "clean.min_analysed_n"
+    )
+    assert clean(frame([{}, {}]), cb, settings=SETTINGS | {"min_analysed_n": 2}, source=SRC)

@@ -68,6 +68,8 @@ def test_run_shows_steps_warnings_and_where_the_brief_is(tmp_path, monkeypatch):
     (tmp_path / "results" / "brief").mkdir()
     (tmp_path / "results" / "brief" / "brief.html").write_text("<html></html>")
     (tmp_path / "results" / "logs" / "scales.log").write_text("\n".join(SCALES_LOG) + "\n")
+    (tmp_path / "results" / "benchmarks").mkdir()
+    (tmp_path / "results" / "benchmarks" / "scales.tsv").write_text("s\th:m:s\n7.9123\t0:00:07\n")
     fake = tmp_path / "fake_snakemake.py"
     body = SNAKEMAKE_OUTPUT.split("localrule brief:")[0]
     fake.write_text(f"import sys\nsys.stdout.write({body!r})\n")

@@ -396,14 +396,27 @@ def test_zip_in_output_and_drop_method(raw, codebook, codebook_dict):
 def test_month_and_duration(raw, codebook):
     raw.loc[0, ["start_time", "end_time"]] = ["2020-06-30 23:59:00", "2020-07-01 00:11:34"]
     raw.loc[1, ["start_time", "end_time"]] = ["2021-02-01T10:00", None]
-    raw.loc[2, ["start_time", "end_time"]] = ["2021-03-01 10:00:00", "2021-03-01 09:00:00"]
     out, report = run(raw, codebook, k=1)
     assert out.loc[0, "survey_month"] == "2020-06" and out.loc[0, "duration_seconds"] == 754
     assert out.loc[1, "survey_month"] == "2021-02" and pd.isna(out.loc[1, "duration_seconds"])
-    assert pd.isna(out.loc[2, "duration_seconds"])
     assert str(out["duration_seconds"].dtype) == "Int64"
     assert out["survey_month"].str.fullmatch(r"\d{4}-\d{2}").all()
-    assert report["timestamps"] == {"missing": 1, "negative_durations_set_missing": 1}
+    assert report["timestamps"] == {"missing": 1}
+
+
+def test_an_end_before_its_start_stops_with_the_row(raw, codebook):
+    """Set missing, a negative duration would switch the speeder rule off: it is an error naming the
+    row and column (and, when every row has it, the swapped columns); no timestamp is printed."""
+    raw.loc[2, ["start_time", "end_time"]] = ["2021-03-01 10:00:00", "2021-03-01 09:00:00"]
+    row = int(raw.loc[2, "_source_row"]) if "_source_row" in raw else 4
+    with pytest.raises(SurveyError) as err:
+        run(raw, codebook, k=1)
+    msg = str(err.value)
+    assert f"row {row}, column end_time: ends before its start in column start_time in 1 of" in msg
+    assert "2021" not in msg and "swapped" not in msg
+    swapped = raw.rename(columns={"start_time": "end_time", "end_time": "start_time"})
+    with pytest.raises(SurveyError, match="most rows end before they start: are identifiers"):
+        run(swapped, codebook, k=1)
 
 
 def test_k_anonymity_in_the_report(raw, codebook):

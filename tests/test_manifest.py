@@ -138,7 +138,11 @@ def test_verify_command_on_a_finished_run(finished, monkeypatch, capsys):
     deid = next(f for f in m["files"] if f["path"] == "results/deidentified/responses.parquet")
     assert {"path": "data/raw/pseudonym.key", "sha256": None, "secret": True} in deid["inputs"]
     assert cli(["verify"]) == 0
-    assert capsys.readouterr().out.strip().endswith("checked: ok")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2].endswith("checked: ok")
+    digest = hashlib.sha256((tmp_path / "results/manifest.json").read_bytes()).hexdigest()
+    assert lines[-1] == f"msc: sha256 of results/manifest.json: {digest}"
+    assert not [ln for ln in lines if ln.startswith(("CHAIN", "STALE", "NOTE"))], lines
     scores = tmp_path / "results/scales/scores.parquet"
     figure = tmp_path / "results/figures/index.json"
     kept = scores.read_bytes(), figure.read_bytes()
@@ -190,3 +194,68 @@ def test_snakemake_report_is_one_self_contained_page(finished):
         assert name in page, name
     # self-contained: no script, style sheet or image fetched from elsewhere
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
+
+
+def test_a_file_edited_with_its_entry_breaks_the_chain(folder):
+    """Editing a table and rewriting its own manifest entry passes the file check, but every entry
+    made from it still records the old digest: verify names each as a broken chain."""
+    write_manifest(_build(exclude=["results/logs/clean.log"]), "results/manifest.json")
+    table = folder / "results/clean/table.parquet"
+    table.write_bytes(b"PAR1 forged")
+    m = json.loads((folder / "results/manifest.json").read_text(encoding="utf-8"))
+    entry = next(f for f in m["files"] if f["path"] == "results/clean/table.parquet")
+    entry["sha256"] = hashlib.sha256(b"PAR1 forged").hexdigest()
+    entry["size"] = len(b"PAR1 forged")
+    (folder / "results/manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    _, diffs = verify("results/manifest.json")
+    assert sorted((d.kind, d.path) for d in diffs) == [
+        ("chain", "results/figures/a.png"),
+        ("chain", "results/figures/b.svg"),
+    ]
+    assert diffs[0].detail.startswith("made from results/clean/table.parquet with sha256 ")
+    assert "but the manifest lists that input as" in diffs[0].detail
+
+
+def test_an_input_outside_the_folder_changed_or_absent(folder):
+    """An input outside the results folder that changed since the run makes its outputs stale; one
+    that is not here (raw data are rarely shared) is a note, not a failure."""
+    write_manifest(_build(exclude=["results/logs/clean.log"]), "results/manifest.json")
+    (folder / "data/in.csv").write_text("a,b\n1,3\n", encoding="utf-8")
+    _, diffs = verify("results/manifest.json")
+    assert [(d.kind, d.path) for d in diffs] == [("stale", "data/in.csv")]
+    assert "1 listed file(s) were made from another version (first: results/clean/table" in (
+        diffs[0].detail
+    )
+    (folder / "data/in.csv").unlink()
+    _, diffs = verify("results/manifest.json")
+    assert [(d.kind, d.path) for d in diffs] == [("unchecked", "data/in.csv")]
+
+
+def test_no_absolute_path_and_other_results_folders_inside(folder):
+    """Snakemake records the workflow's own files with absolute paths: the manifest holds them
+    relative to the working directory. Another dataset's results folder inside this one (with its
+    own manifest) is a note, not 193 unlisted files."""
+    _record(
+        folder / ".snakemake/metadata",
+        "results/clean/table.parquet",
+        rule="clean",
+        input=[str(folder / "data/in.csv")],
+        params=[],
+    )
+    m = _build(exclude=["results/logs/clean.log"])
+    assert str(folder) not in json.dumps(m)
+    table = next(f for f in m["files"] if f["path"] == "results/clean/table.parquet")
+    assert [i["path"] for i in table["inputs"]] == ["data/in.csv"]
+    write_manifest(m, "results/manifest.json")
+    wave = folder / "results/wave1"
+    (wave / "clean").mkdir(parents=True)
+    (wave / "clean/table.parquet").write_bytes(b"PAR1 wave")
+    write_manifest(build_manifest("results/wave1"), "results/wave1/manifest.json")
+    (folder / "results/compare/waves").mkdir(parents=True)
+    (folder / "results/compare/waves/means.csv").write_text("x\n", encoding="utf-8")
+    _, diffs = verify("results/manifest.json")
+    assert [(d.kind, d.path) for d in diffs] == [
+        ("unchecked", "results/compare/"),
+        ("unchecked", "results/wave1/"),
+    ]
+    assert verify("results/wave1/manifest.json") == (1, [])

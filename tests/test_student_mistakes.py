@@ -117,6 +117,20 @@ def test_scale_mismatch_seven_points_on_a_five_point_scale(base, tmp_path, capsy
     )
 
 
+def test_swapped_timestamp_columns_are_found_by_check(base, tmp_path, capsys):
+    """End before start (the two columns swapped in the export): `check` names the column and the
+    codebook key, with no timestamp in the line (the workflow would stop at deidentify)."""
+    raw = base.rename(columns={"start_time": "end_time", "end_time": "start_time"})
+    cfg, _ = _study(tmp_path, raw)
+    code, errors, _ = _check(cfg, capsys)
+    assert code == 1 and len(errors) == 1
+    assert errors[0] == (
+        f"error: {tmp_path}/export.csv row 2, column end_time: ends before its start in column "
+        f"start_time in 300 of 300 timed row(s); are identifiers.timestamps.start and .end swapped "
+        f"in {tmp_path}/codebook.yaml?"
+    )
+
+
 def test_group_category_with_one_member_is_a_warning(base, tmp_path, capsys):
     raw = base.copy()
     housing = raw.index[raw["sector"].str.strip().str.casefold() == "housing"]

@@ -109,7 +109,7 @@ def test_config_typo_stops_the_run_with_one_line(tmp_path):
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
         "error: config/config.yaml: key 'clean.speeder_min_secs': unknown key (allowed here: "
-        "duplicates, min_answered_share, speeder_min_seconds, straightline_min_items)"
+        "duplicates, min_analysed_n, min_answered_share, speeder_min_seconds, straightline_min_items)"
     ]
     assert "Traceback" not in proc.stderr
 

@@ -28,6 +28,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from mscsurvey.codebook import Codebook, Group, Scale, normalise_label
+from mscsurvey.deidentify import value_shape
 from mscsurvey.errors import SurveyError
 from mscsurvey.screen import display_value, masked, other_answer
 
@@ -324,8 +325,51 @@ def _duplicates(df: pd.DataFrame, codes: pd.DataFrame, keep: str) -> pd.Series:
     return pd.Series(False, index=df.index).mask(has, dup.reindex(df.index, fill_value=False))
 
 
+def _durations(df: pd.DataFrame, column: str, source: str | None) -> pd.Series:
+    """The duration column in seconds; a value that is no number, or a negative one, is an error
+    (read as missing it would silently switch the speeder rule off for that respondent)."""
+    raw = df[column]
+    duration = pd.to_numeric(raw, errors="coerce")
+    bad = (raw.notna() & duration.isna()) | (duration < 0)
+    if bad.any():
+        first = bad[bad].index[0]
+        row = int(df.at[first, SOURCE_ROW]) if SOURCE_ROW in df.columns else None
+        shape = value_shape(raw.at[first])
+        what = "is negative" if pd.notna(duration.at[first]) else f"'{shape}' is not a number"
+        more = f" [{int(bad.sum()) - 1} more row(s) like it]" if bad.sum() > 1 else ""
+        raise SurveyError(
+            f"{what} (expected the survey's duration in seconds, 0 or more: an impossible "
+            f"duration would switch the speeder rule off){more}",
+            file=source,
+            row=row,
+            column=column,
+        )
+    return duration
+
+
+def _check_analysed_n(flags: pd.DataFrame, settings: dict[str, Any], source: str) -> None:
+    """Stop when fewer respondents than ``clean.min_analysed_n`` remain after the exclusions (a brief
+    of "0 of 640 analysed" is no result). Without the setting, at least one must remain."""
+    minimum = int(settings.get("min_analysed_n", 1))
+    analysed = int(flags["reason"].isna().sum())
+    if analysed >= minimum:
+        return
+    excluded = ", ".join(f"{r} {int((flags['reason'] == r).sum())}" for r in REASONS)
+    raise SurveyError(
+        f"{analysed} of {len(flags)} respondents remain after the exclusions ({excluded}); "
+        f"expected at least clean.min_analysed_n = {minimum}: check the clean settings in the "
+        "config (e.g. clean.speeder_min_seconds) and the data, or lower clean.min_analysed_n",
+        file=source,
+    )
+
+
 def exclusion_flags(
-    df: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, settings: dict[str, Any]
+    df: pd.DataFrame,
+    codes: pd.DataFrame,
+    codebook: Codebook,
+    settings: dict[str, Any],
+    *,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """One boolean column per reason in :data:`REASONS`, plus ``answered_share`` and ``reason``
     (the first reason that applies, or missing)."""
@@ -344,7 +388,7 @@ def exclusion_flags(
     flags["duplicate"] = _duplicates(df, codes, settings["duplicates"])
     flags["too_little_answered"] = share < settings["min_answered_share"]
     if duration_col in df.columns:
-        duration = pd.to_numeric(df[duration_col], errors="coerce")
+        duration = _durations(df, duration_col, source)
         flags["speeder"] = (duration < settings["speeder_min_seconds"]).fillna(False).astype(bool)
     else:
         flags["speeder"] = False
@@ -414,7 +458,7 @@ def clean(
     validate_responses(df, codebook, source=source)
     codes, counts = code_items(df, codebook)
     groups = code_groups(df, codebook)
-    flags = exclusion_flags(df, codes, codebook, settings)
+    flags = exclusion_flags(df, codes, codebook, settings, source=source)
     keyed = reverse_key(codes, codebook)
 
     pid = codebook.identifiers.pseudonym
@@ -434,6 +478,7 @@ def clean(
         full[codebook.cluster] = full[codebook.cluster].astype("string").str.strip()
 
     kept = flags["reason"].isna()
+    _check_analysed_n(flags, settings, source)
     responses = full[kept].reset_index(drop=True)
 
     ex_cols = [pid] + ([SOURCE_ROW] if SOURCE_ROW in df else [])

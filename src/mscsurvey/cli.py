@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from mscsurvey.errors import SurveyError
-from mscsurvey.runner import debug_enabled
+from mscsurvey.runner import debug_enabled, os_error_line
 
 __all__ = ["main"]
 
@@ -22,7 +22,7 @@ __all__ = ["main"]
 def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mscsurvey.config import datasets, load_codebooks, load_config
+    from mscsurvey.config import datasets, load_codebooks, load_config, path_warnings
     from mscsurvey.datacheck import check_data, placeholders
     from mscsurvey.io import read_raw
     from mscsurvey.regression import validate_models
@@ -30,6 +30,8 @@ def _check(args: argparse.Namespace) -> int:
     errors = 0
     cfg = load_config(args.config)
     codebooks = load_codebooks(cfg, source=args.config)
+    for warning in path_warnings(cfg):
+        print(f"warning: {warning}", file=sys.stderr)
     for name, ds in datasets(cfg).items():
         cb = codebooks[name]
         # what the workflow checks before any job: the driver models name the codebook's constructs
@@ -143,16 +145,20 @@ def _chosen(args: argparse.Namespace) -> dict:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from mscsurvey.manifest import MANIFEST_NAME, verify
+    from mscsurvey.manifest import MANIFEST_NAME, NOTES, manifest_digest, verify
 
     bad = 0
     for ds in _chosen(args).values():
-        n, diffs = verify(f"{ds.results}/{MANIFEST_NAME}")
+        path = f"{ds.results}/{MANIFEST_NAME}"
+        n, diffs = verify(path)
+        failures = [d for d in diffs if d.kind not in NOTES]
         for d in diffs:
-            print(f"{d.kind.upper()} {d.path}: {d.detail}")
-        verdict = "ok" if not diffs else f"{len(diffs)} differ"
-        print(f"{ds.name}: {n} files of {ds.results}/{MANIFEST_NAME} checked: {verdict}")
-        bad += len(diffs)
+            print(f"{'NOTE ' if d.kind in NOTES else ''}{d.kind.upper()} {d.path}: {d.detail}")
+        verdict = "ok" if not failures else f"{len(failures)} differ"
+        print(f"{ds.name}: {n} files of {path} checked: {verdict}")
+        # the honest tamper evidence: this digest, recorded elsewhere (a commit, a signed note)
+        print(f"{ds.name}: sha256 of {path}: {manifest_digest(path)}")
+        bad += len(failures)
     return 1 if bad else 0
 
 
@@ -258,6 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="split the item battery into N constructs by factor analysis (default: names, or "
         "parallel analysis when names say nothing)",
     )
+    # --config is accepted after the subcommand too ('mscsurvey check --config x.yaml'); not after
+    # `run`, whose options go to Snakemake (where --config means something else)
+    for name, sp in [*sub.choices.items(), ("codebook draft", d)]:
+        if name not in ("run", "codebook"):
+            sp.add_argument("--config", default=argparse.SUPPRESS, help="the run configuration")
     # `run` passes what it does not know to Snakemake (argparse's REMAINDER misses "--cores")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
@@ -279,6 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug_enabled():
             raise
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permission denied, disk full, a file vanishing mid-read: one line too
+        if debug_enabled():
+            raise
+        print(f"error: {os_error_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ __all__ = [
     "Comparison",
     "comparisons",
     "load_codebooks",
+    "path_warnings",
 ]
 
 
@@ -43,13 +46,134 @@ def validate_config(
                 key=f"datasets.{name}.raw",
             )
     _check_comparisons(cfg, source)
+    _check_paths(cfg, source)
     return cfg
 
 
-def _inside(a: str, b: str) -> bool:
-    """Whether folder ``a`` is ``b`` or lies inside it."""
-    pa, pb = Path(a), Path(b)
+def _resolved(path: str) -> Path:
+    """A config path as the file system sees it: ~ expanded, relative to the working directory,
+    '.', '..' and symbolic links resolved (so './results/x' and 'results/x' are one folder)."""
+    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+
+
+def _inside(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` is ``b`` or lies inside it (both resolved first)."""
+    pa, pb = _resolved(str(a)), _resolved(str(b))
     return pa == pb or pb in pa.parents
+
+
+def _key_file(name: str, ds: dict[str, Any]) -> str | None:
+    if ds.get("key_file") is not None:
+        return str(ds["key_file"])
+    return str(Path(ds["raw"]).parent / "pseudonym.key") if "synthetic" in ds else None
+
+
+def _folders(cfg: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Every results folder of the config: owner -> (config key, folder)."""
+    out = {
+        f"dataset '{n}'": (f"datasets.{n}.results", ds["results"])
+        for n, ds in cfg["datasets"].items()
+    }
+    for n, comp in cfg.get("comparisons", {}).items():
+        out[f"comparison '{n}'"] = (f"comparisons.{n}.results", comp["results"])
+    return out
+
+
+def _check_paths(cfg: dict[str, Any], source: str) -> None:
+    """Paths compared after resolving them: no results folder holds the working directory, a raw file,
+    a key file or another results folder, or lies in a raw data folder; a real dataset's raw file is
+    there; a key file is a file."""
+    folders = _folders(cfg)
+    here = Path.cwd().resolve()
+    for key, folder in folders.values():
+        if _resolved(folder).exists() and not _resolved(folder).is_dir():
+            raise SurveyError(
+                f"'{folder}' is a file (expected a folder for the results)", file=source, key=key
+            )
+        if _inside(here, folder):
+            raise SurveyError(
+                f"folder '{folder}' holds the folder you run from (everything in it would be listed "
+                "in the manifest and could be overwritten); expected a folder of its own, e.g. results",
+                file=source,
+                key=key,
+            )
+    items = list(folders.items())
+    for i, (_owner, (key, folder)) in enumerate(items):
+        for other, (_okey, ofolder) in items[:i]:
+            if _inside(folder, ofolder) or _inside(ofolder, folder):
+                same = _resolved(folder) == _resolved(ofolder)
+                raise SurveyError(
+                    f"folder '{folder}' {'is' if same else 'overlaps'} the results folder "
+                    f"'{ofolder}' of {other} (each dataset and comparison needs a folder of its "
+                    "own, neither inside the other)",
+                    file=source,
+                    key=key,
+                )
+    for name, ds in cfg["datasets"].items():
+        _check_dataset_files(name, ds, folders, source)
+
+
+def _check_dataset_files(
+    name: str, ds: dict[str, Any], folders: dict[str, tuple[str, str]], source: str
+) -> None:
+    """The raw file and key file of one dataset: outside every results folder, raw data folders
+    outside results; a real dataset's raw file exists; a key file is not a folder."""
+    files = {f"datasets.{name}.raw": ("raw file", ds["raw"])}
+    key_file = _key_file(name, ds)
+    if key_file is not None:
+        files[f"datasets.{name}.key_file"] = ("pseudonym key file", key_file)
+    for key, (what, path) in files.items():
+        for owner, (_fkey, folder) in folders.items():
+            if _inside(path, folder):
+                raise SurveyError(
+                    f"{what} '{path}' is inside the results folder '{folder}' of {owner} (expected "
+                    "it outside every results folder: results are shared, listed and hashed in the "
+                    "manifest; identified data and keys never are)",
+                    file=source,
+                    key=key,
+                )
+        if _resolved(path).is_dir():
+            raise SurveyError(
+                f"'{path}' is a folder (expected the {what} itself)", file=source, key=key
+            )
+    # the raw file's own folder, unless the raw file sits in the project folder itself (or above it)
+    raw_dirs = [Path("data/raw")]
+    if not _inside(Path.cwd(), Path(ds["raw"]).parent):
+        raw_dirs.append(Path(ds["raw"]).parent)
+    for fkey, folder in folders.values():
+        for data_dir in dict.fromkeys(raw_dirs):
+            if _inside(folder, data_dir):
+                raise SurveyError(
+                    f"folder '{folder}' is inside the raw data folder '{data_dir}' (expected results "
+                    "outside it, e.g. results: identified exports never go under a results folder)",
+                    file=source,
+                    key=fkey,
+                )
+    if "synthetic" not in ds and not _resolved(ds["raw"]).is_file():
+        raise SurveyError(
+            f"raw file '{ds['raw']}' does not exist (expected the raw survey export, relative to "
+            "the folder you run from; a real dataset's results are never rebuilt without it)",
+            file=source,
+            key=f"datasets.{name}.raw",
+        )
+
+
+def path_warnings(cfg: dict[str, Any]) -> list[str]:
+    """Warnings about the config's files that do not stop a run: a pseudonym key readable by other
+    users (anyone who reads it can re-link pseudonyms to the people in the raw export)."""
+    out = []
+    for name, ds in cfg["datasets"].items():
+        key_file = _key_file(name, ds)
+        if key_file is None:
+            continue
+        path = _resolved(key_file)
+        if path.is_file() and path.stat().st_mode & 0o077:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            out.append(
+                f"{key_file}: the pseudonym key of dataset '{name}' can be read by other users "
+                f"(mode {mode:04o}); expected owner-only: chmod 600 {key_file}"
+            )
+    return out
 
 
 def _check_comparisons(cfg: dict[str, Any], source: str) -> None:

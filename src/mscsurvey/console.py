@@ -5,8 +5,8 @@ default study, in which a failed reliability check or a suppressed group is easy
 run`` starts Snakemake with the same arguments, keeps its full output in Snakemake's own log file
 (``.snakemake/log/``), and shows instead:
 
-* a line per finished step with its time, read from the step's own log (``results/logs/<rule>.log``,
-  whose last line says "rule X finished in N s");
+* a line per finished step with its time, from the step's benchmark file
+  (``results/benchmarks/<rule>.tsv``), and its log (``results/logs/<rule>.log``);
 * at the end, the warnings that matter, from those logs (failed or weak reliability, suppressed
   groups, exclusions, ...), each once;
 * where the brief, the Data Walk and the manifest are;
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["Job", "JobTracker", "step_line", "warnings_of", "error_of", "run"]
+__all__ = ["Job", "JobTracker", "benchmark_seconds", "step_line", "warnings_of", "error_of", "run"]
 
 _RULE = re.compile(r"^(?:local)?rule (\w+):\s*$")
 _LOG = re.compile(r"^\s+log: (\S+)")
@@ -88,10 +88,29 @@ def _read(path: str) -> list[str]:
     return p.read_text(encoding="utf-8", errors="replace").splitlines() if p.is_file() else []
 
 
-def step_line(job: Job, log_lines: Sequence[str]) -> str:
-    """``"  done  scales                7.9 s   results/logs/scales.log"``."""
-    seconds = next((m.group(1) for ln in reversed(log_lines) if (m := _SECONDS.search(ln))), None)
-    took = f"{float(seconds):6.1f} s" if seconds else "        "
+def benchmark_seconds(job: Job) -> float | None:
+    """The step's wall seconds from its Snakemake benchmark file (``<results>/benchmarks/<rule>.tsv``
+    beside ``<results>/logs/<rule>.log``; logs hold no timings, so identical runs have identical
+    logs)."""
+    if "/logs/" not in job.log:
+        return None
+    tsv = Path(job.log.replace("/logs/", "/benchmarks/", 1)).with_suffix(".tsv")
+    lines = _read(str(tsv))
+    if len(lines) < 2:
+        return None
+    try:
+        return float(lines[1].split("\t")[0])
+    except ValueError:
+        return None
+
+
+def step_line(job: Job, log_lines: Sequence[str], seconds: float | None = None) -> str:
+    """``"  done  scales                7.9 s   results/logs/scales.log"`` (the time from
+    ``seconds``, else from a "finished in N s" line of the log)."""
+    if seconds is None:
+        found = next((m.group(1) for ln in reversed(log_lines) if (m := _SECONDS.search(ln))), None)
+        seconds = float(found) if found else None
+    took = f"{seconds:6.1f} s" if seconds is not None else "        "
     where = f"   {job.log}" if job.log else ""
     return f"  done  {job.rule:<22}{took}{where}"
 
@@ -160,7 +179,7 @@ def run(
         if job is None or job.rule == "all":
             continue
         log_lines = _read(job.log)
-        print(step_line(job, log_lines), file=out, flush=True)
+        print(step_line(job, log_lines, benchmark_seconds(job)), file=out, flush=True)
         for w in warnings_of(job, log_lines):
             if w not in seen_warnings:
                 seen_warnings.append(w)

@@ -33,11 +33,9 @@ import pandas as pd
 
 from mscsurvey.clean import answer_problem, category_problem, normalise_answer
 from mscsurvey.codebook import Codebook
-from mscsurvey.deidentify import required_columns
+from mscsurvey.deidentify import required_columns, scrubber_for
 from mscsurvey.errors import where
-from mscsurvey.leaks import codebook_vocabulary
 from mscsurvey.screen import screen_cells
-from mscsurvey.scrub import Scrubber, build_roster
 
 __all__ = ["Finding", "check_data", "placeholders", "ignored_columns"]
 
@@ -83,12 +81,8 @@ def _screened(
 ) -> tuple[pd.DataFrame, list[str]]:
     """``raw`` as de-identification will pass it on (typed identifiers suppressed, "Other: ..."
     answers mapped to their category) and a warning per column holding typed identifiers."""
-    ids = codebook.identifiers
-    roster = build_roster(
-        raw, ids.roster, other_columns=[*ids.person, *ids.direct, ids.respondent_id]
-    )
     rows = raw[_ROW] if _ROW in raw.columns else pd.Series(range(2, 2 + len(raw)), index=raw.index)
-    scrubber = Scrubber(roster, known_words=codebook_vocabulary(codebook))
+    scrubber, _ = scrubber_for(raw, codebook)
     changed, report = screen_cells(raw, codebook, scrubber, k=k, rows=rows)
     warnings = []
     for col, n in report["values_suppressed"].items():
@@ -104,6 +98,31 @@ def _screened(
     for col, values in changed.items():
         raw[col] = values
     return raw, warnings
+
+
+def _end_before_start(raw: pd.DataFrame, codebook: Codebook, source: str) -> list[str]:
+    """Rows whose end time is before their start time (the deidentify stage stops on them); no
+    timestamp is shown, only rows and columns."""
+    ts = codebook.identifiers.timestamps
+    if not ts or ts["start"] not in raw.columns or ts["end"] not in raw.columns:
+        return []
+    start, end = (
+        pd.to_datetime(raw[ts[k]], errors="coerce", format="mixed") for k in ("start", "end")
+    )
+    negative = (end - start).dt.total_seconds() < 0
+    if not negative.any():
+        return []
+    first = negative[negative].index[0]
+    n, timed = int(negative.sum()), int((start.notna() & end.notna()).sum())
+    hint = (
+        f"are identifiers.timestamps.start and .end swapped in {codebook.path}?"
+        if 2 * n > timed
+        else "fix the export's timestamps"
+    )
+    return [
+        f"{where(source, row=_row(raw, first), column=ts['end'])}: ends before its start in column "
+        f"{ts['start']} in {n} of {timed} timed row(s); {hint}"
+    ]
 
 
 def check_data(
@@ -167,6 +186,7 @@ def check_data(
                 f"{where(source, row=_row(raw, first), column=item.id)}: "
                 f"{answer_problem(raw.at[first, item.id], scale, cb)}{_more(len(rows) - 1)}"
             )
+    errors += _end_before_start(raw, codebook, source)
     if codebook.cluster and codebook.cluster in raw.columns:
         empty = original[codebook.cluster].map(normalise_answer).isna()
         if empty.any():

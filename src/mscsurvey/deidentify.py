@@ -51,6 +51,7 @@ __all__ = [
     "age_bands",
     "zip3",
     "output_columns",
+    "scrubber_for",
     "deidentify",
 ]
 
@@ -435,18 +436,47 @@ def _generalise(
         out[ts["month"]] = starts.dt.strftime("%Y-%m").astype("str")
         seconds = (ends - starts).dt.total_seconds()
         negative = seconds < 0
-        out[ts["duration"]] = seconds.where(~negative).round().astype("Int64")
+        if negative.any():
+            _end_before_start(negative, int(seconds.notna().sum()), rows, ts, codebook.path, source)
+        out[ts["duration"]] = seconds.round().astype("Int64")
         generalised[ts["start"]] = f"survey month '{ts['month']}' (YYYY-MM)"
         generalised[ts["end"]] = f"duration '{ts['duration']}' (seconds from start to end)"
         section["timestamps"] = {
             "missing": int((starts.isna() | ends.isna()).sum()),
-            "negative_durations_set_missing": int(negative.sum()),
         }
     section["generalised"] = generalised
     return section
 
 
-def _scrubber(raw: pd.DataFrame, codebook: Codebook) -> tuple[Scrubber, dict[str, str]]:
+def _end_before_start(
+    negative: pd.Series,
+    total: int,
+    rows: pd.Series,
+    ts: dict[str, Any],
+    codebook_path: str,
+    source: str,
+) -> None:
+    """An end time before its start time is impossible: stop (set missing, it would silently switch
+    the speeder rule off; most of them negative suggests the two columns were swapped)."""
+    n = int(negative.sum())
+    first = int(rows[negative].iloc[0])
+    if 2 * n > total:
+        hint = (
+            f"most rows end before they start: are identifiers.timestamps.start and .end swapped "
+            f"in {codebook_path}?"
+        )
+    else:
+        hint = "fix the export's timestamps (a clock or time-zone error?)"
+    raise SurveyError(
+        f"ends before its start in column {ts['start']} in {n} of {total} timed row(s) (expected an end "
+        f"time at or after the start time; {hint})",
+        file=source,
+        row=first,
+        column=ts["end"],
+    )
+
+
+def scrubber_for(raw: pd.DataFrame, codebook: Codebook) -> tuple[Scrubber, dict[str, str]]:
     """The scrubber of this export: every detector, with the raw file's identifiers as roster."""
     ids = codebook.identifiers
     roster = build_roster(
@@ -617,7 +647,7 @@ def deidentify(
         raw, codebook, out, key=key, length=pseudonym_length, rows=rows, source=source
     )
     out[SOURCE_ROW] = rows.astype("int64")
-    scrubber, roster = _scrubber(raw, codebook)
+    scrubber, roster = scrubber_for(raw, codebook)
     screened, report["screening"] = screen_cells(raw, codebook, scrubber, k=k, rows=rows)
     for c in [*([codebook.cluster] if codebook.cluster else []), *codebook.groups, *codebook.items]:
         # analysis columns pass through (cleaning codes them) unless screening changed them

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,7 @@ from mscsurvey.errors import SurveyError
 __all__ = [
     "atomic_path",
     "atomic_open",
+    "scratch_dir",
     "write_parquet",
     "read_parquet",
     "write_json",
@@ -64,6 +66,22 @@ def atomic_path(path: str | os.PathLike[str], *, private: bool = False) -> Itera
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def scratch_dir(beside: str | os.PathLike[str], name: str) -> Iterator[Path]:
+    """A temporary folder ``.<name>.*.tmpdir`` beside the output ``beside``, removed when the block
+    ends however it ends. Kept beside the output, not in /tmp, so that one left by a run killed with
+    SIGKILL (no cleanup can run) is found and removed by the next run of the same step."""
+    folder = Path(beside).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f".{glob.escape(name)}.*.tmpdir"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmpdir", dir=folder)).resolve()
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _umask() -> int:
@@ -159,6 +177,9 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
         return raw.decode("cp1252", errors="strict")
 
 
+_RECORD_END = re.compile(r"\r\n|\r|\n")
+
+
 def _read_csv(
     path: Path, delimiter: str | None, encoding: str | None, skip_rows: int
 ) -> pd.DataFrame:
@@ -173,14 +194,28 @@ def _read_csv(
         raise SurveyError(
             f"is not UTF-8 or cp1252 text ({exc.reason} at byte {exc.start})", file=str(path)
         ) from None
-    lines = text.splitlines()[skip_rows:]
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise SurveyError(
+            f"line {text.count(chr(10), 0, nul) + 1} holds a NUL byte (expected text; a binary file or a "
+            "damaged export?)",
+            file=str(path),
+        )
+    # The CSV grammar (RFC 4180) ends a record only at CR or LF; str.splitlines would also split at a
+    # vertical tab, form feed, NEL or U+2028 inside an answer, making one respondent two.
+    lines = _RECORD_END.split(text)[skip_rows:]
+    if lines and lines[-1] == "":
+        lines.pop()
     if delimiter is None:
         sample = "\n".join(lines[:50])
         try:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a header field beyond the csv module's 128 KiB limit
+        raise SurveyError(f"has a header row that cannot be read ({exc})", file=str(path)) from None
     _check_header(header, path)
     from io import StringIO
 
@@ -192,6 +227,8 @@ def _read_csv(
             keep_default_na=False,
             na_values=[""],
             skipinitialspace=False,
+            # pandas would drop a blank line and so shift every later row number in messages
+            skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
         # pandas: "Expected 61 fields in line 5, saw 63" (lines counted from the header)
@@ -214,6 +251,11 @@ def _read_csv(
             f"value per column; a '{delimiter}' inside an unquoted answer splits it)",
             file=str(path),
         ) from None
+    # a blank line is no respondent: dropped, the others keep the row number a spreadsheet shows
+    rows = pd.Series(range(2 + skip_rows, 2 + skip_rows + len(df)), index=df.index)
+    blank = df.isna().all(axis=1)
+    df = df[~blank].reset_index(drop=True)
+    df.insert(0, "_source_row", rows[~blank].to_numpy())
     return df
 
 
@@ -238,9 +280,61 @@ def _check_header(header: list[str], path: Path, *, allow_blank: bool = False) -
         seen[name] = i
 
 
+def _check_unpacked_size(p: Path) -> None:
+    """An .xlsx is a zip of XML: refuse one that unpacks beyond :data:`MAX_RAW_BYTES` (a small file
+    can unpack to gigabytes) before openpyxl parses it. A file that is no zip is left to the reader's
+    own message."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return
+    if unpacked > MAX_RAW_BYTES:
+        raise SurveyError(
+            f"unpacks to {unpacked:,} bytes (expected at most {MAX_RAW_BYTES:,}; an .xlsx is a zip "
+            "archive: export the sheet as CSV, or check the file)",
+            file=str(p),
+        )
+
+
+def _check_formulas(p: Path, sheet: str, skip_rows: int, header: list[str]) -> None:
+    """Refuse formula cells that carry no saved value. openpyxl (pandas' reader) reads the value Excel
+    saved with a formula and never evaluates one, so a workbook written by a script (no saved values)
+    would read as blank answers. (No well-kept library here evaluates Excel formulas faithfully.)"""
+    import openpyxl
+
+    books = [openpyxl.load_workbook(p, read_only=True, data_only=d) for d in (False, True)]
+    try:
+        sheets = [b[sheet] for b in books]
+        bad: list[tuple[int, int, str]] = []
+        rows = zip(*(s.iter_rows(min_row=skip_rows + 2) for s in sheets), strict=False)
+        for formulas, values in rows:
+            for f, v in zip(formulas, values, strict=False):
+                if getattr(f, "data_type", None) == "f" and v.value is None:
+                    bad.append((f.row, f.column, f.coordinate))
+    finally:
+        for b in books:
+            b.close()
+    if bad:
+        row, col, cell = bad[0]
+        name = (
+            header[col - 1] if 0 < col <= len(header) and header[col - 1] else f"Unnamed: {col - 1}"
+        )
+        more = f" [{len(bad) - 1} more formula cell(s) like it]" if len(bad) > 1 else ""
+        raise SurveyError(
+            f"cell {cell} of sheet '{sheet}' is a formula with no saved value (expected a value; "
+            "mscsurvey reads the values Excel saves and does not evaluate formulas: open and save "
+            f"the file in Excel or LibreOffice, or export it as CSV){more}",
+            file=str(p),
+            row=row,
+            column=name,
+        )
+
+
 def _read_excel(p: Path, sheet: str | int, skip_rows: int) -> pd.DataFrame:
     """One sheet as text; the header row is checked as a CSV's is (pandas would rename a repeated
     column 'tr1.1' and go on). Blank header cells keep pandas' 'Unnamed: i' names."""
+    _check_unpacked_size(p)
     try:
         book = pd.ExcelFile(p)
     except (ValueError, zipfile.BadZipFile):
@@ -260,10 +354,12 @@ def _read_excel(p: Path, sheet: str | int, skip_rows: int) -> pd.DataFrame:
                 file=str(p),
             )
         grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, skiprows=skip_rows)
+        title = sheet if isinstance(sheet, str) else names[sheet]
     if grid.empty:
         raise SurveyError("has no header row (expected column names in the first row)", file=str(p))
     header = ["" if pd.isna(v) else str(v).strip() for v in grid.iloc[0]]
     _check_header(header, p, allow_blank=True)
+    _check_formulas(p, title, skip_rows, header)
     df = grid.iloc[1:].reset_index(drop=True)
     df.columns = [h or f"Unnamed: {i}" for i, h in enumerate(header)]
     return df
@@ -287,6 +383,88 @@ def integral_codes(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _user_missing_mask(df: pd.DataFrame, meta: Any, kind: str) -> pd.DataFrame:
+    """Cells holding a value the file declares user-missing (SPSS missing values/ranges; Stata's
+    .a-.z, which pyreadstat returns as the letter)."""
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    if kind == "sav":
+        for col, ranges in (meta.missing_ranges or {}).items():
+            values = pd.to_numeric(df[col], errors="coerce") if col in df else None
+            if values is None:
+                continue
+            for r in ranges:
+                lo, hi = r["lo"], r["hi"]
+                if isinstance(lo, str) or isinstance(hi, str):
+                    mask[col] |= df[col].astype("string").str.strip().between(lo, hi).fillna(False)
+                else:
+                    mask[col] |= values.between(lo, hi).fillna(False)
+    else:
+        for col, letters in (meta.missing_user_values or {}).items():
+            if col in df:
+                mask[col] = df[col].isin(list(letters)).fillna(False)
+    return mask
+
+
+def _read_stat(p: Path, kind: str) -> pd.DataFrame:
+    """An SPSS/Stata file as text: value labels applied. A declared user-missing value (e.g. 8-10
+    "don't know") keeps its label, so the codebook's missing categories match it; one without a label
+    becomes 'user-missing <code>', which the clean stage names until the codebook lists it (pyreadstat
+    would otherwise read it as blank: an answer silently turned into "not answered")."""
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+    try:
+        df, meta = reader(str(p), apply_value_formats=False, user_missing=True)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        what = "an SPSS .sav" if kind == "sav" else "a Stata .dta"
+        raise SurveyError(
+            f"cannot be read as {what} file ({exc}; expected a file saved by "
+            f"{'SPSS' if kind == 'sav' else 'Stata'} or pyreadstat)",
+            file=str(p),
+        ) from None
+    user_missing = _user_missing_mask(df, meta, kind)
+    codes = df.copy()
+    df = pyreadstat.set_value_labels(df, meta, formats_as_category=False)
+    df = df.astype(object).where(df.notna(), None).astype("str").where(df.notna())
+    for col in user_missing.columns[user_missing.any()]:
+        rows = user_missing[col]
+        labels = meta.variable_value_labels.get(col, {})
+        unlabelled = rows & ~codes[col].isin(list(labels))
+        if not unlabelled.any():
+            continue
+        shown = codes.loc[unlabelled, col].map(
+            lambda v: f".{v}" if kind == "dta" else (f"{v:g}" if isinstance(v, float) else str(v))
+        )
+        df.loc[unlabelled, col] = ["user-missing " + v for v in shown]
+    # SPSS and Stata keep an unanswered text question as '' (a CSV's empty field): missing
+    return df.mask(df.apply(lambda col: col.str.strip().eq("")).fillna(False))
+
+
+#: Largest raw export read (it is read into memory whole; a million respondents' CSV is ~0.5 GB).
+MAX_RAW_BYTES = 2 * 1024**3
+#: Longest answer read: Excel's own limit for one cell, so no survey platform's export exceeds it.
+MAX_CELL_CHARS = 32_767
+
+
+def _check_cell_sizes(df: pd.DataFrame, p: Path) -> None:
+    """Refuse a cell longer than :data:`MAX_CELL_CHARS` (a broken quote that swallowed the rest of
+    the file, or not a survey export), naming its row and column."""
+    for col in df.columns:
+        lengths = (
+            df[col].str.len() if df[col].dtype == object or str(df[col].dtype) == "str" else None
+        )
+        if lengths is None or not (lengths > MAX_CELL_CHARS).any():
+            continue
+        first = int((lengths > MAX_CELL_CHARS).to_numpy().argmax())
+        raise SurveyError(
+            f"holds {int(lengths.iloc[first]):,} characters (expected at most {MAX_CELL_CHARS:,}, "
+            "Excel's limit for one cell; a quote opened and never closed swallows the rows after it)",
+            file=str(p),
+            row=int(df["_source_row"].iloc[first]),
+            column=str(col),
+        )
+
+
 def read_raw(
     path: str | os.PathLike[str],
     *,
@@ -305,28 +483,25 @@ def read_raw(
     p = Path(path)
     if not p.exists():
         raise SurveyError("does not exist (expected the raw survey export)", file=str(p))
+    if p.is_dir():
+        raise SurveyError("is a folder (expected the raw survey export file)", file=str(p))
+    if not p.is_file():  # a FIFO or a device (/dev/zero): reading it might never end
+        raise SurveyError(
+            "is not a regular file (expected the raw survey export file)", file=str(p)
+        )
+    if p.stat().st_size > MAX_RAW_BYTES:
+        raise SurveyError(
+            f"is {p.stat().st_size:,} bytes (expected at most {MAX_RAW_BYTES:,}: the file is read "
+            "into memory whole; split the export or keep only the survey's columns)",
+            file=str(p),
+        )
     kind = fmt if fmt != "auto" else p.suffix.lower().lstrip(".")
     if kind in ("csv", "txt", "tsv"):
         df = _read_csv(p, delimiter, encoding, skip_rows)
     elif kind in ("xlsx", "xlsm"):
         df = _read_excel(p, sheet, skip_rows)
     elif kind in ("sav", "dta"):
-        import pyreadstat
-
-        reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
-        try:
-            df, _meta = reader(str(p), apply_value_formats=True)
-        except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
-            what = "an SPSS .sav" if kind == "sav" else "a Stata .dta"
-            raise SurveyError(
-                f"cannot be read as {what} file ({exc}; expected a file saved by "
-                f"{'SPSS' if kind == 'sav' else 'Stata'} or pyreadstat)",
-                file=str(p),
-            ) from None
-        df = df.astype(object).where(df.notna(), None).astype("str").where(df.notna())
-        # SPSS and Stata keep an unanswered text question as '' (a CSV's empty field): missing
-        df = df.mask(df.apply(lambda col: col.str.strip().eq("")).fillna(False))
-        df = integral_codes(df)
+        df = integral_codes(_read_stat(p, kind))
     else:
         raise SurveyError(
             f"has format '{kind}', which cannot be read (expected csv, xlsx, sav or dta; "
@@ -336,5 +511,7 @@ def read_raw(
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise SurveyError("has a header but no responses", file=str(p))
-    df.insert(0, "_source_row", range(2 + skip_rows, 2 + skip_rows + len(df)))
+    if "_source_row" not in df.columns:
+        df.insert(0, "_source_row", range(2 + skip_rows, 2 + skip_rows + len(df)))
+    _check_cell_sizes(df, p)
     return df

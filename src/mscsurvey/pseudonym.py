@@ -125,6 +125,12 @@ def load_key(
                 f"the key file is empty; {_how_to_provide(env_var, str(key_file), synthetic, dataset)}",
                 file=str(key_file),
             )
+    elif key_file is not None and Path(key_file).exists():
+        raise SurveyError(
+            "is a folder, not a key file (expected a file holding the key on one line); "
+            f"{_how_to_provide(env_var, None, synthetic, dataset)}",
+            file=str(key_file),
+        )
     else:
         missing = f" (the key file {key_file} does not exist)" if key_file is not None else ""
         raise SurveyError(

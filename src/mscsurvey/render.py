@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 
 from mscsurvey.errors import SurveyError
-from mscsurvey.io import atomic_path
+from mscsurvey.io import atomic_path, scratch_dir
 
 __all__ = [
     "ASSETS",
@@ -666,10 +666,13 @@ def _render_quarto(
     pdf_tmp: Path,
     metadata: Mapping[str, str],
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="brief-quarto-") as tmp:
+    with scratch_dir(pdf_tmp, "brief-quarto") as scratch:
+        tmp = str(scratch)
         src_dir = Path(tmp) / "src"
         shutil.copytree(
-            notebook.parent, src_dir, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__")
+            notebook.parent,
+            src_dir,
+            ignore=shutil.ignore_patterns("*.ipynb", "__pycache__", ".*.tmpdir"),
         )
         src = src_dir / notebook.name
         out_dir = Path(tmp) / "out"
@@ -813,7 +816,8 @@ def render_brief(
                 notice=notice,
             )
             html_tmp.write_text(page, encoding="utf-8")
-        with tempfile.TemporaryDirectory(prefix="brief-typst-") as tmp:
+        with scratch_dir(pdf_out, "brief-typst") as scratch:
+            tmp = str(scratch)
             with _timer(timings, "typst_source"):
                 typ = html_to_typst(
                     page,

@@ -6,15 +6,16 @@ library never depends on the workflow engine).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import signal
 import sys
-import time
 from collections.abc import Callable
 
 from mscsurvey.errors import SurveyError
 
-__all__ = ["NOTE", "run_step", "debug_enabled"]
+__all__ = ["NOTE", "run_step", "debug_enabled", "os_error_line"]
 
 #: Log level of a step's key facts (counts in and out): between INFO and WARNING, shown by
 #: ``mscsurvey run`` in its summary beside the warnings.
@@ -46,12 +47,33 @@ def _setup_logging(log_path: str | None) -> logging.Logger:
     return logging.getLogger("mscsurvey")
 
 
+def os_error_line(exc: OSError) -> str:
+    """One line for a failure of the machine rather than of the data: which file, what happened and
+    what to do (disk full, permission denied, ...); never a traceback."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    what = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        todo = "free some space (or raise the quota) and run again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        todo = "check the folder's owner and permissions, then run again"
+    else:
+        todo = "check the file and the file system, then run again"
+    return f"{where}{what.lower()} ({todo}; nothing half-written was kept)"
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM (Snakemake stopping its jobs, a scheduler's kill): raise so that every ``finally`` and
+    context manager runs (temporary files and folders removed, helper processes shut down)."""
+    raise SystemExit(128 + signum)
+
+
 def run_step(main: Callable[[], None], *, rule: str, log: str | None) -> None:
-    """Call ``main()``; log its start, end and duration to ``log`` (stderr when None); on a user error
-    print one line and exit 1."""
+    """Call ``main()``; log its start and end to ``log`` (stderr when None); on a user error
+    or a failure of the machine (disk full, permission denied) print one line and exit 1; on SIGTERM
+    clean up and exit 143."""
     logger = _setup_logging(log)
-    t0 = time.perf_counter()
     logger.info("rule %s started", rule)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main()
     except SurveyError as exc:
@@ -60,4 +82,19 @@ def run_step(main: Callable[[], None], *, rule: str, log: str | None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
-    logger.info("rule %s finished in %.2f s", rule, time.perf_counter() - t0)
+    except OSError as exc:
+        logger.error("rule %s: %s", rule, exc)
+        if debug_enabled():
+            raise
+        print(f"error: rule {rule}: {os_error_line(exc)}", file=sys.stderr)
+        sys.exit(1)
+    except SystemExit as exc:
+        if exc.code == 128 + signal.SIGTERM:
+            logger.error("rule %s stopped by SIGTERM; temporary files removed", rule)
+            print(
+                f"error: rule {rule}: stopped (SIGTERM); nothing half-written was kept",
+                file=sys.stderr,
+            )
+        raise
+    # no duration here: two identical runs give identical logs (benchmarks/<rule>.tsv has the timings)
+    logger.info("rule %s finished", rule)

@@ -92,6 +92,8 @@ def display_value(
     text = " ".join(str(value).split())
     if re.fullmatch(r"[+-]?\d{1,3}(?:\.0*)?", text):
         return text, True
+    if re.fullmatch(r"user-missing \.?[\w-]{1,6}", text):  # the SPSS/Stata reader's own marker
+        return f"'{text}'", True
     by_norm = [normalise_label(c) for c in choices]
     close = difflib.get_close_matches(normalise_label(text), by_norm, n=1, cutoff=0.75)
     if close and len(text) <= _MAX_SHOWN and not (finder and finder.spans(text)):

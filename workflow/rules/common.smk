@@ -8,6 +8,7 @@ from snakemake.utils import update_config
 from mscsurvey.config import comparisons as _comparisons
 from mscsurvey.config import datasets as _datasets
 from mscsurvey.config import load_codebooks
+from mscsurvey.config import path_warnings
 from mscsurvey.config import validate_config
 from mscsurvey.errors import SurveyError
 from mscsurvey.schema import load_yaml
@@ -23,8 +24,10 @@ if Path(_CONFIG_SOURCE).is_absolute():
     except ValueError:
         pass
 try:
+    # read (bounded: size, alias expansion) even when Snakemake has loaded a --configfile itself
+    _from_file = load_yaml(_CONFIG_SOURCE)
     if not workflow.configfiles:
-        _merged = load_yaml(_CONFIG_SOURCE) or {}
+        _merged = _from_file or {}
         update_config(_merged, dict(config))
         config.clear()
         config.update(_merged)
@@ -34,6 +37,8 @@ try:
     DATASETS = _datasets(config)
     COMPARISONS = _comparisons(config)
     CODEBOOKS = load_codebooks(config, source=_CONFIG_SOURCE)
+    for _warning in path_warnings(config):
+        sys.stderr.write(f"warning: {_warning}\n")
 except SurveyError as exc:
     sys.stderr.write(f"error: {exc}\n")
     sys.exit(1)

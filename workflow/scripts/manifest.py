@@ -18,11 +18,9 @@ def main(smk):
     )
     write_manifest(manifest, smk.output.manifest)
     with_rule = sum(1 for f in manifest["files"] if f.get("rule"))
+    # the git state is in the manifest; not in the log, which two identical runs write identically
     logging.getLogger("manifest").info(
-        "%d files hashed (%d with their producing rule); git %s",
-        len(manifest["files"]),
-        with_rule,
-        manifest["git"],
+        "%d files hashed (%d with their producing rule)", len(manifest["files"]), with_rule
     )
 
 
