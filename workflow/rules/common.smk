@@ -126,6 +126,7 @@ def dataset_outputs(ds):
         f"{ds.results}/figures",
         f"{ds.results}/brief/brief.html",
         f"{ds.results}/brief/brief.pdf",
+        *release_outputs(ds),  # workflow/rules/release.smk
     ]
 
 
