@@ -68,6 +68,8 @@ doc.bullets([t["text"] for t in N["takeaways"]], cls="takeaways")
 
 # %%
 doc.para(N["methods"]["findings"])
+if N["quotes"]["status"] == "withheld_review":
+    doc.para(N["quotes"]["text"], emphasis=True)
 for c in N["constructs"]:
     doc.heading(c["label"], 2)
     if c["description"]:
@@ -194,15 +196,7 @@ doc.heading("De-identification", 2)
 for sentence in N["deidentification"]["sentences"]:
     doc.para(sentence)
 S = N["settings"]
-if S["quote_attribution"]:
-    doc.para(
-        "Comments are quoted only when the respondent's "
-        + " × ".join(lower_first(x) for x in S["quote_attribution"])
-        + f" cell has at least {S['k']} respondents, attributed only by those categories; "
-        "comments made mostly of scrubbing placeholders are never quoted."
-    )
-else:
-    doc.para("No comments are quoted (no attribution groups are configured).")
+doc.para(N["quotes"]["text"])
 doc.heading("Measures and analyses", 2)
 doc.para(N["methods"]["agreement"])
 doc.para(N["methods"]["scores"])

@@ -26,7 +26,7 @@ import math
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "fmt_int",
     "placeholder_share",
     "select_quotes",
+    "quotes_summary",
     "takeaways",
     "construct_findings",
     "subgroup_sentences",
@@ -197,30 +198,48 @@ def select_quotes(
     max_placeholder_share: float = 0.2,
     min_chars: int = 20,
     max_chars: int = 320,
+    released: pd.DataFrame | None = None,
+    reviewed: pd.DataFrame | None = None,
+    require_review: bool = False,
+    detector: Callable[[str], Sequence[Any]] | None = None,
+    with_pid: bool = False,
 ) -> dict[str, list[dict[str, str]]]:
     """Up to ``per_construct`` scrubbed comments per construct, attributed only by safe groups.
 
     Parameters
     ----------
     responses : pandas.DataFrame
-        The clean responses: the codebook's free-text columns (already scrubbed) and the
-        ``attribution`` group columns.
+        The analysed (clean) responses: the codebook's free-text columns (already scrubbed), the
+        pseudonym and the ``attribution`` group columns.
     codebook : Codebook
         Constructs (``keywords`` pick the comments) and the free-text columns.
     attribution : sequence of str
         Group columns naming a quoted person (e.g. ``["role", "state"]``). Empty: no quote is shown.
     k : int
         A comment is quoted only when its author's attribution cell (the combination of the
-        ``attribution`` categories) has at least ``k`` respondents among all of ``responses``.
+        ``attribution`` categories) has at least ``k`` respondents among ``responses`` and at least
+        ``k`` compatible records in ``released``.
     seed : int
         Orders the candidates (the same seed gives the same quotes).
     per_construct : int, optional
         Quotes per construct.
     max_placeholder_share : float, optional
-        Comments whose words are more than this share placeholders (``[EMAIL]``, ``[NAME]``, ...)
-        are skipped; a comment with an occasional ``[NAME]`` is shown as is.
+        Kept for older configs: a comment holding any placeholder is never quoted now.
     min_chars, max_chars : int, optional
         Length limits of a quote.
+    released : pandas.DataFrame, optional
+        The public-use microdata after suppression (its key variables); None: no microdata is
+        released, and the cell is counted on ``responses`` alone.
+    reviewed : pandas.DataFrame, optional
+        A reviewed-quotes file (:func:`mscsurvey.quotes.read_reviewed`): only approved comments are
+        quoted. None with ``require_review``: nothing is quoted.
+    require_review : bool, optional
+        Real (non-synthetic) data: quote only reviewed, approved comments.
+    detector : callable, optional
+        text -> spans found (default :func:`mscsurvey.quotes.detect`); a comment with any is refused.
+    with_pid : bool, optional
+        Also return each quote's pseudonym (``pid``) and ``column``: for the review file, never for
+        the brief.
 
     Returns
     -------
@@ -239,9 +258,12 @@ def select_quotes(
     match one of the construct's keywords at a word start, case-insensitively; they are sorted by
     (respondent id, column) before a seeded permutation, so the choice does not depend on row order.
     """
+    from mscsurvey.quotes import approved, detect, is_approved, normalise_comment
+
+    del max_placeholder_share  # superseded: any placeholder refuses a comment (condition a)
     out: dict[str, list[dict[str, str]]] = {cid: [] for cid in codebook.constructs}
     attribution = list(attribution)
-    if not attribution or per_construct < 1:
+    if not attribution or per_construct < 1 or (require_review and reviewed is None):
         return out
     for col in attribution:
         if col not in codebook.groups:
@@ -258,26 +280,21 @@ def select_quotes(
     text_cols = [c for c in codebook.identifiers.free_text if c in responses]
     if not text_cols:
         return out
+    detector = detector or detect
+    keys = approved(reviewed) if require_review else None
     pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
+    safe = _attribution_safe(responses, attribution, k=k, released=released)
     attr = responses[attribution].astype("string")
-    known = attr.notna().all(axis=1)
-    # each respondent's attribution cell (NaN when a category is missing) and the cell's size,
-    # by groupby codes: a row-wise string join took ~50 s for 10^6 respondents
-    cell = attr.groupby(attribution, dropna=True, sort=False).ngroup()
-    codes = cell.fillna(-1).to_numpy(dtype=np.int64)
-    sizes = np.bincount(codes[codes >= 0], minlength=1)
-    cell_size = np.where(codes >= 0, sizes[np.maximum(codes, 0)], 0)
-    safe = known & pd.Series(cell_size >= k, index=responses.index)
 
     cands = []
     for col in text_cols:
         texts = responses[col].astype("string")
         for idx in responses.index[safe & texts.notna()]:
-            text = " ".join(str(texts[idx]).split())
+            text = normalise_comment(str(texts[idx]))
             if not (min_chars <= len(text) <= max_chars):
                 continue
-            if placeholder_share(text) > max_placeholder_share:
-                continue
+            if PLACEHOLDER.search(text) or detector(text):
+                continue  # (a): a placeholder, or an identifier the scrubbing missed
             who = ", ".join(str(attr.at[idx, c]) for c in attribution)
             cands.append(
                 {
@@ -290,17 +307,7 @@ def select_quotes(
     cands.sort(key=lambda c: (c["pid"], c["column"]))
     rng = np.random.default_rng(seed)
     ranks = rng.permutation(len(cands)) if cands else np.array([], dtype=int)
-    # Comments without any placeholder first; among each kind, the seeded order.
-    order = [
-        c
-        for _, _, c in sorted(
-            (
-                (PLACEHOLDER.search(c["text"]) is not None, int(r), c)
-                for c, r in zip(cands, ranks, strict=True)
-            ),
-            key=lambda t: (t[0], t[1]),
-        )
-    ]
+    order = [c for _, c in sorted(zip(ranks.tolist(), cands, strict=True), key=lambda t: t[0])]
     used_keys: list[str] = []
     used_pid: set[str] = set()
     for cid, con in codebook.constructs.items():
@@ -313,12 +320,84 @@ def select_quotes(
             key = _quote_key(c["text"])
             if c["pid"] in used_pid or not pattern.search(c["text"]):
                 continue
+            if keys is not None and not is_approved(keys, c["pid"], c["text"], cid):
+                continue  # (c): real data, not approved by a reviewer
             if any(key in other or other in key for other in used_keys):
                 continue  # the same comment with another lead-in
-            out[cid].append({"text": c["text"], "attribution": c["attribution"]})
+            shown = {"text": c["text"], "attribution": c["attribution"]}
+            out[cid].append(
+                {**shown, "pid": c["pid"], "column": c["column"]} if with_pid else shown
+            )
             used_keys.append(key)
             used_pid.add(c["pid"])
     return out
+
+
+def _attribution_safe(
+    responses: pd.DataFrame,
+    attribution: Sequence[str],
+    *,
+    k: int,
+    released: pd.DataFrame | None,
+) -> pd.Series:
+    """(b): the author's attribution cell has at least ``k`` members among ``responses`` and at least
+    ``k`` compatible records in ``released`` (when given)."""
+    from mscsurvey.release import attribution_cell_sizes
+
+    attr = responses[list(attribution)].astype("string")
+    known = attr.notna().all(axis=1)
+    # each respondent's cell and its size by groupby codes: a row-wise string join took ~50 s for
+    # 10^6 respondents
+    cell = attr.groupby(list(attribution), dropna=True, sort=False).ngroup()
+    codes = cell.fillna(-1).to_numpy(dtype=np.int64)
+    sizes = np.bincount(codes[codes >= 0], minlength=1)
+    cell_size = np.where(codes >= 0, sizes[np.maximum(codes, 0)], 0)
+    safe = known & pd.Series(cell_size >= k, index=responses.index)
+    if released is not None and safe.any():
+        in_file = attribution_cell_sizes(released, attribution, attr[safe])
+        safe.loc[in_file.index] = in_file.to_numpy() >= k
+    return safe
+
+
+def quotes_summary(
+    quotes: Mapping[str, list[dict[str, str]]],
+    *,
+    attribution: Sequence[str],
+    k: int,
+    synthetic: bool,
+    reviewed: bool,
+    released: bool,
+) -> dict[str, Any]:
+    """How many comments are quoted, and the Methods sentence saying which checks they passed (or
+    why none is shown): ``n``, ``status`` (shown, none, withheld_review, no_attribution), ``text``."""
+    n = sum(len(v) for v in quotes.values())
+    cell = " × ".join(_lower_first(str(a)) for a in attribution)
+    if not attribution:
+        return {
+            "n": 0,
+            "status": "no_attribution",
+            "text": "No comments are quoted (no attribution groups are configured).",
+        }
+    if not synthetic and not reviewed:
+        return {
+            "n": 0,
+            "status": "withheld_review",
+            "text": "Quotes of respondents' comments were withheld pending review: none is shown "
+            "until a person has approved each one in a reviewed-quotes file.",
+        }
+    checks = (
+        f"Comments are quoted only when the respondent's {cell} cell has at least {k} respondents"
+        + (
+            f" and at least {k} records of the public-use microdata could be its author"
+            if released
+            else ""
+        )
+        + ", attributed only by those categories; a comment holding any scrubbing placeholder, or "
+        "in which the identifier detectors find anything on a second pass, is never quoted"
+        + ("" if synthetic else "; every quote was approved by a reviewer")
+        + "."
+    )
+    return {"n": n, "status": "shown" if n else "none", "text": checks}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -998,6 +1077,9 @@ def brief_numbers(
     regressions: pd.DataFrame,
     importance: pd.DataFrame,
     drivers: pd.DataFrame,
+    released: pd.DataFrame | None = None,
+    reviewed: pd.DataFrame | None = None,
+    synthetic: bool = True,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -1015,6 +1097,14 @@ def brief_numbers(
         The scales stage's scores and reliability tables.
     agreement, published, subgroups, subgroup_tests, regressions, importance, drivers : DataFrame
         The analyses stage's tables.
+    released : pandas.DataFrame, optional
+        The public-use microdata (quotes are attributed only by cells with at least k compatible
+        released records); None when no microdata is released.
+    reviewed : pandas.DataFrame, optional
+        The reviewed-quotes file (real data: only its approved comments are quoted).
+    synthetic : bool, optional
+        Whether the dataset is synthetic (no review needed); real data without ``reviewed`` quotes
+        nothing and says so.
 
     Returns
     -------
@@ -1053,6 +1143,17 @@ def brief_numbers(
         seed=int(config.get("seed", 0)),
         per_construct=int(brief_cfg.get("quotes_per_construct", 2)),
         max_placeholder_share=float(brief_cfg.get("max_placeholder_share", 0.2)),
+        released=released,
+        reviewed=reviewed,
+        require_review=not synthetic,
+    )
+    quote_info = quotes_summary(
+        quotes,
+        attribution=[codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])],
+        k=k,
+        synthetic=synthetic,
+        reviewed=reviewed is not None,
+        released=released is not None,
     )
     rel = reliability_summary(reliability, codebook, thresholds=thresholds)
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
@@ -1135,6 +1236,7 @@ def brief_numbers(
         "deidentification": deidentification_summary(deid_report, codebook),
         "methods": _methods(codebook, models=models, settings=analyses, drivers=drv),
         "settings": settings,
+        "quotes": quote_info,
     }
 
 

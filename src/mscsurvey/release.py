@@ -64,14 +64,54 @@ PUBLIC_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 # Columns never blanked by the small-cell rule: what a row is about, not a statistic of it.
 _LABEL_COLUMNS = frozenset(
-    "model outcome term predictor role coding reference construct group category category_order "
-    "level item scale agree_label short text reverse code label agree statement label a b status "
-    "note reason ci_level alpha_ci_method n_items included suppressed published_pct published_n "
-    "sentence detail direction rank rank_all".split()
+    [
+        "model",
+        "outcome",
+        "term",
+        "predictor",
+        "role",
+        "coding",
+        "reference",
+        "construct",
+        "group",
+        "category",
+        "category_order",
+        "level",
+        "item",
+        "scale",
+        "agree_label",
+        "short",
+        "text",
+        "reverse",
+        "code",
+        "label",
+        "agree",
+        "statement",
+        "label",
+        "a",
+        "b",
+        "status",
+        "note",
+        "reason",
+        "ci_level",
+        "alpha_ci_method",
+        "n_items",
+        "included",
+        "suppressed",
+        "published_pct",
+        "published_n",
+        "sentence",
+        "detail",
+        "direction",
+        "rank",
+        "rank_all",
+    ]
 )
 
 
-def microdata_columns(responses: pd.DataFrame, codebook: Codebook, keys: Sequence[str]) -> list[str]:
+def microdata_columns(
+    responses: pd.DataFrame, codebook: Codebook, keys: Sequence[str]
+) -> list[str]:
     """The public microdata's columns: the key variables, then the items in codebook order.
 
     Raises
@@ -260,7 +300,9 @@ def suppress_small_cells(
     out["suppressed"] = pd.Series(already | small, index=out.index)
     note = f"n < {min_n}: suppressed"
     out["note"] = (
-        out["note"].astype("string").where(~mask, note) if "note" in out else np.where(small, note, "")
+        out["note"].astype("string").where(~mask, note)
+        if "note" in out
+        else np.where(small, note, "")
     )
     return out, int(fresh.sum())
 
@@ -328,7 +370,7 @@ def readme_text(
     if disclosure["microdata_released"]:
         per_col = ", ".join(f"{c} {n}" for c, n in disclosure["suppressions_per_column"].items())
         lines += [
-            f"  microdata: items and key variables only; no free text, no pseudonym; record_id is a",
+            "  microdata: items and key variables only; no free text, no pseudonym; record_id is a",
             f"  fresh number in a random order. k-anonymity on all key variables together: k = {k}",
             f"  requested, k = {disclosure['k_achieved']} achieved (analysed table before "
             f"suppression: k = {disclosure['k_before']}),",

@@ -13,7 +13,11 @@ def main(smk):
     cb = load_codebook(smk.input.codebook)
     p = smk.params
     keys = cb.key_variables
-    source = "codebook" if cb.identifiers.key_variables else "default: quasi-identifiers, groups, cluster"
+    source = (
+        "codebook"
+        if cb.identifiers.key_variables
+        else "default: quasi-identifiers, groups, cluster"
+    )
     responses = read_parquet(smk.input.responses)
     analysed = responses[microdata_columns(responses, cb, keys)]
     microdata, suppressions = public_microdata(analysed, cb, keys=keys, k=p.k, seed=p.seed)
