@@ -200,10 +200,7 @@ doc.para(N["quotes"]["text"])
 doc.heading("Measures and analyses", 2)
 doc.para(N["methods"]["agreement"])
 doc.para(N["methods"]["scores"])
-doc.para(
-    f"Subgroup categories with fewer than {S['min_group_n']} respondents are never shown; "
-    f"intervals are {S['ci_level']} confidence intervals."
-)
+doc.para(N["suppression"]["text"] + f" Intervals are {S['ci_level']} confidence intervals.")
 doc.para(N["methods"]["drivers"])
 doc.table(
     N["methods"]["models"],

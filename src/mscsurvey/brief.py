@@ -47,6 +47,7 @@ __all__ = [
     "placeholder_share",
     "select_quotes",
     "quotes_summary",
+    "suppression_summary",
     "takeaways",
     "construct_findings",
     "subgroup_sentences",
@@ -359,6 +360,57 @@ def _attribution_safe(
     return safe
 
 
+def suppression_summary(
+    agreement: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    regressions: pd.DataFrame,
+    reliability: pd.DataFrame,
+    *,
+    min_n: int,
+) -> dict[str, Any]:
+    """What the minimum cell size withheld, as counts and one Methods sentence."""
+
+    def count(df: pd.DataFrame, mask_col: str) -> int:
+        return int(df[mask_col].fillna(False).astype(bool).sum()) if mask_col in df else 0
+
+    items = count(agreement, "suppressed")
+    cells = count(subgroups, "suppressed")
+    models = 0
+    if "note" in regressions and len(regressions):
+        notes = regressions.loc[regressions["status"] == "skipped", "note"].astype(str)
+        models = int(notes.str.contains("min_group_n").sum())
+    rel = 0
+    if "n_complete" in reliability and len(reliability):
+        rel = int((pd.to_numeric(reliability["n_complete"], errors="coerce") < min_n).sum())
+    parts = [
+        f"{n} {one if n == 1 else many}"
+        for n, one, many in (
+            (items, "item percentage", "item percentages"),
+            (cells, "subgroup cell", "subgroup cells"),
+            (models, "driver model", "driver models"),
+            (rel, "reliability estimate", "reliability estimates"),
+        )
+        if n
+    ]
+    text = (
+        f"No number in this brief rests on fewer than {min_n} respondents (analyses.min_group_n): "
+        "smaller cells are not shown and are left out of every test"
+        + (
+            f"; withheld for that reason: {_join(parts)}."
+            if parts
+            else "; none had to be withheld."
+        )
+    )
+    return {
+        "min_n": min_n,
+        "items": items,
+        "subgroup_cells": cells,
+        "models": models,
+        "reliability": rel,
+        "text": text,
+    }
+
+
 def quotes_summary(
     quotes: Mapping[str, list[dict[str, str]]],
     *,
@@ -417,6 +469,12 @@ def _statement(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
 
 
 def _item_sentence(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
+    if bool(rec.get("suppressed", False)):
+        short = str(rec.get("short") or rec["item"])
+        return (
+            f"“{short}”: not shown, answered by too few respondents "
+            f"({rec.get('note') or 'small cell'}; see Methods)."
+        )
     return (
         f"{fmt_pct(rec['pct_agree'])} of respondents {_statement(rec, statements)} "
         f"(n = {fmt_int(rec['n'])})."
@@ -433,8 +491,12 @@ def construct_findings(
     *,
     scores: pd.DataFrame | None = None,
     statements: Mapping[str, str] | None = None,
+    min_n: int = 1,
 ) -> list[dict[str, Any]]:
     """Per construct: its items' agreement (as displayed) and a one-sentence summary.
+
+    An item the agreement stage suppressed (fewer than ``analyses.min_group_n`` answers) shows no
+    number; a construct mean resting on fewer than ``min_n`` scored respondents is not shown either.
 
     Returns
     -------
@@ -452,12 +514,14 @@ def construct_findings(
         ag = ag.reindex([i for i in con.items if i in ag.index]).reset_index()
         items = []
         for rec in _records(ag):
+            small = bool(rec.get("suppressed", False))
             items.append(
                 {
                     "item": rec["item"],
                     "short": str(rec.get("short") or rec["item"]),
                     "text": str(rec.get("text") or ""),
-                    "n": fmt_int(rec["n"]),
+                    "n": MISSING if small else fmt_int(rec["n"]),
+                    "suppressed": small,
                     "pct": fmt_pct(rec["pct_agree"]),
                     "pct_value": float(rec["pct_agree"]) if _finite(rec["pct_agree"]) else None,
                     "ci": (
@@ -471,7 +535,12 @@ def construct_findings(
         scale = codebook.scales[codebook.items[con.items[0]].scale]
         agree_label = scale.agree_label
         answered = ag.dropna(subset=["pct_agree"])
-        if answered.empty:
+        if answered.empty and any(i["suppressed"] for i in items):
+            summary = (
+                f"The items of {con.label.lower()} were answered by too few respondents to be "
+                "shown (see Methods)."
+            )
+        elif answered.empty:
             summary = f"No item of {con.label.lower()} was answered."
         elif len(answered) == 1:
             summary = items[0]["sentence"]
@@ -498,9 +567,10 @@ def construct_findings(
         }
         if scores is not None and cid in scores:
             s = pd.to_numeric(scores[cid], errors="coerce").dropna()
+            shown = len(s) >= max(min_n, 1)
             entry["n_scored"] = int(len(s))
-            entry["mean"] = fmt_num(s.mean()) if len(s) else MISSING
-            entry["sd"] = fmt_num(s.std(ddof=1)) if len(s) > 1 else MISSING
+            entry["mean"] = fmt_num(s.mean()) if shown else MISSING
+            entry["sd"] = fmt_num(s.std(ddof=1)) if shown and len(s) > 1 else MISSING
         out.append(entry)
     return out
 
@@ -756,12 +826,23 @@ def driver_summaries(
 
 
 def reliability_summary(
-    reliability: pd.DataFrame, codebook: Codebook, *, thresholds: Mapping[str, float]
+    reliability: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    thresholds: Mapping[str, float],
+    min_n: int = 1,
 ) -> dict[str, Any]:
-    """Reliability rows as displayed, a one-sentence summary and a caveat per weak or failed scale."""
+    """Reliability rows as displayed, a one-sentence summary and a caveat per weak or failed scale.
+
+    A construct whose α rests on fewer than ``min_n`` complete respondents shows no α, interval or ω.
+    """
     ok_t, weak_t = float(thresholds["ok"]), float(thresholds["weak"])
     rows, caveats = [], []
     for rec in _records(reliability):
+        n_complete = rec.get("n_complete")
+        if _finite(n_complete) and float(n_complete) < min_n:
+            rec = {**rec, "alpha": None, "alpha_ci_low": None, "alpha_ci_high": None}
+            rec["omega_total"] = None
         cid = str(rec["construct"])
         label = str(
             rec.get("label")
@@ -858,7 +939,11 @@ def published_summary(published: pd.DataFrame, codebook: Codebook) -> dict[str, 
                 "short": codebook.items[item].short if item in codebook.items else item,
                 "statement": str(rec.get("statement") or ""),
                 "published": f"{fmt_pct(rec['published_pct'])} (n = {fmt_int(rec['published_n'])})",
-                "reproduced": f"{fmt_pct(rec['reproduced_pct'])} (n = {fmt_int(rec['reproduced_n'])})",
+                "reproduced": (
+                    f"{fmt_pct(rec['reproduced_pct'])} (n = {fmt_int(rec['reproduced_n'])})"
+                    if _finite(rec["reproduced_pct"])
+                    else "not shown (too few answers)"
+                ),
                 "ci": (
                     f"{float(rec['ci_low']):.0f}–{float(rec['ci_high']):.0f}%"
                     if _finite(rec.get("ci_low")) and _finite(rec.get("ci_high"))
@@ -1134,7 +1219,10 @@ def brief_numbers(
             for i, s in zip(published["item"], published["statement"], strict=True)
             if isinstance(s, str) and s.strip()
         }
-    constructs = construct_findings(agreement, codebook, scores=scores, statements=statements)
+    min_n = int(analyses.get("min_group_n", 10))
+    constructs = construct_findings(
+        agreement, codebook, scores=scores, statements=statements, min_n=min_n
+    )
     quotes = select_quotes(
         responses,
         codebook,
@@ -1155,7 +1243,7 @@ def brief_numbers(
         reviewed=reviewed is not None,
         released=released is not None,
     )
-    rel = reliability_summary(reliability, codebook, thresholds=thresholds)
+    rel = reliability_summary(reliability, codebook, thresholds=thresholds, min_n=min_n)
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
     sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
     for c in constructs:
@@ -1237,6 +1325,9 @@ def brief_numbers(
         "methods": _methods(codebook, models=models, settings=analyses, drivers=drv),
         "settings": settings,
         "quotes": quote_info,
+        "suppression": suppression_summary(
+            agreement, subgroups, regressions, reliability, min_n=min_n
+        ),
     }
 
 

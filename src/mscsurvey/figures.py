@@ -301,6 +301,8 @@ def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     """``"Shared purpose: 78–96% agreed"`` from a construct's rows of the agreement table."""
     rows = agreement.dropna(subset=["pct_agree"])
     if rows.empty:
+        if "suppressed" in agreement and agreement["suppressed"].astype(bool).any():
+            return f"{label}: suppressed (too few answers)"
         return f"{label}: no item was answered"
     agree_label = str(rows["agree_label"].iloc[0])
     lo, hi = rows["pct_agree"].min(), rows["pct_agree"].max()
@@ -415,6 +417,8 @@ def likert_figure(
         for i, rec in enumerate(agreement.to_dict("records")):
             n = int(rec["n"]) if pd.notna(rec["n"]) else 0
             text = f"{_pct(rec['pct_agree'])}  (n = {n})" if n else "no answers"
+            if bool(rec.get("suppressed", False)):  # too few answers: no number, no bar
+                text = f"suppressed ({rec.get('note') or 'too few answers'})"
             ax.text(
                 1.02,
                 i,
@@ -1160,7 +1164,9 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], *, dpi: int) -> list[
 
 def _alt_likert(agreement: pd.DataFrame, label: str) -> str:
     parts = [
-        f"{r['short']}: {_pct(r['pct_agree'])} {r['agree_label']} (n = {int(r['n'])})"
+        f"{r['short']}: suppressed ({r.get('note') or 'too few answers'})"
+        if bool(r.get("suppressed", False))
+        else f"{r['short']}: {_pct(r['pct_agree'])} {r['agree_label']} (n = {int(r['n'])})"
         for r in agreement.to_dict("records")
     ]
     return (

@@ -768,6 +768,7 @@ def run_models(
     reliability: pd.DataFrame | None = None,
     ci_level: float = 0.95,
     top: int = 3,
+    min_n: int = 1,
     source: str = "config/config.yaml",
 ) -> RegressionResult:
     """Fit every driver model of the config.
@@ -788,6 +789,9 @@ def run_models(
         Confidence level.
     top : int, keyword-only
         Predictors named in each driver sentence.
+    min_n : int, keyword-only
+        Minimum respondents behind a published number (``analyses.min_group_n``): a model with fewer
+        complete cases is not fitted (``status`` skipped, ``note`` says why).
     source : str, keyword-only
         The config file, for error messages.
 
@@ -839,6 +843,14 @@ def run_models(
         design = model_design(
             scores, codebook, outcome=spec.outcome, predictors=keep, model=spec.name
         )
+        if design.n < min_n:
+            note = (
+                f"skipped: fewer than analyses.min_group_n = {min_n} complete cases (not fitted, "
+                "so no number rests on so few respondents)"
+            )
+            log.warning("model %s %s", spec.name, note)
+            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
+            continue
         if design.x.shape[1] == 0 or design.n <= design.x.shape[1] + 2:
             note = (
                 f"skipped: {design.n} complete cases for {design.x.shape[1]} terms (too few to fit)"

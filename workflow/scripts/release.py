@@ -21,7 +21,7 @@ def main(smk):
     copy_file(smk.input.html, smk.output.html)
     copy_file(smk.input.pdf, smk.output.pdf)
     # a folder output: Snakemake removes it if the job fails, so no half-copied folder is taken as done
-    shutil.copytree(smk.input.figures, smk.output.figures)
+    shutil.copytree(smk.input.figures, smk.output.figures, ignore=shutil.ignore_patterns(".*"))
     tables_dir = Path(smk.output.tables)
     tables_dir.mkdir(parents=True, exist_ok=True)
     suppressed = {}
@@ -39,8 +39,9 @@ def main(smk):
         if f.name.startswith("."):
             continue
         if f.is_dir():
-            inside = sorted(q.name for q in f.iterdir() if q.is_file())
-            files.append(f"{f.name}/ ({len(inside)} files: {', '.join(inside)})")
+            inside = [q for q in f.iterdir() if q.is_file() and not q.name.startswith(".")]
+            kinds = ", ".join(sorted({q.suffix.lstrip(".") for q in inside}))
+            files.append(f"{f.name}/ ({len(inside)} files: {kinds})")
         else:
             files.append(f.name)
     files = sorted({*files, "README.txt"})
