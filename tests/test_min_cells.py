@@ -1,0 +1,122 @@
+"""Minimum cell size everywhere (issue 13): an item answered by fewer than analyses.min_group_n
+respondents shows no percentage, interval or distribution, in the table, the figure and the brief; a
+driver model with fewer complete cases is not fitted; a construct mean or reliability resting on too
+few is not shown; and a tiny analysed sample gives a brief with no number about individuals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mscsurvey.agreement import agreement_distribution, item_agreement
+from mscsurvey.brief import construct_findings, reliability_summary, suppression_summary
+from mscsurvey.codebook import parse_codebook
+from mscsurvey.figures import _alt_likert, likert_title
+from mscsurvey.regression import run_models
+
+
+@pytest.fixture(scope="module")
+def mini(mini_codebook_dict):
+    return parse_codebook(mini_codebook_dict, source="mini")
+
+
+def responses(n: int = 40, tiny_item: str = "a3", answered: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(
+        {item: pd.array(rng.integers(1, 6, n), dtype="Int64") for item in ("a1", "a2", "a3")}
+    )
+    for item in ("b1", "b2"):
+        df[item] = pd.array(rng.integers(0, 2, n), dtype="Int64")
+    df.loc[answered:, tiny_item] = pd.NA  # only `answered` respondents answered it
+    return df
+
+
+def test_an_item_under_the_minimum_has_no_percentage_interval_or_distribution(mini):
+    ag = item_agreement(responses(), mini, min_n=10).set_index("item")
+    assert ag.loc["a3", "n"] == 4  # kept for the record
+    assert bool(ag.loc["a3", "suppressed"]) and ag.loc["a3", "note"] == "n < 10"
+    assert ag.loc["a3", ["pct_agree", "ci_low", "ci_high", "n_agree"]].isna().all()
+    assert not ag.loc["a1", "suppressed"] and np.isfinite(ag.loc["a1", "pct_agree"])
+    # the default (min_n = 1) still publishes it: the suppression is the minimum's doing
+    assert np.isfinite(item_agreement(responses(), mini).set_index("item").loc["a3", "pct_agree"])
+    dist = agreement_distribution(responses(), mini, min_n=10)
+    a3 = dist[dist["item"] == "a3"]
+    assert a3["suppressed"].all() and a3["n"].isna().all() and a3["pct"].isna().all()
+    assert dist.loc[dist["item"] == "a1", "n"].sum() == 40
+
+
+def test_the_brief_and_the_figure_show_no_number_for_a_suppressed_item(mini):
+    ag = item_agreement(responses(), mini, min_n=10)
+    [alpha, _beta] = construct_findings(ag, mini, min_n=10)
+    a3 = next(i for i in alpha["items"] if i["item"] == "a3")
+    assert a3["pct"] == "–" and a3["n"] == "–" and a3["ci"] == "–"
+    assert "not shown" in a3["sentence"] and "%" not in a3["sentence"]
+    alt = _alt_likert(ag[ag["construct"] == "alpha"], "alpha")
+    assert "suppressed (n < 10)" in alt
+    # every item suppressed: the title says so instead of a range
+    all_small = item_agreement(responses(n=8, answered=8), mini, min_n=10)
+    assert likert_title(all_small[all_small["construct"] == "alpha"], label="Alpha") == (
+        "Alpha: suppressed (too few answers)"
+    )
+    [alpha, _] = construct_findings(all_small, mini, min_n=10)
+    assert "too few respondents" in alpha["summary"]
+    assert all(i["pct"] == "–" for i in alpha["items"])
+
+
+def test_a_construct_mean_resting_on_too_few_is_not_shown(mini):
+    ag = item_agreement(responses(), mini, min_n=10)
+    scores = pd.DataFrame({"alpha": [3.0] * 5 + [np.nan] * 35, "beta": np.linspace(0, 1, 40)})
+    alpha, beta = construct_findings(ag, mini, scores=scores, min_n=10)
+    assert alpha["n_scored"] == 5 and alpha["mean"] == "–"
+    assert beta["mean"] == "0.50"
+
+
+def test_reliability_resting_on_too_few_is_not_shown(mini):
+    rel = pd.DataFrame(
+        {
+            "construct": ["alpha", "beta"],
+            "n_items": [3, 2],
+            "n_complete": [6, 300],
+            "alpha": [0.91, 0.8],
+            "alpha_ci_low": [0.7, 0.75],
+            "alpha_ci_high": [0.97, 0.85],
+            "omega_total": [0.92, 0.81],
+            "status": ["ok", "ok"],
+        }
+    )
+    rows = reliability_summary(rel, mini, thresholds={"ok": 0.7, "weak": 0.6}, min_n=10)["rows"]
+    assert rows[0]["alpha"] == rows[0]["ci"] == rows[0]["omega"] == "–"
+    assert rows[1]["alpha"] == "0.80"
+
+
+def test_a_driver_model_under_the_minimum_is_not_fitted(mini):
+    rng = np.random.default_rng(1)
+    n = 8
+    scores = pd.DataFrame(
+        {
+            "site": [f"s{i % 4}" for i in range(n)],
+            "alpha": rng.normal(size=n),
+            "beta": rng.normal(size=n),
+        }
+    )
+    models = {"m": {"outcome": "alpha", "predictors": ["beta"]}}
+    fitted = run_models(scores, mini, models, min_n=1)
+    assert (fitted.regressions["status"] == "estimated").any()  # n = 8 is enough to fit
+    res = run_models(scores, mini, models, min_n=10)
+    assert res.regressions["status"].tolist() == ["skipped"]
+    assert "min_group_n = 10" in res.regressions["note"].iloc[0]
+    assert res.regressions["estimate"].isna().all() and res.importance.empty
+    assert "not modelled" in res.drivers["sentence"].iloc[0]
+
+
+def test_suppression_summary_says_what_was_withheld(mini):
+    ag = item_agreement(responses(), mini, min_n=10)
+    sub = pd.DataFrame({"suppressed": [True, False, True]})
+    reg = pd.DataFrame(
+        {"status": ["skipped"], "note": ["skipped: fewer than analyses.min_group_n = 10 ..."]}
+    )
+    rel = pd.DataFrame({"n_complete": [6, 300]})
+    s = suppression_summary(ag, sub, reg, rel, min_n=10)
+    assert (s["items"], s["subgroup_cells"], s["models"], s["reliability"]) == (1, 2, 1, 1)
+    assert "fewer than 10 respondents" in s["text"] and "1 item percentage" in s["text"]
