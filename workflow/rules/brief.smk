@@ -40,18 +40,6 @@ BRIEF_TABLES = {
 }
 
 
-def quote_inputs(wildcards):
-    """The public-use microdata (quotes are attributed only by cells it cannot single out), when
-    released, and the dataset's reviewed-quotes file, when the config names one."""
-    files = {}
-    if RELEASE_MICRODATA:  # workflow/rules/release.smk
-        files["microdata"] = f"{wildcards.res}/public/microdata.parquet"
-    reviewed = config["datasets"][dataset(wildcards).name].get("quotes_reviewed")
-    if reviewed:
-        files["quotes_reviewed"] = reviewed
-    return files
-
-
 rule brief_numbers:
     input:
         unpack(quote_inputs),

@@ -3,42 +3,6 @@
 # (the brief's quotes are checked against it); then, after the brief, copies of the brief, its figures
 # and the aggregate tables (small cells blank) with a README saying what is public and what is not.
 
-from mscsurvey.release import PUBLIC_TABLES
-
-RELEASE_MICRODATA = bool(config["release"]["microdata"])
-
-
-def release_microdata_outputs():
-    out = {
-        "disclosure": report(
-            "{res}/public/disclosure.json",
-            caption="../report/disclosure.rst",
-            category="8. Release",
-        )
-    }
-    if RELEASE_MICRODATA:
-        out["microdata"] = "{res}/public/microdata.parquet"
-        out["microdata_csv"] = "{res}/public/microdata.csv"
-    return out
-
-
-def release_outputs(ds):
-    """A dataset's public-use files (what rule all and the manifest ask for)."""
-    files = [
-        f"{ds.results}/public/disclosure.json",
-        f"{ds.results}/public/README.txt",
-        f"{ds.results}/public/brief.html",
-        f"{ds.results}/public/brief.pdf",
-        f"{ds.results}/public/figures",
-        f"{ds.results}/public/tables",
-    ]
-    if RELEASE_MICRODATA:
-        files += [
-            f"{ds.results}/public/microdata.parquet",
-            f"{ds.results}/public/microdata.csv",
-        ]
-    return files
-
 
 rule release_microdata:
     input:
@@ -67,14 +31,14 @@ rule release_microdata:
 
 rule release:
     input:
-        disclosure="{res}/public/disclosure.json",
-        html="{res}/brief/brief.html",
-        pdf="{res}/brief/brief.pdf",
-        figures="{res}/figures",
         **{
             f"table_{name}": f"{{res}}/{path}"
             for name, (path, _counts) in PUBLIC_TABLES.items()
         },
+        disclosure="{res}/public/disclosure.json",
+        html="{res}/brief/brief.html",
+        pdf="{res}/brief/brief.pdf",
+        figures="{res}/figures",
     output:
         html="{res}/public/brief.html",
         pdf="{res}/public/brief.pdf",
