@@ -120,3 +120,66 @@ def test_suppression_summary_says_what_was_withheld(mini):
     s = suppression_summary(ag, sub, reg, rel, min_n=10)
     assert (s["items"], s["subgroup_cells"], s["models"], s["reliability"]) == (1, 2, 1, 1)
     assert "fewer than 10 respondents" in s["text"] and "1 item percentage" in s["text"]
+
+
+def _brief(mini_codebook_dict, min_n, **kw):
+    from brief_helpers import (
+        agreement_table,
+        deid_report,
+        drivers_table,
+        group_tests,
+        importance_table,
+        published_table,
+        quote_codebook,
+        quote_responses,
+        regression_table,
+        reliability_table,
+        scores_table,
+        subgroup_table,
+        validation_report,
+    )
+
+    from mscsurvey.brief import brief_numbers
+
+    cb = parse_codebook(quote_codebook(mini_codebook_dict), source="mini")
+    return brief_numbers(
+        codebook=cb,
+        config={
+            "seed": 1,
+            "deidentify": {"k": 3},
+            "analyses": {
+                "models": {"m": {"outcome": "alpha", "predictors": ["beta"]}},
+                "min_group_n": min_n,
+            },
+            "brief": {"quote_attribution": ["colour", "size"], "quotes_per_construct": 2},
+        },
+        responses=quote_responses(),
+        validation=validation_report(),
+        deid_report=deid_report(),
+        scores=scores_table(),
+        reliability=reliability_table(),
+        agreement=agreement_table(),
+        published=published_table(),
+        subgroups=subgroup_table(),
+        subgroup_tests=group_tests(),
+        regressions=regression_table(),
+        importance=importance_table(),
+        drivers=drivers_table(),
+        **kw,
+    )
+
+
+def test_no_quote_from_a_sample_under_the_minimum(mini_codebook_dict):
+    # 12 analysed respondents: quotes with a minimum of 10, none with 20
+    shown = _brief(mini_codebook_dict, 10)
+    assert shown["quotes"]["status"] == "shown" and shown["quotes"]["n"] > 0
+    none = _brief(mini_codebook_dict, 20)
+    assert none["quotes"]["status"] == "too_few" and "fewer than 20" in none["quotes"]["text"]
+    assert all(c["quotes"] == [] for c in none["constructs"])
+    assert all(c["mean"] == "–" for c in none["constructs"])  # 12 scored < 20
+
+
+def test_real_data_brief_says_quotes_were_withheld(mini_codebook_dict):
+    n = _brief(mini_codebook_dict, 10, synthetic=False)
+    assert n["quotes"]["status"] == "withheld_review"
+    assert all(c["quotes"] == [] for c in n["constructs"])

@@ -419,11 +419,18 @@ def quotes_summary(
     synthetic: bool,
     reviewed: bool,
     released: bool,
+    too_few: int | None = None,
 ) -> dict[str, Any]:
     """How many comments are quoted, and the Methods sentence saying which checks they passed (or
     why none is shown): ``n``, ``status`` (shown, none, withheld_review, no_attribution), ``text``."""
     n = sum(len(v) for v in quotes.values())
     cell = " × ".join(_lower_first(str(a)) for a in attribution)
+    if too_few is not None:
+        return {
+            "n": 0,
+            "status": "too_few",
+            "text": f"No comments are quoted: fewer than {too_few} respondents were analysed.",
+        }
     if not attribution:
         return {
             "n": 0,
@@ -1223,10 +1230,12 @@ def brief_numbers(
     constructs = construct_findings(
         agreement, codebook, scores=scores, statements=statements, min_n=min_n
     )
+    # no quote from a sample under the minimum cell size, whatever the attribution cells
+    enough = len(responses) >= min_n
     quotes = select_quotes(
         responses,
         codebook,
-        attribution=brief_cfg.get("quote_attribution", []),
+        attribution=brief_cfg.get("quote_attribution", []) if enough else [],
         k=k,
         seed=int(config.get("seed", 0)),
         per_construct=int(brief_cfg.get("quotes_per_construct", 2)),
@@ -1238,6 +1247,7 @@ def brief_numbers(
     quote_info = quotes_summary(
         quotes,
         attribution=[codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])],
+        too_few=None if enough else min_n,
         k=k,
         synthetic=synthetic,
         reviewed=reviewed is not None,

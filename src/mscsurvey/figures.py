@@ -1274,6 +1274,7 @@ def build_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
     out_dir: str | os.PathLike[str],
+    min_n: int = 1,
 ) -> list[dict[str, Any]]:
     """Draw and save every figure of the brief into ``out_dir`` and write ``index.json``.
 
@@ -1303,7 +1304,18 @@ def build_figures(
         subgroups | drivers | reliability | published), ``construct``, ``group`` (list of groups for
         a subgroup figure), ``model``, ``title`` and ``alt`` (alt text). Also written to
         ``out_dir/index.json``.
+
+    Notes
+    -----
+    ``min_n`` (config ``analyses.min_group_n``): a reliability estimate resting on fewer complete
+    respondents is not drawn; items and subgroup cells come suppressed from the analyses tables.
     """
+    if "n_complete" in reliability and len(reliability):
+        small = pd.to_numeric(reliability["n_complete"], errors="coerce") < min_n
+        if small.any():
+            reliability = reliability.copy()
+            cols = [c for c in ("alpha", "alpha_ci_low", "alpha_ci_high") if c in reliability]
+            reliability.loc[small, cols] = float("nan")
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _atomic_dir(target) as out:

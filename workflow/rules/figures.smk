@@ -34,5 +34,6 @@ rule figures:
         style=config["figures"],
         models=config["analyses"]["models"],
         thresholds=config["scales"]["thresholds"],
+        min_group_n=config["analyses"]["min_group_n"],
     script:
         "../scripts/figures.py"
