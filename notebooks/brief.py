@@ -195,6 +195,8 @@ doc.table(
 doc.heading("De-identification", 2)
 for sentence in N["deidentification"]["sentences"]:
     doc.para(sentence)
+if N["release"]["text"]:
+    doc.para(N["release"]["text"])
 S = N["settings"]
 doc.para(N["quotes"]["text"])
 doc.heading("Measures and analyses", 2)

@@ -263,3 +263,28 @@ def test_manifest_entries_carry_their_access(tmp_path, monkeypatch):
         "res/logs/clean.log": "restricted",
         "res/public/brief.pdf": "public",
     }
+
+
+def test_release_summary_sentence_for_the_brief(cb):
+    from mscsurvey.brief import release_summary
+
+    df = responses()
+    md, sup = public_microdata(df, cb, keys=KEYS, k=5, seed=3)
+    rep = disclosure_report(
+        df,
+        md,
+        sup,
+        keys=KEYS,
+        key_source="codebook",
+        k=5,
+        risk_threshold=0.2,
+        microdata_released=True,
+        min_group_n=10,
+    )
+    text = release_summary(rep, cb)["text"]
+    assert f"after suppressing {len(sup)} values" in text
+    assert f"k = {rep['k_achieved']} (k = 5 requested" in text
+    assert "colour, size and site" in text
+    assert release_summary(None, cb)["text"] == ""
+    off = release_summary({**rep, "microdata_released": False}, cb)["text"]
+    assert off.startswith("No respondent-level file is released")

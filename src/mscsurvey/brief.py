@@ -48,6 +48,7 @@ __all__ = [
     "select_quotes",
     "quotes_summary",
     "suppression_summary",
+    "release_summary",
     "takeaways",
     "construct_findings",
     "subgroup_sentences",
@@ -409,6 +410,38 @@ def suppression_summary(
         "reliability": rel,
         "text": text,
     }
+
+
+def release_summary(disclosure: Mapping[str, Any] | None, codebook: Codebook) -> dict[str, Any]:
+    """The public-use release in one Methods sentence (empty without a disclosure report)."""
+    if not disclosure:
+        return {"text": ""}
+    keys = [
+        _lower_first(codebook.groups[k].label)
+        if k in codebook.groups
+        else (codebook.cluster_label if k == codebook.cluster else k.replace("_", " "))
+        for k in disclosure.get("key_variables", [])
+    ]
+    before = disclosure.get("risk_before") or {}
+    after = disclosure.get("risk_after") or {}
+    risk = (
+        f"; the expected number of re-identifications (sdcMicro's individual risk 1/f_k, no "
+        f"weights) fell from {fmt_num(before.get('expected_reidentifications'), 1)} to "
+        f"{fmt_num(after.get('expected_reidentifications'), 1)}"
+        if before and after
+        else ""
+    )
+    if disclosure.get("microdata_released"):
+        head = (
+            f"A public-use microdata file (items and {_join(keys)}; no free text or pseudonyms) is "
+            f"k-anonymous on all of these together: k = {fmt_int(disclosure.get('k_achieved'))} "
+            f"(k = {fmt_int(disclosure.get('k_requested'))} requested; "
+            f"{fmt_int(disclosure.get('k_before'))} before) after suppressing "
+            f"{fmt_int(disclosure.get('suppressions_total'))} values"
+        )
+    else:
+        head = "No respondent-level file is released"
+    return {"text": head + risk + "."}
 
 
 def quotes_summary(
@@ -1172,6 +1205,7 @@ def brief_numbers(
     released: pd.DataFrame | None = None,
     reviewed: pd.DataFrame | None = None,
     synthetic: bool = True,
+    disclosure: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -1197,6 +1231,8 @@ def brief_numbers(
     synthetic : bool, optional
         Whether the dataset is synthetic (no review needed); real data without ``reviewed`` quotes
         nothing and says so.
+    disclosure : mapping, optional
+        The release stage's ``disclosure.json`` (the public-use file's k, suppressions and risk).
 
     Returns
     -------
@@ -1335,6 +1371,7 @@ def brief_numbers(
         "methods": _methods(codebook, models=models, settings=analyses, drivers=drv),
         "settings": settings,
         "quotes": quote_info,
+        "release": release_summary(disclosure, codebook),
         "suppression": suppression_summary(
             agreement, subgroups, regressions, reliability, min_n=min_n
         ),

@@ -35,6 +35,7 @@ def main(smk):
         released=read_parquet(microdata) if microdata else None,
         reviewed=read_reviewed(reviewed) if reviewed else None,
         synthetic=bool(p.synthetic),
+        disclosure=read_json(smk.input.disclosure),
     )
     logging.getLogger("brief_numbers").info(  # counts only
         "tables in %d; takeaways %d; sections %d; quotes %d (%s)",
