@@ -397,10 +397,15 @@ def readme_text(
             + ", ".join(f"{t} {n}" for t, n in tables.items())
             + "."
         )
+    where = (
+        "among the analysed and compatible records in the public microdata"
+        if disclosure["microdata_released"]
+        else "among the analysed respondents"
+    )
     lines += [
-        "  Quotes in the brief: detector-clean scrubbed comments, attributed only by a cell with at",
-        f"  least {k} respondents among the analysed and in the public microdata; for real data only",
-        "  comments approved in the reviewed-quotes file.",
+        "  Quotes in the brief: scrubbed comments in which the detectors find nothing, attributed",
+        f"  only by a cell with at least {k} respondents {where};",
+        "  for real data only comments approved in the reviewed-quotes file.",
         "",
     ]
     return "\n".join(lines)
