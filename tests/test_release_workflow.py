@@ -159,3 +159,10 @@ def test_quotes_command_writes_a_review_file_outside_the_public_folder(study):
     review = pd.read_csv(study / "review" / "quotes.csv", keep_default_na=False)
     assert len(review) > 0 and set(review["decision"]) == {""}
     assert {"pseudonym", "sha256", "construct", "text", "attribution", "note"} <= set(review)
+
+
+def test_microdata_switched_off_is_not_planned(tmp_path):
+    write_config(tmp_path, n_respondents=N, release__microdata=False)
+    plan = snakemake(tmp_path, "--dry-run").stdout
+    assert "public/disclosure.json" in plan and "public/README.txt" in plan
+    assert "microdata.parquet" not in plan and "microdata.csv" not in plan
