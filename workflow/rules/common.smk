@@ -170,7 +170,8 @@ def release_outputs(ds):
 
 def quote_inputs(wildcards):
     """The disclosure report, the public-use microdata (quotes are attributed only by cells it cannot
-    single out) when released, and the dataset's reviewed-quotes file when the config names one."""
+    single out) when released, and the dataset's reviewed-quotes file when the config names one.
+    """
     files = {"disclosure": f"{wildcards.res}/public/disclosure.json"}
     if RELEASE_MICRODATA:
         files["microdata"] = f"{wildcards.res}/public/microdata.parquet"
