@@ -218,6 +218,7 @@ def test_without_published_findings_the_table_is_empty(study):
             "figures",
             "brief_numbers",
             "brief",
+            "release",  # the public copies of the brief, figures and tables (issue 13)
             "manifest",
         }
         snakemake(study)

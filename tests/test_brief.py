@@ -496,7 +496,8 @@ def test_figure_setting_reruns_only_figures_and_brief(study):
     original = cfg.read_text(encoding="utf-8")
     try:
         write_config(study, n_respondents=240, figures__palette="colorbrewer")
-        assert planned_jobs(study) - {"all"} == {"figures", "brief", "manifest"}
+        # release: the public copies of the brief and figures (issue 13)
+        assert planned_jobs(study) - {"all"} == {"figures", "brief", "release", "manifest"}
     finally:
         cfg.write_text(original, encoding="utf-8")
     assert planned_jobs(study) == set()

@@ -183,3 +183,30 @@ def test_real_data_brief_says_quotes_were_withheld(mini_codebook_dict):
     n = _brief(mini_codebook_dict, 10, synthetic=False)
     assert n["quotes"]["status"] == "withheld_review"
     assert all(c["quotes"] == [] for c in n["constructs"])
+
+
+def test_a_dummy_of_a_small_category_keeps_its_place_but_not_its_estimate(mini):
+    rng = np.random.default_rng(4)
+    n = 200
+    colour = np.array(["Red"] * 120 + ["Green"] * 74 + ["Blue"] * 6)
+    scores = pd.DataFrame(
+        {
+            "site": [f"s{i % 10}" for i in range(n)],
+            "colour": pd.Categorical(colour, categories=["Red", "Green", "Blue"]),
+            "alpha": rng.normal(size=n),
+            "beta": rng.normal(size=n),
+        }
+    )
+    models = {"m": {"outcome": "alpha", "predictors": ["beta", "colour"]}}
+    full = run_models(scores, mini, models, min_n=1).regressions.set_index("term")
+    res = run_models(scores, mini, models, min_n=10)
+    reg = res.regressions.set_index("term")
+    assert np.isfinite(full.loc["colour[Blue]", "estimate"])  # 6 respondents: estimable
+    assert reg.loc["colour[Blue]", ["estimate", "ci_low", "p", "mixed_estimate"]].isna().all()
+    assert "fewer than 10" in reg.loc["colour[Blue]", "note"]
+    assert reg.loc["colour[Green]", "estimate"] == pytest.approx(
+        full.loc["colour[Green]", "estimate"]
+    )
+    assert reg["r2"].dropna().iloc[0] == pytest.approx(full["r2"].dropna().iloc[0])  # same model
+    detail = res.drivers.set_index("predictor").loc["colour", "detail"]
+    assert "Blue" not in detail
