@@ -24,6 +24,7 @@ include: "workflow/rules/analyses.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/brief.smk"
 include: "workflow/rules/walk.smk"
+include: "workflow/rules/release.smk"
 include: "workflow/rules/manifest.smk"
 include: "workflow/rules/compare.smk"
 

@@ -71,6 +71,8 @@ doc.bullets([t["text"] for t in N["takeaways"]], cls="takeaways")
 
 # %%
 doc.para(N["methods"]["findings"])
+if N["quotes"]["status"] == "withheld_review":
+    doc.para(N["quotes"]["text"], emphasis=True)
 for c in N["constructs"]:
     doc.heading(c["label"], 2)
     if c["description"]:
@@ -80,7 +82,9 @@ for c in N["constructs"]:
         doc.caveat(c["caveat"])
     figure("likert", c["id"])
     for q in c["quotes"]:
-        doc.quote(q["text"], q["attribution"] + (" (generated comment)" if q.get("generated") else ""))
+        doc.quote(
+            q["text"], q["attribution"] + (" (generated comment)" if q.get("generated") else "")
+        )
 
 # %% [markdown]
 # # Who perceives what
@@ -200,25 +204,16 @@ doc.table(
 doc.heading("De-identification", 2)
 for sentence in N["deidentification"]["sentences"]:
     doc.para(sentence)
+if N["release"]["text"]:
+    doc.para(N["release"]["text"])
 S = N["settings"]
-if S["quote_attribution"]:
-    doc.para(
-        "Comments are quoted only when the respondent's "
-        + " × ".join(lower_first(x) for x in S["quote_attribution"])
-        + f" cell has at least {S['k']} respondents, attributed only by those categories; "
-        "comments made mostly of scrubbing placeholders are never quoted."
-    )
-else:
-    doc.para("No comments are quoted (no attribution groups are configured).")
+doc.para(N["quotes"]["text"])
 if SYN.get("is_synthetic"):
     doc.para(SYN["quotes"])
 doc.heading("Measures and analyses", 2)
 doc.para(N["methods"]["agreement"])
 doc.para(N["methods"]["scores"])
-doc.para(
-    f"Subgroup categories with fewer than {S['min_group_n']} respondents are never shown; "
-    f"intervals are {S['ci_level']} confidence intervals."
-)
+doc.para(N["suppression"]["text"] + f" Intervals are {S['ci_level']} confidence intervals.")
 if N.get("invariance", {}).get("methods"):
     doc.para(N["invariance"]["methods"])
 doc.para(N["methods"]["drivers"])
@@ -257,7 +252,12 @@ for con in CB["constructs"]:
 doc.heading("Response scales", 2)
 doc.table(
     CB["scales"],
-    {"label": "Scale", "codes": "Codes", "agree": "Counted as agreeing", "missing": "Coded missing"},
+    {
+        "label": "Scale",
+        "codes": "Codes",
+        "agree": "Counted as agreeing",
+        "missing": "Coded missing",
+    },
     caption="Response scales: codes from low to high",
 )
 if CB["groups"]:

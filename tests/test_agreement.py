@@ -219,6 +219,7 @@ def test_without_published_findings_the_table_is_empty(study):
             "brief_numbers",
             "brief",
             "walk",
+            "release",  # the public copies of the brief, figures and tables (issue 13)
             "manifest",
         }
         snakemake(study)

@@ -105,16 +105,14 @@ def test_quotes_only_for_cells_of_at_least_k(cb):
     assert not any("small group" in t for t in shown)
     assert "Only one of us here, first statement fan." not in shown
     assert not any(t.startswith("My first statement") for t in shown)
-    # mostly placeholders: skipped; an occasional [NAME]: shown as it is
-    assert not any("[EMAIL]" in t for t in shown)
-    assert shown["I first met [NAME] at the statement workshop and it went well."] == "– Red, Small"
+    # any placeholder, even an occasional [NAME]: never quoted (issue 13, condition a)
+    assert not any("[EMAIL]" in t or "[NAME]" in t for t in shown)
     # too short: skipped
     assert "Too short" not in shown
     assert set(shown.values()) <= {"– Red, Small", "– Green, Large"}
     assert set(shown) == {
         "The first statement says it all for me.",
         "I think the first meeting set the tone.",
-        "I first met [NAME] at the statement workshop and it went well.",
         "Our first statement of intent still guides us.",
         "Yes, the yes votes carried the day in the end.",
     }
@@ -534,7 +532,8 @@ def test_figure_setting_reruns_only_figures_and_brief(study):
     original = cfg.read_text(encoding="utf-8")
     try:
         write_config(study, n_respondents=240, figures__palette="colorbrewer")
-        assert planned_jobs(study) - {"all"} == {"figures", "brief", "walk", "manifest"}
+        # release: the public copies of the brief and figures (issue 13); walk: the Data Walk
+        assert planned_jobs(study) - {"all"} == {"figures", "brief", "walk", "release", "manifest"}
     finally:
         cfg.write_text(original, encoding="utf-8")
     assert planned_jobs(study) == set()

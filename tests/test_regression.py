@@ -349,8 +349,15 @@ def test_truth_coefficients_inside_cluster_robust_intervals(study, regressions):
     reg = truth["estimands"]["regression"]
     value = [reg[o].get(t) for o, t in zip(est["outcome"], est["term"], strict=True)]
     assert all(v is not None for v in value), "every estimated term has an estimand"
-    covered = (est["ci_low"] <= value) & (est["ci_high"] >= value)
     assert len(est) == 38
+    # dummies of categories under analyses.min_group_n stay in the model, their estimates blank
+    # (issue 13): coverage is judged on the published intervals
+    small = est["estimate"].isna()
+    assert est.loc[small, "note"].str.contains("fewer than 10 respondents").all()
+    assert (est.loc[small, "coding"] == "dummy vs reference").all()
+    est, value = est[~small], [v for v, s in zip(value, small, strict=True) if not s]
+    covered = (est["ci_low"] <= value) & (est["ci_high"] >= value)
+    assert len(est) >= 30
     assert covered.mean() >= 0.80, est.loc[
         ~covered, ["model", "term", "estimate", "ci_low", "ci_high"]
     ]
@@ -462,6 +469,7 @@ def test_changing_a_model_reruns_only_regressions_and_its_readers(study):
             "brief_numbers",
             "brief",
             "walk",
+            "release",  # the public copies of the brief, figures and tables (issue 13)
             "manifest",
         }
     finally:

@@ -53,6 +53,8 @@ AGREEMENT_COLUMNS = [
     "ci_high",
     "ci_level",
     "n_missing",
+    "suppressed",
+    "note",
 ]
 DISTRIBUTION_COLUMNS = [
     "item",
@@ -64,6 +66,7 @@ DISTRIBUTION_COLUMNS = [
     "n",
     "pct",
     "n_answering",
+    "suppressed",
 ]
 #: Columns a published-findings CSV must have (``source`` and others are optional).
 PUBLISHED_COLUMNS = ["item", "construct", "published_pct", "published_n", "statement"]
@@ -177,7 +180,7 @@ def _items(responses: pd.DataFrame, codebook: Codebook) -> list[str]:
 
 
 def item_agreement(
-    responses: pd.DataFrame, codebook: Codebook, *, ci_level: float = 0.95
+    responses: pd.DataFrame, codebook: Codebook, *, ci_level: float = 0.95, min_n: int = 1
 ) -> pd.DataFrame:
     """ "% agreed" (or "% a lot") per item with a Wilson confidence interval.
 
@@ -189,6 +192,10 @@ def item_agreement(
         The study's codebook (scales' ``agree`` codes, item texts).
     ci_level : float, keyword-only
         Confidence level of the Wilson interval.
+    min_n : int, keyword-only
+        Minimum respondents behind a published number (config ``analyses.min_group_n``): an item
+        answered by fewer has its ``n_agree``, ``pct_agree`` and interval missing, ``suppressed``
+        true and ``note`` "n < min_n" (``n`` is kept for the record; the brief does not show it).
 
     Returns
     -------
@@ -215,6 +222,9 @@ def item_agreement(
         n = int(answered.size)
         k = int(answered.isin(scale.agree).sum())
         low, high = wilson_ci(k, n, ci_level=ci_level)
+        small = 0 < n < min_n
+        if small:
+            low = high = float("nan")
         rows.append(
             {
                 "item": iid,
@@ -225,19 +235,25 @@ def item_agreement(
                 "text": item.text,
                 "reverse": bool(item.reverse),
                 "n": n,
-                "n_agree": k,
-                "pct_agree": 100.0 * k / n if n else float("nan"),
+                "n_agree": pd.NA if small else k,
+                "pct_agree": 100.0 * k / n if n and not small else float("nan"),
                 "ci_low": low,
                 "ci_high": high,
                 "ci_level": float(ci_level),
                 "n_missing": int(len(x) - n),
+                "suppressed": small,
+                "note": f"n < {min_n}" if small else "",
             }
         )
     out = pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
-    return out.astype({"n": "int64", "n_agree": "int64", "n_missing": "int64"})
+    return out.astype(
+        {"n": "int64", "n_agree": "Int64", "n_missing": "int64", "suppressed": bool, "note": str}
+    )
 
 
-def agreement_distribution(responses: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+def agreement_distribution(
+    responses: pd.DataFrame, codebook: Codebook, *, min_n: int = 1
+) -> pd.DataFrame:
     """The full response distribution of every item, as answered (for diverging bar charts).
 
     Parameters
@@ -253,7 +269,9 @@ def agreement_distribution(responses: pd.DataFrame, codebook: Codebook) -> pd.Da
         One row per item and code of its scale (codes with no answers included, n = 0): ``item``,
         ``construct``, ``scale``, ``code``, ``label`` (the scale's label of the code), ``agree``
         (whether the code counts as agreement), ``n``, ``pct`` (percent of ``n_answering``),
-        ``n_answering``. "Don't know" is not a code: it is left out, as in ``pct_agree``.
+        ``n_answering``, ``suppressed``. "Don't know" is not a code: it is left out, as in
+        ``pct_agree``. An item answered by fewer than ``min_n`` respondents has its ``n`` and
+        ``pct`` missing and ``suppressed`` true.
     """
     rows = []
     for iid in _items(responses, codebook):
@@ -262,8 +280,9 @@ def agreement_distribution(responses: pd.DataFrame, codebook: Codebook) -> pd.Da
         x = as_answered(responses[iid], codebook, iid).dropna()
         counts = x.value_counts()
         total = int(x.size)
+        small = 0 < total < min_n
         for code, label in scale.codes.items():
-            n = int(counts.get(code, 0))
+            n = pd.NA if small else int(counts.get(code, 0))
             rows.append(
                 {
                     "item": iid,
@@ -273,12 +292,13 @@ def agreement_distribution(responses: pd.DataFrame, codebook: Codebook) -> pd.Da
                     "label": label,
                     "agree": code in scale.agree,
                     "n": n,
-                    "pct": 100.0 * n / total if total else float("nan"),
+                    "pct": 100.0 * n / total if total and not small else float("nan"),
                     "n_answering": total,
+                    "suppressed": small,
                 }
             )
     out = pd.DataFrame(rows, columns=DISTRIBUTION_COLUMNS)
-    return out.astype({"code": "int64", "n": "int64", "n_answering": "int64"})
+    return out.astype({"code": "int64", "n": "Int64", "n_answering": "int64", "suppressed": bool})
 
 
 def read_published(path: str | Path, codebook: Codebook) -> pd.DataFrame:

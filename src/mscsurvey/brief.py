@@ -26,7 +26,7 @@ import math
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,9 @@ __all__ = [
     "fmt_int",
     "placeholder_share",
     "select_quotes",
+    "quotes_summary",
+    "suppression_summary",
+    "release_summary",
     "takeaways",
     "construct_findings",
     "subgroup_sentences",
@@ -199,30 +202,48 @@ def select_quotes(
     max_placeholder_share: float = 0.2,
     min_chars: int = 20,
     max_chars: int = 320,
+    released: pd.DataFrame | None = None,
+    reviewed: pd.DataFrame | None = None,
+    require_review: bool = False,
+    detector: Callable[[str], Sequence[Any]] | None = None,
+    with_pid: bool = False,
 ) -> dict[str, list[dict[str, str]]]:
     """Up to ``per_construct`` scrubbed comments per construct, attributed only by safe groups.
 
     Parameters
     ----------
     responses : pandas.DataFrame
-        The clean responses: the codebook's free-text columns (already scrubbed) and the
-        ``attribution`` group columns.
+        The analysed (clean) responses: the codebook's free-text columns (already scrubbed), the
+        pseudonym and the ``attribution`` group columns.
     codebook : Codebook
         Constructs (``keywords`` pick the comments) and the free-text columns.
     attribution : sequence of str
         Group columns naming a quoted person (e.g. ``["role", "state"]``). Empty: no quote is shown.
     k : int
         A comment is quoted only when its author's attribution cell (the combination of the
-        ``attribution`` categories) has at least ``k`` respondents among all of ``responses``.
+        ``attribution`` categories) has at least ``k`` respondents among ``responses`` and at least
+        ``k`` compatible records in ``released``.
     seed : int
         Orders the candidates (the same seed gives the same quotes).
     per_construct : int, optional
         Quotes per construct.
     max_placeholder_share : float, optional
-        Comments whose words are more than this share placeholders (``[EMAIL]``, ``[NAME]``, ...)
-        are skipped; a comment with an occasional ``[NAME]`` is shown as is.
+        Kept for older configs: a comment holding any placeholder is never quoted now.
     min_chars, max_chars : int, optional
         Length limits of a quote.
+    released : pandas.DataFrame, optional
+        The public-use microdata after suppression (its key variables); None: no microdata is
+        released, and the cell is counted on ``responses`` alone.
+    reviewed : pandas.DataFrame, optional
+        A reviewed-quotes file (:func:`mscsurvey.quotes.read_reviewed`): only approved comments are
+        quoted. None with ``require_review``: nothing is quoted.
+    require_review : bool, optional
+        Real (non-synthetic) data: quote only reviewed, approved comments.
+    detector : callable, optional
+        text -> spans found (default :func:`mscsurvey.quotes.detect`); a comment with any is refused.
+    with_pid : bool, optional
+        Also return each quote's pseudonym (``pid``) and ``column``: for the review file, never for
+        the brief.
 
     Returns
     -------
@@ -241,9 +262,12 @@ def select_quotes(
     match one of the construct's keywords at a word start, case-insensitively; they are sorted by
     (respondent id, column) before a seeded permutation, so the choice does not depend on row order.
     """
+    from mscsurvey.quotes import approved, detect, is_approved, normalise_comment
+
+    del max_placeholder_share  # superseded: any placeholder refuses a comment (condition a)
     out: dict[str, list[dict[str, str]]] = {cid: [] for cid in codebook.constructs}
     attribution = list(attribution)
-    if not attribution or per_construct < 1:
+    if not attribution or per_construct < 1 or (require_review and reviewed is None):
         return out
     for col in attribution:
         if col not in codebook.groups:
@@ -260,26 +284,21 @@ def select_quotes(
     text_cols = [c for c in codebook.identifiers.free_text if c in responses]
     if not text_cols:
         return out
+    detector = detector or detect
+    keys = approved(reviewed) if require_review else None
     pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
+    safe = _attribution_safe(responses, attribution, k=k, released=released)
     attr = responses[attribution].astype("string")
-    known = attr.notna().all(axis=1)
-    # each respondent's attribution cell (NaN when a category is missing) and the cell's size,
-    # by groupby codes: a row-wise string join took ~50 s for 10^6 respondents
-    cell = attr.groupby(attribution, dropna=True, sort=False).ngroup()
-    codes = cell.fillna(-1).to_numpy(dtype=np.int64)
-    sizes = np.bincount(codes[codes >= 0], minlength=1)
-    cell_size = np.where(codes >= 0, sizes[np.maximum(codes, 0)], 0)
-    safe = known & pd.Series(cell_size >= k, index=responses.index)
 
     cands = []
     for col in text_cols:
         texts = responses[col].astype("string")
         for idx in responses.index[safe & texts.notna()]:
-            text = " ".join(str(texts[idx]).split())
+            text = normalise_comment(str(texts[idx]))
             if not (min_chars <= len(text) <= max_chars):
                 continue
-            if placeholder_share(text) > max_placeholder_share:
-                continue
+            if PLACEHOLDER.search(text) or detector(text):
+                continue  # (a): a placeholder, or an identifier the scrubbing missed
             who = ", ".join(str(attr.at[idx, c]) for c in attribution)
             cands.append(
                 {
@@ -292,17 +311,7 @@ def select_quotes(
     cands.sort(key=lambda c: (c["pid"], c["column"]))
     rng = np.random.default_rng(seed)
     ranks = rng.permutation(len(cands)) if cands else np.array([], dtype=int)
-    # Comments without any placeholder first; among each kind, the seeded order.
-    order = [
-        c
-        for _, _, c in sorted(
-            (
-                (PLACEHOLDER.search(c["text"]) is not None, int(r), c)
-                for c, r in zip(cands, ranks, strict=True)
-            ),
-            key=lambda t: (t[0], t[1]),
-        )
-    ]
+    order = [c for _, c in sorted(zip(ranks.tolist(), cands, strict=True), key=lambda t: t[0])]
     used_keys: list[str] = []
     used_pid: set[str] = set()
     for cid, con in codebook.constructs.items():
@@ -315,12 +324,174 @@ def select_quotes(
             key = _quote_key(c["text"])
             if c["pid"] in used_pid or not pattern.search(c["text"]):
                 continue
+            if keys is not None and not is_approved(keys, c["pid"], c["text"], cid):
+                continue  # (c): real data, not approved by a reviewer
             if any(key in other or other in key for other in used_keys):
                 continue  # the same comment with another lead-in
-            out[cid].append({"text": c["text"], "attribution": c["attribution"]})
+            shown = {"text": c["text"], "attribution": c["attribution"]}
+            out[cid].append(
+                {**shown, "pid": c["pid"], "column": c["column"]} if with_pid else shown
+            )
             used_keys.append(key)
             used_pid.add(c["pid"])
     return out
+
+
+def _attribution_safe(
+    responses: pd.DataFrame,
+    attribution: Sequence[str],
+    *,
+    k: int,
+    released: pd.DataFrame | None,
+) -> pd.Series:
+    """(b): the author's attribution cell has at least ``k`` members among ``responses`` and at least
+    ``k`` compatible records in ``released`` (when given)."""
+    from mscsurvey.release import attribution_cell_sizes
+
+    attr = responses[list(attribution)].astype("string")
+    known = attr.notna().all(axis=1)
+    # each respondent's cell and its size by groupby codes: a row-wise string join took ~50 s for
+    # 10^6 respondents
+    cell = attr.groupby(list(attribution), dropna=True, sort=False).ngroup()
+    codes = cell.fillna(-1).to_numpy(dtype=np.int64)
+    sizes = np.bincount(codes[codes >= 0], minlength=1)
+    cell_size = np.where(codes >= 0, sizes[np.maximum(codes, 0)], 0)
+    safe = known & pd.Series(cell_size >= k, index=responses.index)
+    if released is not None and safe.any():
+        in_file = attribution_cell_sizes(released, attribution, attr[safe])
+        safe.loc[in_file.index] = in_file.to_numpy() >= k
+    return safe
+
+
+def suppression_summary(
+    agreement: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    regressions: pd.DataFrame,
+    reliability: pd.DataFrame,
+    *,
+    min_n: int,
+) -> dict[str, Any]:
+    """What the minimum cell size withheld, as counts and one Methods sentence."""
+
+    def count(df: pd.DataFrame, mask_col: str) -> int:
+        return int(df[mask_col].fillna(False).astype(bool).sum()) if mask_col in df else 0
+
+    items = count(agreement, "suppressed")
+    cells = count(subgroups, "suppressed")
+    models = 0
+    if "note" in regressions and len(regressions):
+        notes = regressions.loc[regressions["status"] == "skipped", "note"].astype(str)
+        models = int(notes.str.contains("min_group_n").sum())
+    rel = 0
+    if "n_complete" in reliability and len(reliability):
+        rel = int((pd.to_numeric(reliability["n_complete"], errors="coerce") < min_n).sum())
+    parts = [
+        f"{n} {one if n == 1 else many}"
+        for n, one, many in (
+            (items, "item percentage", "item percentages"),
+            (cells, "subgroup cell", "subgroup cells"),
+            (models, "driver model", "driver models"),
+            (rel, "reliability estimate", "reliability estimates"),
+        )
+        if n
+    ]
+    text = (
+        f"No number in this brief rests on fewer than {min_n} respondents (analyses.min_group_n): "
+        "smaller cells are not shown and are left out of every test"
+        + (
+            f"; withheld for that reason: {_join(parts)}."
+            if parts
+            else "; none had to be withheld."
+        )
+    )
+    return {
+        "min_n": min_n,
+        "items": items,
+        "subgroup_cells": cells,
+        "models": models,
+        "reliability": rel,
+        "text": text,
+    }
+
+
+def release_summary(disclosure: Mapping[str, Any] | None, codebook: Codebook) -> dict[str, Any]:
+    """The public-use release in one Methods sentence (empty without a disclosure report)."""
+    if not disclosure:
+        return {"text": ""}
+    keys = [
+        _lower_first(codebook.groups[k].label)
+        if k in codebook.groups
+        else (codebook.cluster_label if k == codebook.cluster else k.replace("_", " "))
+        for k in disclosure.get("key_variables", [])
+    ]
+    before = disclosure.get("risk_before") or {}
+    after = disclosure.get("risk_after") or {}
+    risk = (
+        f"; the expected number of re-identifications (sdcMicro's individual risk 1/f_k, no "
+        f"weights) fell from {fmt_num(before.get('expected_reidentifications'), 1)} to "
+        f"{fmt_num(after.get('expected_reidentifications'), 1)}"
+        if before and after
+        else ""
+    )
+    if disclosure.get("microdata_released"):
+        head = (
+            f"A public-use microdata file (items and {_join(keys)}; no free text or pseudonyms) is "
+            f"k-anonymous on all of these together: k = {fmt_int(disclosure.get('k_achieved'))} "
+            f"(k = {fmt_int(disclosure.get('k_requested'))} requested; "
+            f"{fmt_int(disclosure.get('k_before'))} before) after suppressing "
+            f"{fmt_int(disclosure.get('suppressions_total'))} values"
+        )
+    else:
+        head = "No respondent-level file is released"
+    return {"text": head + risk + "."}
+
+
+def quotes_summary(
+    quotes: Mapping[str, list[dict[str, str]]],
+    *,
+    attribution: Sequence[str],
+    k: int,
+    synthetic: bool,
+    reviewed: bool,
+    released: bool,
+    too_few: int | None = None,
+) -> dict[str, Any]:
+    """How many comments are quoted, and the Methods sentence saying which checks they passed (or
+    why none is shown): ``n``, ``status`` (shown, none, withheld_review, no_attribution), ``text``."""
+    n = sum(len(v) for v in quotes.values())
+    cell = " × ".join(_lower_first(str(a)) for a in attribution)
+    if too_few is not None:
+        return {
+            "n": 0,
+            "status": "too_few",
+            "text": f"No comments are quoted: fewer than {too_few} respondents were analysed.",
+        }
+    if not attribution:
+        return {
+            "n": 0,
+            "status": "no_attribution",
+            "text": "No comments are quoted (no attribution groups are configured).",
+        }
+    if not synthetic and not reviewed:
+        return {
+            "n": 0,
+            "status": "withheld_review",
+            "text": "Quotes of respondents' comments were withheld pending review: none is shown "
+            "until a person has approved each one in a reviewed-quotes file.",
+        }
+    checks = (
+        f"Comments are quoted only when the respondent's {cell} cell has at least {k} respondents"
+        + (
+            f" and at least {k} records of the public-use microdata could be its author"
+            if released
+            else ""
+        )
+        + ", attributed only by those categories; a comment holding any scrubbing placeholder, or "
+        "in which the identifier detectors find anything on a second pass, is never quoted"
+        + ("" if synthetic else "; every quote was approved by a reviewer")
+        + "."
+    )
+    return {"n": n, "status": "shown" if n else "none", "text": checks}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -340,6 +511,12 @@ def _statement(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
 
 
 def _item_sentence(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
+    if bool(rec.get("suppressed", False)):
+        short = str(rec.get("short") or rec["item"])
+        return (
+            f"“{short}”: not shown, answered by too few respondents "
+            f"({rec.get('note') or 'small cell'}; see Methods)."
+        )
     return (
         f"{fmt_pct(rec['pct_agree'])} of respondents {_statement(rec, statements)} "
         f"(n = {fmt_int(rec['n'])})."
@@ -356,8 +533,12 @@ def construct_findings(
     *,
     scores: pd.DataFrame | None = None,
     statements: Mapping[str, str] | None = None,
+    min_n: int = 1,
 ) -> list[dict[str, Any]]:
     """Per construct: its items' agreement (as displayed) and a one-sentence summary.
+
+    An item the agreement stage suppressed (fewer than ``analyses.min_group_n`` answers) shows no
+    number; a construct mean resting on fewer than ``min_n`` scored respondents is not shown either.
 
     Returns
     -------
@@ -375,12 +556,14 @@ def construct_findings(
         ag = ag.reindex([i for i in con.items if i in ag.index]).reset_index()
         items = []
         for rec in _records(ag):
+            small = bool(rec.get("suppressed", False))
             items.append(
                 {
                     "item": rec["item"],
                     "short": str(rec.get("short") or rec["item"]),
                     "text": str(rec.get("text") or ""),
-                    "n": fmt_int(rec["n"]),
+                    "n": MISSING if small else fmt_int(rec["n"]),
+                    "suppressed": small,
                     "pct": fmt_pct(rec["pct_agree"]),
                     "pct_value": float(rec["pct_agree"]) if _finite(rec["pct_agree"]) else None,
                     "ci": (
@@ -394,7 +577,12 @@ def construct_findings(
         scale = codebook.scales[codebook.items[con.items[0]].scale]
         agree_label = scale.agree_label
         answered = ag.dropna(subset=["pct_agree"])
-        if answered.empty:
+        if answered.empty and any(i["suppressed"] for i in items):
+            summary = (
+                f"The items of {con.label.lower()} were answered by too few respondents to be "
+                "shown (see Methods)."
+            )
+        elif answered.empty:
             summary = f"No item of {con.label.lower()} was answered."
         elif len(answered) == 1:
             summary = items[0]["sentence"]
@@ -421,9 +609,10 @@ def construct_findings(
         }
         if scores is not None and cid in scores:
             s = pd.to_numeric(scores[cid], errors="coerce").dropna()
+            shown = len(s) >= max(min_n, 1)
             entry["n_scored"] = int(len(s))
-            entry["mean"] = fmt_num(s.mean()) if len(s) else MISSING
-            entry["sd"] = fmt_num(s.std(ddof=1)) if len(s) > 1 else MISSING
+            entry["mean"] = fmt_num(s.mean()) if shown else MISSING
+            entry["sd"] = fmt_num(s.std(ddof=1)) if shown and len(s) > 1 else MISSING
         out.append(entry)
     return out
 
@@ -679,12 +868,23 @@ def driver_summaries(
 
 
 def reliability_summary(
-    reliability: pd.DataFrame, codebook: Codebook, *, thresholds: Mapping[str, float]
+    reliability: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    thresholds: Mapping[str, float],
+    min_n: int = 1,
 ) -> dict[str, Any]:
-    """Reliability rows as displayed, a one-sentence summary and a caveat per weak or failed scale."""
+    """Reliability rows as displayed, a one-sentence summary and a caveat per weak or failed scale.
+
+    A construct whose α rests on fewer than ``min_n`` complete respondents shows no α, interval or ω.
+    """
     ok_t, weak_t = float(thresholds["ok"]), float(thresholds["weak"])
     rows, caveats = [], []
     for rec in _records(reliability):
+        n_complete = rec.get("n_complete")
+        if _finite(n_complete) and float(n_complete) < min_n:
+            rec = {**rec, "alpha": None, "alpha_ci_low": None, "alpha_ci_high": None}
+            rec["omega_total"] = None
         cid = str(rec["construct"])
         label = str(
             rec.get("label")
@@ -781,7 +981,11 @@ def published_summary(published: pd.DataFrame, codebook: Codebook) -> dict[str, 
                 "short": codebook.items[item].short if item in codebook.items else item,
                 "statement": str(rec.get("statement") or ""),
                 "published": f"{fmt_pct(rec['published_pct'])} (n = {fmt_int(rec['published_n'])})",
-                "reproduced": f"{fmt_pct(rec['reproduced_pct'])} (n = {fmt_int(rec['reproduced_n'])})",
+                "reproduced": (
+                    f"{fmt_pct(rec['reproduced_pct'])} (n = {fmt_int(rec['reproduced_n'])})"
+                    if _finite(rec["reproduced_pct"])
+                    else "not shown (too few answers)"
+                ),
                 "ci": (
                     f"{float(rec['ci_low']):.0f}–{float(rec['ci_high']):.0f}%"
                     if _finite(rec.get("ci_low")) and _finite(rec.get("ci_high"))
@@ -1106,6 +1310,9 @@ def brief_numbers(
     importance: pd.DataFrame,
     drivers: pd.DataFrame,
     invariance: pd.DataFrame | None = None,
+    released: pd.DataFrame | None = None,
+    reviewed: pd.DataFrame | None = None,
+    disclosure: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -1126,6 +1333,13 @@ def brief_numbers(
     invariance : DataFrame, optional
         The scales stage's measurement invariance table: subgroup sentences of a construct that is
         not scalar-invariant across their group get a mark (:func:`invariance_marks`).
+    released : pandas.DataFrame, optional
+        The public-use microdata (quotes are attributed only by cells with at least k compatible
+        released records); None when no microdata is released.
+    reviewed : pandas.DataFrame, optional
+        The reviewed-quotes file (real data: only its approved comments are quoted).
+    disclosure : mapping, optional
+        The release stage's ``disclosure.json`` (the public-use file's k, suppressions and risk).
 
     Returns
     -------
@@ -1155,17 +1369,34 @@ def brief_numbers(
             for i, s in zip(published["item"], published["statement"], strict=True)
             if isinstance(s, str) and s.strip()
         }
-    constructs = construct_findings(agreement, codebook, scores=scores, statements=statements)
+    min_n = int(analyses.get("min_group_n", 10))
+    constructs = construct_findings(
+        agreement, codebook, scores=scores, statements=statements, min_n=min_n
+    )
+    # no quote from a sample under the minimum cell size, whatever the attribution cells
+    enough = len(responses) >= min_n
     quotes = select_quotes(
         responses,
         codebook,
-        attribution=brief_cfg.get("quote_attribution", []),
+        attribution=brief_cfg.get("quote_attribution", []) if enough else [],
         k=k,
         seed=int(config.get("seed", 0)),
         per_construct=int(brief_cfg.get("quotes_per_construct", 2)),
         max_placeholder_share=float(brief_cfg.get("max_placeholder_share", 0.2)),
+        released=released,
+        reviewed=reviewed,
+        require_review=not synthetic,  # real data: only reviewed, approved comments
     )
-    rel = reliability_summary(reliability, codebook, thresholds=thresholds)
+    quote_info = quotes_summary(
+        quotes,
+        attribution=[codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])],
+        too_few=None if enough else min_n,
+        k=k,
+        synthetic=bool(synthetic),
+        reviewed=reviewed is not None,
+        released=released is not None,
+    )
+    rel = reliability_summary(reliability, codebook, thresholds=thresholds, min_n=min_n)
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
     sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
     for c in constructs:
@@ -1263,6 +1494,11 @@ def brief_numbers(
         "synthetic": notice,
         "codebook": codebook_appendix(codebook),
         "invariance": inv,
+        "quotes": quote_info,
+        "release": release_summary(disclosure, codebook),
+        "suppression": suppression_summary(
+            agreement, subgroups, regressions, reliability, min_n=min_n
+        ),
     }
 
 

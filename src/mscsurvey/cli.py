@@ -5,6 +5,7 @@
 ``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
 ``mscsurvey verify``     check a dataset's results folder against its manifest.json
 ``mscsurvey codebook draft DATA_FILE`` infer a draft codebook from a raw export (for review)
+``mscsurvey quotes -o FILE`` write a dataset's candidate quotes to a CSV a person marks approve/reject
 """
 
 from __future__ import annotations
@@ -214,6 +215,44 @@ def _draft(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quotes(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mscsurvey.codebook import load_codebook
+    from mscsurvey.config import datasets, load_config
+    from mscsurvey.io import read_parquet
+    from mscsurvey.quotes import review_candidates, write_review_file
+
+    chosen = _chosen(args)
+    if len(chosen) > 1:
+        raise SurveyError(
+            f"the config has {len(chosen)} datasets: name one with --dataset", file=args.config
+        )
+    (ds,) = chosen.values()
+    cfg = load_config(args.config)
+    responses = Path(ds.results, "clean", "responses.parquet")
+    if not responses.is_file():
+        raise SurveyError("not found: run the workflow first", file=str(responses))
+    microdata = Path(ds.results, "public", "microdata.parquet")
+    candidates = review_candidates(
+        read_parquet(responses),
+        load_codebook(ds.codebook),
+        attribution=cfg["brief"]["quote_attribution"],
+        k=int(cfg["deidentify"]["k"]),
+        seed=int(cfg["seed"]),
+        per_construct=args.per_construct,
+        released=read_parquet(microdata) if microdata.is_file() else None,
+    )
+    publics = [Path(d.results, "public") for d in datasets(cfg).values()]
+    out = write_review_file(candidates, args.output, public_dirs=publics, force=args.force)
+    print(
+        f"{ds.name}: {len(candidates)} candidate quotes written to {out} (restricted: keep it out "
+        f"of results/public/); mark decision approve or reject, then set "
+        f"datasets.{ds.name}.quotes_reviewed in {args.config}"
+    )
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -264,6 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="split the item battery into N constructs by factor analysis (default: names, or "
         "parallel analysis when names say nothing)",
     )
+    q = sub.add_parser("quotes", help="write candidate quotes to a CSV for a person to review")
+    q.add_argument("-o", "--output", required=True, help="the review CSV (outside results/public/)")
+    q.add_argument("--dataset", help="the dataset (needed when the config has several)")
+    q.add_argument("--per-construct", type=int, default=5, help="candidates per construct")
+    q.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     # --config is accepted after the subcommand too ('mscsurvey check --config x.yaml'); not after
     # `run`, whose options go to Snakemake (where --config means something else)
     for name, sp in [*sub.choices.items(), ("codebook draft", d)]:
@@ -283,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scan-leaks": _scan_leaks,
         "verify": _verify,
         "codebook draft": _draft,
+        "quotes": _quotes,
     }
     try:
         return commands[args.command](args)

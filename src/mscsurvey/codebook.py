@@ -130,6 +130,9 @@ class Identifiers:
     timestamps: dict[str, Any] | None
     quasi_identifiers: tuple[str, ...]
     free_text: tuple[str, ...]
+    #: What an insider knows (release stage); empty when the codebook does not say (see
+    #: :meth:`Codebook.key_variables`).
+    key_variables: tuple[str, ...] = ()
 
     def raw_columns(self) -> list[str]:
         """Every raw column that de-identification consumes (none of them leaves it as is)."""
@@ -184,6 +187,17 @@ class Codebook:
 
     def compared_groups(self) -> list[str]:
         return [g for g, grp in self.groups.items() if grp.compare]
+
+    @property
+    def key_variables(self) -> list[str]:
+        """The release stage's key variables: ``identifiers.key_variables`` when the codebook sets
+        them, else the quasi-identifiers, every group and the cluster column (in that order)."""
+        if self.identifiers.key_variables:
+            return list(self.identifiers.key_variables)
+        cols = [*self.identifiers.quasi_identifiers, *self.groups]
+        if self.cluster:
+            cols.append(self.cluster)
+        return list(dict.fromkeys(cols))
 
     @property
     def cluster_noun(self) -> str:
@@ -301,6 +315,14 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
     allowed_qi = generalised | set(cb["groups"])
     if cb.get("cluster"):
         allowed_qi.add(cb["cluster"]["column"])
+    for col in ids.get("key_variables") or []:
+        if col not in allowed_qi:
+            raise SurveyError(
+                f"key variable '{col}' is neither a group, the cluster column nor a generalised "
+                f"column (expected some of: {', '.join(sorted(allowed_qi))})",
+                file=source,
+                key="identifiers.key_variables",
+            )
     for col in ids.get("quasi_identifiers", []):
         if col not in allowed_qi:
             raise SurveyError(
@@ -399,6 +421,7 @@ def parse_codebook(data: dict[str, Any], *, source: str = "codebook") -> Codeboo
         timestamps=ids.get("timestamps"),
         quasi_identifiers=tuple(ids["quasi_identifiers"]),
         free_text=tuple(ids["free_text"]),
+        key_variables=tuple(ids.get("key_variables") or ()),
     )
     cluster = cb.get("cluster") or {}
     return Codebook(

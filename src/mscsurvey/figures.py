@@ -311,6 +311,8 @@ def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     """``"Shared purpose: 78–96% agreed"`` from a construct's rows of the agreement table."""
     rows = agreement.dropna(subset=["pct_agree"])
     if rows.empty:
+        if "suppressed" in agreement and agreement["suppressed"].astype(bool).any():
+            return f"{label}: suppressed (too few answers)"
         return f"{label}: no item was answered"
     agree_label = str(rows["agree_label"].iloc[0])
     lo, hi = rows["pct_agree"].min(), rows["pct_agree"].max()
@@ -425,6 +427,8 @@ def likert_figure(
         for i, rec in enumerate(agreement.to_dict("records")):
             n = int(rec["n"]) if pd.notna(rec["n"]) else 0
             text = f"{_pct(rec['pct_agree'])}  (n = {n})" if n else "no answers"
+            if bool(rec.get("suppressed", False)):  # too few answers: no number, no bar
+                text = f"suppressed ({rec.get('note') or 'too few answers'})"
             ax.text(
                 1.02,
                 i,
@@ -1170,7 +1174,9 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], *, dpi: int) -> list[
 
 def _alt_likert(agreement: pd.DataFrame, label: str) -> str:
     parts = [
-        f"{r['short']}: {_pct(r['pct_agree'])} {r['agree_label']} (n = {int(r['n'])})"
+        f"{r['short']}: suppressed ({r.get('note') or 'too few answers'})"
+        if bool(r.get("suppressed", False))
+        else f"{r['short']}: {_pct(r['pct_agree'])} {r['agree_label']} (n = {int(r['n'])})"
         for r in agreement.to_dict("records")
     ]
     return (
@@ -1278,6 +1284,7 @@ def build_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
     out_dir: str | os.PathLike[str],
+    min_n: int = 1,
 ) -> list[dict[str, Any]]:
     """Draw and save every figure of the brief into ``out_dir`` and write ``index.json``.
 
@@ -1307,7 +1314,18 @@ def build_figures(
         subgroups | drivers | reliability | published), ``construct``, ``group`` (list of groups for
         a subgroup figure), ``model``, ``title`` and ``alt`` (alt text). Also written to
         ``out_dir/index.json``.
+
+    Notes
+    -----
+    ``min_n`` (config ``analyses.min_group_n``): a reliability estimate resting on fewer complete
+    respondents is not drawn; items and subgroup cells come suppressed from the analyses tables.
     """
+    if "n_complete" in reliability and len(reliability):
+        small = pd.to_numeric(reliability["n_complete"], errors="coerce") < min_n
+        if small.any():
+            reliability = reliability.copy()
+            cols = [c for c in ("alpha", "alpha_ci_low", "alpha_ci_high") if c in reliability]
+            reliability.loc[small, cols] = float("nan")
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _atomic_dir(target) as out:

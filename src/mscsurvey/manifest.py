@@ -30,7 +30,9 @@ from mscsurvey.io import read_json, sha256_file, write_json
 __all__ = [
     "MANIFEST_NAME",
     "NOTES",
+    "PUBLIC_DIR",
     "Difference",
+    "access_of",
     "build_manifest",
     "manifest_digest",
     "verify",
@@ -39,6 +41,20 @@ __all__ = [
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
+#: The folder of a results folder whose files may leave the team (rule ``release``).
+PUBLIC_DIR = "public"
+
+
+def access_of(path: str | os.PathLike[str], results: str | os.PathLike[str]) -> str:
+    """``public`` for a file of the release folder ``<results>/public/``, else ``restricted``.
+
+    Only the release folder may leave the team (ICPSR's public-use file): it holds copies of the brief,
+    figures and aggregate tables (small cells blank) and the k-anonymous microdata. Everything else
+    (de-identified and clean responses, construct scores, the working tables, logs) is restricted:
+    the working copies of aggregates included, since only the released copies were checked.
+    """
+    rel = Path(os.path.normpath(path)).relative_to(Path(os.path.normpath(results)))
+    return "public" if rel.parts[:1] == (PUBLIC_DIR,) and len(rel.parts) > 1 else "restricted"
 
 
 def _metadata(metadata_dir: Path, path: str) -> dict[str, Any] | None:
@@ -130,6 +146,9 @@ def build_manifest(
         Input paths never to hash (the pseudonym key).
     exclude
         Paths under ``results`` left out (the manifest itself, the manifest rule's own log).
+
+    Each file's entry has ``access``: ``public`` (the release folder) or ``restricted``
+    (:func:`access_of`).
     git, packages
         Code version and package versions of the run.
     created
@@ -147,7 +166,12 @@ def build_manifest(
         rel = f.as_posix()
         if os.path.normpath(rel) in skip or f.name.endswith(".tmp"):
             continue
-        entry: dict[str, Any] = {"path": rel, "sha256": sha256_file(f), "size": f.stat().st_size}
+        entry: dict[str, Any] = {
+            "path": rel,
+            "sha256": sha256_file(f),
+            "size": f.stat().st_size,
+            "access": access_of(rel, root),
+        }
         key, rec = _producer(rel, mdir)
         if rec is not None:
             entry["rule"] = rec.get("rule")

@@ -691,16 +691,21 @@ def drivers(
                 phrase = f"{label} ({direction})"
             else:
                 ref = str(t["reference"].iloc[0]) if len(t) else ""
-                est = t.set_index("term")["estimate"]
-                hi, lo = est.idxmax(), est.idxmin()
+                est = t.set_index("term")["estimate"].dropna()  # small cells: suppressed
                 cat = {term: term[len(pred) + 1 : -1] for term in est.index}
                 bits = []
-                if est[hi] > 0:
+                if len(est) and est.max() > 0:
+                    hi = est.idxmax()
                     bits.append(f"highest {cat[hi]} ({est[hi]:+.2f} SD)")
-                if est[lo] < 0:
+                if len(est) and est.min() < 0:
+                    lo = est.idxmin()
                     bits.append(f"lowest {cat[lo]} ({est[lo]:+.2f} SD)")
                 direction = "categorical"
-                detail = f"{', '.join(bits) or 'no category differs'} vs {ref}"
+                detail = (
+                    f"{', '.join(bits) or 'no category differs'} vs {ref}"
+                    if len(est)
+                    else "category estimates suppressed (too few respondents)"
+                )
                 short = [b.split(" (")[0] for b in bits]
                 phrase = f"{label} ({', '.join(short)} vs {ref})" if short else label
             if rec["role"] == PREDICTOR:
@@ -760,6 +765,44 @@ def _record(
     }
 
 
+#: Columns of a term's estimate blanked when its category is a small cell.
+_ESTIMATE_COLUMNS = [
+    "estimate",
+    "se_cluster",
+    "ci_low",
+    "ci_high",
+    "p",
+    "se_hc3",
+    "p_hc3",
+    "mixed_estimate",
+    "mixed_ci_low",
+    "mixed_ci_high",
+]
+
+
+def _suppress_small_dummies(est: pd.DataFrame, design: Design, min_n: int) -> pd.DataFrame:
+    """Blank the estimates of dummy terms whose category, or whose reference category, has fewer
+    than ``min_n`` of the model's complete cases: such a contrast is (nearly) the mean of a handful of
+    respondents. The model itself is unchanged (they stay in it and in its R²)."""
+    if min_n <= 1:
+        return est
+    dummies = design.terms[design.terms["coding"] == CODING["dummy"]]
+    small: list[str] = []
+    for _pred, terms in dummies.groupby("predictor", sort=False)["term"]:
+        n_cat = {t: int(design.x[t].sum()) for t in terms}
+        n_ref = design.n - sum(n_cat.values())
+        small += list(terms) if n_ref < min_n else [t for t, n in n_cat.items() if n < min_n]
+    if not small:
+        return est
+    mask = est["term"].isin(small)
+    cols = [c for c in _ESTIMATE_COLUMNS if c in est]
+    est.loc[mask, cols] = np.nan
+    note = f"estimate suppressed: its category or the reference has fewer than {min_n} respondents"
+    est.loc[mask, "note"] = note
+    log.info("%d dummy estimates suppressed (n < %d)", int(mask.sum()), min_n)
+    return est
+
+
 def run_models(
     scores: pd.DataFrame,
     codebook: Codebook,
@@ -768,6 +811,7 @@ def run_models(
     reliability: pd.DataFrame | None = None,
     ci_level: float = 0.95,
     top: int = 3,
+    min_n: int = 1,
     source: str = "config/config.yaml",
 ) -> RegressionResult:
     """Fit every driver model of the config.
@@ -788,6 +832,10 @@ def run_models(
         Confidence level.
     top : int, keyword-only
         Predictors named in each driver sentence.
+    min_n : int, keyword-only
+        Minimum respondents behind a published number (``analyses.min_group_n``): a model with fewer
+        complete cases is not fitted (``status`` skipped, ``note`` says why); a dummy whose category
+        (or reference) has fewer keeps its place in the model but its estimate is blank (``note``).
     source : str, keyword-only
         The config file, for error messages.
 
@@ -839,6 +887,14 @@ def run_models(
         design = model_design(
             scores, codebook, outcome=spec.outcome, predictors=keep, model=spec.name
         )
+        if design.n < min_n:
+            note = (
+                f"skipped: fewer than analyses.min_group_n = {min_n} complete cases (not fitted, "
+                "so no number rests on so few respondents)"
+            )
+            log.warning("model %s %s", spec.name, note)
+            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
+            continue
         if design.x.shape[1] == 0 or design.n <= design.x.shape[1] + 2:
             note = (
                 f"skipped: {design.n} complete cases for {design.x.shape[1]} terms (too few to fit)"
@@ -884,6 +940,7 @@ def run_models(
         est["ci_level"] = float(ci_level)
         est["status"] = "estimated"
         est["note"] = mixed_note
+        est = _suppress_small_dummies(est, design, min_n)
         dropped = [
             {
                 **_record(spec, rec, "dropped", ci_level),

@@ -45,6 +45,7 @@ rule agreement:
         runtime=10,
     params:
         ci_level=config["analyses"]["ci_level"],
+        min_group_n=config["analyses"]["min_group_n"],
     script:
         "../scripts/agreement.py"
 
@@ -124,6 +125,7 @@ rule regressions:
         models=config["analyses"]["models"],
         ci_level=config["analyses"]["ci_level"],
         top_drivers=config["analyses"]["top_drivers"],
+        min_group_n=config["analyses"]["min_group_n"],
         config_source=_CONFIG_SOURCE,
     script:
         "../scripts/regressions.py"

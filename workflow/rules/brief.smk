@@ -43,6 +43,7 @@ BRIEF_TABLES = {
 
 rule brief_numbers:
     input:
+        unpack(quote_inputs),
         **BRIEF_TABLES,
         codebook=lambda wc: dataset(wc).codebook,
     output:

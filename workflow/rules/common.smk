@@ -11,6 +11,7 @@ from mscsurvey.config import load_codebooks
 from mscsurvey.config import path_warnings
 from mscsurvey.config import validate_config
 from mscsurvey.errors import SurveyError
+from mscsurvey.release import PUBLIC_TABLES
 from mscsurvey.schema import load_yaml
 
 # The run's config: --configfile replaces config/config.yaml (rather than being merged into it, which
@@ -133,7 +134,59 @@ def dataset_outputs(ds):
         f"{ds.results}/brief/brief.html",
         f"{ds.results}/brief/brief.pdf",
         f"{ds.results}/walk",
+        *release_outputs(ds),
     ]
+
+
+# The public-use release (workflow/rules/release.smk): microdata on or off, its outputs, the brief's
+# quote inputs.
+RELEASE_MICRODATA = bool(config["release"]["microdata"])
+
+
+def release_microdata_outputs():
+    out = {
+        "disclosure": report(
+            "{res}/public/disclosure.json",
+            caption="../report/disclosure.rst",
+            category="8. Release",
+        )
+    }
+    if RELEASE_MICRODATA:
+        out["microdata"] = "{res}/public/microdata.parquet"
+        out["microdata_csv"] = "{res}/public/microdata.csv"
+    return out
+
+
+def release_outputs(ds):
+    """A dataset's public-use files (what rule all and the manifest ask for)."""
+    files = [
+        f"{ds.results}/public/disclosure.json",
+        f"{ds.results}/public/README.txt",
+        f"{ds.results}/public/brief.html",
+        f"{ds.results}/public/brief.pdf",
+        f"{ds.results}/public/figures",
+        f"{ds.results}/public/walk",
+        f"{ds.results}/public/tables",
+    ]
+    if RELEASE_MICRODATA:
+        files += [
+            f"{ds.results}/public/microdata.parquet",
+            f"{ds.results}/public/microdata.csv",
+        ]
+    return files
+
+
+def quote_inputs(wildcards):
+    """The disclosure report, the public-use microdata (quotes are attributed only by cells it cannot
+    single out) when released, and the dataset's reviewed-quotes file when the config names one.
+    """
+    files = {"disclosure": f"{wildcards.res}/public/disclosure.json"}
+    if RELEASE_MICRODATA:
+        files["microdata"] = f"{wildcards.res}/public/microdata.parquet"
+    reviewed = config["datasets"][dataset(wildcards).name].get("quotes_reviewed")
+    if reviewed:
+        files["quotes_reviewed"] = reviewed
+    return files
 
 
 def comparison_input(wildcards):

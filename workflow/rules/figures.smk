@@ -36,5 +36,6 @@ rule figures:
         thresholds=config["scales"]["thresholds"],
         # every figure of a synthetic dataset says so
         notice=lambda wc: "Synthetic data" if dataset(wc).synthetic else "",
+        min_group_n=config["analyses"]["min_group_n"],
     script:
         "../scripts/figures.py"

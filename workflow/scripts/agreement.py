@@ -19,7 +19,8 @@ from mscsurvey.runner import run_step
 def main(smk):
     cb = load_codebook(smk.input.codebook)
     responses = read_parquet(smk.input.responses, input_columns(cb))
-    agreement = item_agreement(responses, cb, ci_level=smk.params.ci_level)
+    min_n = smk.params.min_group_n
+    agreement = item_agreement(responses, cb, ci_level=smk.params.ci_level, min_n=min_n)
     published_path = getattr(smk.input, "published", None)
     if published_path:
         comparison = compare_published(agreement, read_published(published_path, cb))
@@ -27,14 +28,17 @@ def main(smk):
         logging.getLogger("agreement").info("no published findings: empty comparison table")
         comparison = empty_comparison()
     logging.getLogger("agreement").info(  # counts only
-        "responses in %d; items %d; published compared %d, inside the CI %d",
+        "responses in %d; items %d (suppressed, n < %d: %d); published compared %d, inside the "
+        "CI %d",
         len(responses),
         len(agreement),
+        min_n,
+        int(agreement["suppressed"].sum()),
         len(comparison),
         int(comparison["ci_contains_published"].sum()) if len(comparison) else 0,
     )
     write_parquet(agreement, smk.output.agreement)
-    write_parquet(agreement_distribution(responses, cb), smk.output.distribution)
+    write_parquet(agreement_distribution(responses, cb, min_n=min_n), smk.output.distribution)
     write_parquet(comparison, smk.output.published)
 
 

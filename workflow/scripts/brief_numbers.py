@@ -5,6 +5,7 @@ import logging
 from mscsurvey.brief import brief_numbers
 from mscsurvey.codebook import load_codebook
 from mscsurvey.io import read_json, read_parquet, write_json
+from mscsurvey.quotes import read_reviewed
 from mscsurvey.runner import run_step
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
@@ -22,6 +23,8 @@ def main(smk):
         + ([cb.cluster] if cb.cluster else []),
         "scores": list(cb.constructs),
     }
+    microdata = getattr(smk.input, "microdata", None)
+    reviewed = getattr(smk.input, "quotes_reviewed", None)
     numbers = brief_numbers(
         codebook=cb,
         synthetic=p.synthetic,
@@ -30,12 +33,17 @@ def main(smk):
         validation=read_json(smk.input.validation),
         deid_report=read_json(smk.input.deid_report),
         **{name: read_parquet(getattr(smk.input, name), columns.get(name)) for name in TABLES},
+        released=read_parquet(microdata) if microdata else None,
+        reviewed=read_reviewed(reviewed) if reviewed else None,
+        disclosure=read_json(smk.input.disclosure),
     )
     logging.getLogger("brief_numbers").info(  # counts only
-        "tables in %d; takeaways %d; sections %d",
+        "tables in %d; takeaways %d; sections %d; quotes %d (%s)",
         len(TABLES),
         len(numbers.get("takeaways", [])),
         len(numbers),
+        numbers["quotes"]["n"],
+        numbers["quotes"]["status"],
     )
     write_json(numbers, smk.output.numbers)
 

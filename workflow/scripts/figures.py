@@ -20,6 +20,7 @@ def main(smk):
         thresholds=dict(smk.params.thresholds),
         style=FigureStyle.from_config(smk.params.style, notice=smk.params.notice),
         out_dir=smk.output.figures,
+        min_n=smk.params.min_group_n,
     )
     logging.getLogger("figures").info("wrote %d figures (PNG and SVG)", len(index))
 

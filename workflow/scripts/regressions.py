@@ -16,6 +16,7 @@ def main(smk):
         reliability=read_parquet(smk.input.reliability),
         ci_level=smk.params.ci_level,
         top=smk.params.top_drivers,
+        min_n=smk.params.min_group_n,
         source=smk.params.config_source,
     )
     write_parquet(result.regressions, smk.output.regressions)
