@@ -219,6 +219,7 @@ def metadata_tokens(results: Path) -> set[str]:
 # address is never excused as "the project's own".
 _OWN_KINDS = frozenset({"URL", "ID_NUMBER", "DATE", "HANDLE", "ZIP", "IDENTIFIER"})
 _PART = re.compile(r"[^\W_]+")
+_DECIMAL_CELL = re.compile(r"^\s*[−-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*$")
 
 
 def _word_around(cell: str, start: int, end: int) -> str:
@@ -295,6 +296,8 @@ def scan_shapes(
             continue
         pieces = [(w, t[:_MAX_CELL]) for w, t in _texts(path, skip) if t.strip()]
         pieces = [(w, t) for w, t in pieces if _PLACEHOLDER.sub("", t).strip()]
+        # a decimal number standing alone in a cell is a statistic ("85.8123456789"), not text
+        pieces = [(w, t) for w, t in pieces if not _DECIMAL_CELL.match(t)]
         if not pieces:
             continue
         searched += len(pieces)
