@@ -1058,6 +1058,8 @@ def brief_numbers(
     regressions: pd.DataFrame,
     importance: pd.DataFrame,
     drivers: pd.DataFrame,
+    imputed: pd.DataFrame | None = None,
+    weighted: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -1075,6 +1077,8 @@ def brief_numbers(
         The scales stage's scores and reliability tables.
     agreement, published, subgroups, subgroup_tests, regressions, importance, drivers : DataFrame
         The analyses stage's tables.
+    imputed, weighted : pandas.DataFrame, optional
+        The sensitivity analyses' tables (``sensitivity``: their Methods paragraphs and takeaways).
 
     Returns
     -------
@@ -1090,6 +1094,9 @@ def brief_numbers(
     SurveyError
         If the config's quote attribution names a column that is not a group of the codebook.
     """
+    # imported here: the sensitivity module brings statsmodels, which the notebook need not load
+    from mscsurvey.sensitivity import brief_sentences
+
     analyses = config.get("analyses", {})
     models = analyses.get("models", {})
     ci_level = float(analyses.get("ci_level", 0.95))
@@ -1208,6 +1215,7 @@ def brief_numbers(
         ),
         "settings": settings,
         "synthetic": notice,
+        "sensitivity": brief_sentences(codebook, models, imputed=imputed, weighted=weighted),
     }
 
 

@@ -390,3 +390,142 @@ def _weighted_driver(scores, codebook, name, spec, d: SurveyDesign, method, ci_l
         }
         for t, r in zip(x.columns, fit.itertuples(index=False), strict=True)
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# The brief: a Methods paragraph per analysis, a takeaway only where a conclusion changes
+# --------------------------------------------------------------------------------------------------
+
+
+def _label(codebook: Codebook, name: str) -> str:
+    if name in codebook.constructs:
+        return codebook.constructs[name].label
+    if name in codebook.groups:
+        return codebook.groups[name].label
+    return name
+
+
+def _changed_means(table: pd.DataFrame, base: str, alt: str, analysis: str) -> list[tuple]:
+    # rows whose alternative estimate lies outside the base estimate's confidence interval
+    t = table[table["analysis"] == analysis].set_index(["name", "method"])
+    out = []
+    for name in dict.fromkeys(t.index.get_level_values(0)):
+        if (name, base) not in t.index or (name, alt) not in t.index:
+            continue
+        b, a = t.loc[(name, base)], t.loc[(name, alt)]
+        if not b["ci_low"] <= a["estimate"] <= b["ci_high"]:
+            out.append((name, float(b["estimate"]), float(a["estimate"])))
+    return out
+
+
+def _changed_drivers(table, models, base: str, alt: str) -> list[tuple[str, str, str]]:
+    # per model: a predictor whose coefficient changes sign with a CI excluding 0 under either
+    # method, or a different strongest predictor (largest |standardised coefficient|)
+    out = []
+    d = table[table["analysis"] == "driver"]
+    for name, spec in models.items():
+        rows = d[(d["name"] == name) & d["term"].isin(spec["predictors"])]
+        b = rows[rows["method"] == base].set_index("term")
+        a = rows[rows["method"] == alt].set_index("term")
+        common = [t for t in b.index if t in a.index]
+        if not common:
+            continue
+        for t in common:
+            sig = (b.loc[t, "ci_low"] > 0 or b.loc[t, "ci_high"] < 0) or (
+                a.loc[t, "ci_low"] > 0 or a.loc[t, "ci_high"] < 0
+            )
+            if np.sign(b.loc[t, "estimate"]) != np.sign(a.loc[t, "estimate"]) and sig:
+                out.append((name, "sign", t))
+        top_b = b.loc[common, "estimate"].abs().idxmax()
+        top_a = a.loc[common, "estimate"].abs().idxmax()
+        if top_b != top_a:
+            out.append((name, "top", f"{top_b}|{top_a}"))
+    return out
+
+
+def _driver_sentences(changes, codebook, models, how: str) -> list[str]:
+    out = []
+    for name, kind, term in changes:
+        outcome = _label(codebook, models[name]["outcome"]).lower()
+        if kind == "sign":
+            out.append(
+                f"{how}, {_label(codebook, term).lower()} changes the sign of its association with "
+                f"{outcome}."
+            )
+        else:
+            b, a = term.split("|")
+            out.append(
+                f"{how}, the strongest predictor of {outcome} (largest standardised coefficient) is "
+                f"{_label(codebook, a).lower()} rather than {_label(codebook, b).lower()}."
+            )
+    return out
+
+
+def brief_sentences(
+    codebook: Codebook,
+    models: Mapping[str, Mapping[str, Any]],
+    *,
+    imputed: pd.DataFrame | None = None,
+    weighted: pd.DataFrame | None = None,
+) -> dict[str, list[str]]:
+    """The brief's Methods paragraphs and its takeaways where a conclusion changes.
+
+    Returns
+    -------
+    dict
+        ``methods``: one paragraph per analysis present; ``takeaways``: sentences naming a construct
+        mean outside the main analysis's CI, a driver's sign change (with a CI excluding 0) or a new
+        strongest driver, under multiple imputation or weighting (none when nothing changes).
+    """
+    methods: list[str] = []
+    take: list[str] = []
+    if imputed is not None and len(imputed):
+        mi = imputed[imputed["method"] == "multiple_imputation"]
+        m = int(mi["m"].max()) if len(mi) else 0
+        fmi = mi.loc[mi["analysis"] == "construct_mean", "fmi"]
+        methods.append(
+            f'As a sensitivity analysis, missing item answers (skipped or "don\'t know") were imputed '
+            f"{m} times by chained equations with predictive mean matching (as R's mice: each "
+            "missing answer takes the observed answer of one of the five respondents whose "
+            "predicted answer is closest, so answers stay on the items' scales), every other item, "
+            f"the respondent's groups and {codebook.cluster_noun} predicting each item. Driver "
+            "models and construct means were re-estimated in each completed data set and pooled "
+            "by Rubin's rules with Barnard–Rubin degrees of freedom; the fraction of missing "
+            f"information of the construct means ranges from {fmi.min():.2f} to {fmi.max():.2f}. "
+            "This assumes answers are missing at random given what the respondent did answer; it "
+            'treats "don\'t know" as a withheld answer rather than a position.'
+        )
+        for name, b, a in _changed_means(
+            imputed, "complete_case", "multiple_imputation", "construct_mean"
+        ):
+            take.append(
+                f"With missing answers imputed, the mean of {_label(codebook, name).lower()} is "
+                f"{a:.2f} rather than {b:.2f}, outside the main analysis's confidence interval."
+            )
+        changes = _changed_drivers(imputed, models, "complete_case", "multiple_imputation")
+        take += _driver_sentences(changes, codebook, models, "With missing answers imputed")
+    if weighted is not None and len(weighted):
+        take += _weighted_sentences(weighted, codebook, models, methods)
+    return {"methods": methods, "takeaways": take}
+
+
+def _weighted_sentences(weighted, codebook, models, methods: list[str]) -> list[str]:
+    design = weighted[weighted["analysis"] == "design"].set_index("term")["estimate"]
+    methods.append(
+        "As a second sensitivity analysis, respondents were weighted to the population margins given "
+        "in the configuration (raking; weights above five times the median capped and re-raked, "
+        f"{int(design.get('n_trimmed', 0))} capped; Kish design effect "
+        f"{design.get('kish_deff', float('nan')):.2f}), and % agreed (logit intervals), construct "
+        "means and driver models were estimated by Taylor linearisation with "
+        f"{codebook.cluster_noun}s as clusters. The brief leads with the unweighted estimates, "
+        "which describe the respondents and match the published analysis; the weighted ones show "
+        "whether the conclusions hold for the population the margins describe."
+    )
+    take = []
+    for name, b, a in _changed_means(weighted, "unweighted", "weighted", "construct_mean"):
+        take.append(
+            f"Weighted to the population, the mean of {_label(codebook, name).lower()} is {a:.2f} "
+            f"rather than {b:.2f}, outside the unweighted confidence interval."
+        )
+    changes = _changed_drivers(weighted, models, "unweighted", "weighted")
+    return take + _driver_sentences(changes, codebook, models, "Weighted to the population")

@@ -25,9 +25,11 @@ rule sensitivity:
     params:
         models=config["analyses"]["models"],
         imputations=config["sensitivity"]["imputations"],
-        seed=config["sensitivity"]["seed"]
-        if config["sensitivity"]["seed"] is not None
-        else config["seed"],
+        seed=(
+            config["sensitivity"]["seed"]
+            if config["sensitivity"]["seed"] is not None
+            else config["seed"]
+        ),
     script:
         "../scripts/sensitivity.py"
 

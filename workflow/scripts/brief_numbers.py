@@ -9,6 +9,7 @@ from mscsurvey.runner import run_step
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
 TABLES += ("subgroup_tests", "regressions", "importance", "drivers")
+OPTIONAL = ("imputed", "weighted")
 
 
 def main(smk):
@@ -30,6 +31,8 @@ def main(smk):
         validation=read_json(smk.input.validation),
         deid_report=read_json(smk.input.deid_report),
         **{name: read_parquet(getattr(smk.input, name), columns.get(name)) for name in TABLES},
+        # the sensitivity analyses (weighted only when the config has weights)
+        **{n: read_parquet(getattr(smk.input, n)) for n in OPTIONAL if hasattr(smk.input, n)},
     )
     logging.getLogger("brief_numbers").info(  # counts only
         "tables in %d; takeaways %d; sections %d",
