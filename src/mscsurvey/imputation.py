@@ -52,9 +52,12 @@ def design_with_dummies(frame: pd.DataFrame, categorical: Sequence[str]) -> pd.D
 
 
 def _norm_draw(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, ridge: float):
-    # mice:::.norm.draw: ridge-penalised normal equations, then a draw of sigma and beta
+    # mice:::.norm.draw: ridge-penalised normal equations, then a draw of sigma and beta. A column
+    # that is all zero among the observed rows (a group category nobody answering this item is in)
+    # gets the penalty of a unit column, so the system stays invertible (mice drops such columns).
     xtx = x.T @ x
-    v = np.linalg.inv(xtx + np.diag(ridge * np.diag(xtx)))
+    d = np.diag(xtx)
+    v = np.linalg.inv(xtx + np.diag(ridge * np.where(d > 0, d, 1.0)))
     v = (v + v.T) / 2
     coef = v @ (x.T @ y)
     resid = y - x @ coef

@@ -18,6 +18,7 @@ import pandas as pd
 
 from mscsurvey.codebook import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.synthesize.missingness import parse_sensitivity
 
 __all__ = ["Cluster", "GroupModel", "Model", "parse_model", "load_published", "Published"]
 
@@ -104,6 +105,8 @@ class Model:
     mc_n: int
     mc_seed_offset: int
     regressions: dict[str, tuple[str, ...]]
+    # nonresponse and MAR skips (mscsurvey.synthesize.missingness); None (the default) = off
+    sensitivity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -717,6 +720,7 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         mc_n=int(_number(mc.get("n"), "monte_carlo.n", source, 1000)),
         mc_seed_offset=int(_number(mc.get("seed_offset", 1), "monte_carlo.seed_offset", source, 0)),
         regressions=regressions,
+        sensitivity=parse_sensitivity(m.get("sensitivity"), cb, source),
     )
 
 
