@@ -22,7 +22,7 @@ import pytest
 from mscsurvey.codebook import load_codebook, normalise_label
 from mscsurvey.scales import score
 from mscsurvey.schema import load_yaml
-from mscsurvey.sensitivity import imputed_table, respondent_design
+from mscsurvey.sensitivity import imputed_table, respondent_design, weighted_table
 from mscsurvey.synthesize import generate
 from mscsurvey.synthesize.model import load_published
 from mscsurvey.weights import SurveyDesign, svy_mean
@@ -121,3 +121,103 @@ def test_sensitivity_block_is_checked(cb):
     with pytest.raises(SurveyError, match="driver"):
         bad = {"missing_at_random": {"driver": "sp1", "constructs": ["shared_purpose"]}}
         parse_sensitivity(bad, cb, "m.yaml")
+
+
+# --- unit tests of the stage on a small random frame ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(cb):
+    """300 respondents with random codes (15% missing), groups and 6 clusters."""
+    rng = np.random.default_rng(3)
+    n = 300
+    out = {cb.identifiers.pseudonym: [f"p{i}" for i in range(n)]}
+    out[cb.cluster] = rng.choice([f"m{k}" for k in range(6)], n)
+    for g, grp in cb.groups.items():
+        out[g] = pd.Categorical(
+            rng.choice(list(grp.categories), n), categories=list(grp.categories)
+        )
+    for iid in cb.items:
+        codes = sorted(cb.scale_of(iid).codes)
+        x = rng.choice(codes, n).astype(float)
+        x[rng.random(n) < 0.15] = np.nan
+        out[iid] = x
+    return pd.DataFrame(out)
+
+
+def test_raking_to_proportional_margins_changes_nothing(cb, small):
+    counts = small["role"].value_counts()
+    margins = {"role": {str(k): 2.0 * v for k, v in counts.items()}}
+    design, info = respondent_design(small, cb, {"margins": margins, "trim": 5})
+    assert info["kish_deff"] == pytest.approx(1.0)
+    assert info["n_trimmed"] == 0
+    table = weighted_table(small, cb, {}, design, info)
+    t = table[table["analysis"].isin(["agreement", "construct_mean"])]
+    w = t[t["method"] == "weighted"].set_index(["analysis", "name"])["estimate"]
+    u = t[t["method"] == "unweighted"].set_index(["analysis", "name"])["estimate"]
+    pd.testing.assert_series_equal(w, u, check_names=False)
+
+
+def test_weights_config_errors_name_the_key(cb, small):
+    from mscsurvey.errors import SurveyError
+
+    with pytest.raises(SurveyError, match="weights.margins.nope"):
+        respondent_design(small, cb, {"margins": {"nope": {"a": 1}}})
+    with pytest.raises(SurveyError, match="no population total"):
+        respondent_design(small, cb, {"margins": {"role": {"MSC staff": 10.0}}})
+    with pytest.raises(SurveyError, match="weights.column"):
+        respondent_design(small, cb, {"column": "w"})
+
+
+def test_unanswered_margin_variable_gets_weight_zero(cb, small):
+    s = small.copy()
+    s.loc[:9, "role"] = np.nan
+    counts = s["role"].value_counts()
+    design, info = respondent_design(s, cb, {"margins": {"role": counts.to_dict()}})
+    assert info["n_unweightable"] == 10
+    assert (design.weights[:10] == 0).all() and (design.weights[10:] > 0).all()
+
+
+def test_brief_takeaway_only_when_a_conclusion_changes(cb):
+    from mscsurvey.sensitivity import brief_sentences
+
+    def table(mi_estimate: float) -> pd.DataFrame:
+        base = {"analysis": "construct_mean", "name": "trust", "term": "mean", "se": 0.05}
+        return pd.DataFrame(
+            [
+                {
+                    **base,
+                    "method": "complete_case",
+                    "estimate": 4.0,
+                    "ci_low": 3.9,
+                    "ci_high": 4.1,
+                    "fmi": np.nan,
+                    "m": 0,
+                },
+                {
+                    **base,
+                    "method": "multiple_imputation",
+                    "estimate": mi_estimate,
+                    "ci_low": mi_estimate - 0.1,
+                    "ci_high": mi_estimate + 0.1,
+                    "fmi": 0.2,
+                    "m": 20,
+                },
+            ]
+        )
+
+    same = brief_sentences(cb, {}, imputed=table(4.05))
+    assert len(same["methods"]) == 1 and same["takeaways"] == []
+    changed = brief_sentences(cb, {}, imputed=table(3.7))
+    assert len(changed["takeaways"]) == 1 and "3.70 rather than 4.00" in changed["takeaways"][0]
+
+
+def test_imputed_table_keeps_codes_and_reports_both_methods(cb, small):
+    models = {"m1": {"outcome": "shared_purpose", "predictors": ["trust", "equity"]}}
+    table = imputed_table(small, cb, models, m=3, seed=5)
+    assert set(table["method"]) == {"complete_case", "multiple_imputation"}
+    drv = table[(table["analysis"] == "driver") & (table["method"] == "multiple_imputation")]
+    assert set(drv["term"]) == {"Intercept", "trust", "equity"}
+    assert (drv["df"] > 0).all() and drv["fmi"].between(0, 1).all()
+    again = imputed_table(small, cb, models, m=3, seed=5)
+    pd.testing.assert_frame_equal(table, again)

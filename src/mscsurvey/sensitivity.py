@@ -188,8 +188,13 @@ def imputed_table(
     *,
     m: int = 20,
     seed: int = 0,
+    max_n: int | None = 20000,
 ) -> pd.DataFrame:
     """Driver coefficients and construct means: complete-case beside pooled over m imputations.
+
+    With more than ``max_n`` respondents both columns are computed on one seeded random sample of
+    ``max_n`` (``n`` says so): m chained imputations of every respondent of a 10^6 survey would take
+    hours, and the sensitivity comparison needs the two methods on the same rows, not every row.
 
     Returns
     -------
@@ -198,6 +203,9 @@ def imputed_table(
         or ``construct_mean`` (``name`` the construct, ``term`` = ``mean``); ``method`` is
         ``complete_case`` or ``multiple_imputation``.
     """
+    if max_n is not None and len(responses) > max_n:
+        rows = np.sort(np.random.default_rng(seed).choice(len(responses), max_n, replace=False))
+        responses = responses.iloc[rows]
     observed = score(responses, codebook)
     completed = [score(r, codebook) for r in impute_responses(responses, codebook, m=m, seed=seed)]
     parts = []

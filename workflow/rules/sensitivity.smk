@@ -25,6 +25,7 @@ rule sensitivity:
     params:
         models=config["analyses"]["models"],
         imputations=config["sensitivity"]["imputations"],
+        max_n=config["sensitivity"]["max_n"],
         seed=(
             config["sensitivity"]["seed"]
             if config["sensitivity"]["seed"] is not None

@@ -14,7 +14,9 @@ def main(smk):
     p = smk.params
     log = logging.getLogger(smk.rule)
     if smk.rule == "sensitivity":
-        table = imputed_table(responses, cb, dict(p.models), m=p.imputations, seed=p.seed)
+        table = imputed_table(
+            responses, cb, dict(p.models), m=p.imputations, seed=p.seed, max_n=p.max_n
+        )
         log.info(
             "respondents %d; imputations %d; rows %d", len(responses), p.imputations, len(table)
         )
