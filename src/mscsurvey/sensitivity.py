@@ -241,7 +241,7 @@ def respondent_design(
     """Calibrated weights and the design (clusters as PSUs) from the config's ``weights`` section.
 
     Returns the design and counts: ``n_weighted``, ``n_unweightable`` (weight 0: a margin variable
-    unanswered), ``n_trimmed`` (capped in the first round) and ``kish_deff``.
+    unanswered), ``n_trimmed`` (capped in the first round), ``kish_deff`` and ``trim_cap``.
 
     Raises
     ------
@@ -295,6 +295,7 @@ def respondent_design(
         "n_unweightable": int((~known).sum()),
         "n_trimmed": int(n_trim),
         "kish_deff": kish_deff(w),
+        "trim_cap": float(settings["trim"]) if settings.get("trim") else float("nan"),
     }
     return design, counts
 
@@ -329,7 +330,8 @@ def weighted_table(
     pandas.DataFrame
         :data:`WEIGHTED_COLUMNS`; ``analysis`` is ``agreement`` (``name`` the item; a proportion with
         a logit interval), ``construct_mean``, ``driver`` (``name`` the model) or ``design``
-        (``term`` ``kish_deff``, ``n_trimmed``, ``n_unweightable``; ``estimate`` the value).
+        (``term`` ``kish_deff``, ``n_trimmed``, ``n_unweightable``, ``trim_cap``; ``estimate`` the
+        value).
     """
     scores = score(responses, codebook)
     rows: list[dict[str, Any]] = []
@@ -344,7 +346,7 @@ def weighted_table(
             rows.append(_row("construct_mean", c, "mean", method, e, int(scores[c].notna().sum())))
         for name, spec in models.items():
             rows += _weighted_driver(scores, codebook, name, spec, d, method, ci_level)
-    for term in ("kish_deff", "n_trimmed", "n_unweightable"):
+    for term in ("kish_deff", "n_trimmed", "n_unweightable", "trim_cap"):
         rows.append(
             {
                 "analysis": "design",
@@ -521,8 +523,8 @@ def _weighted_sentences(weighted, codebook, models, methods: list[str]) -> list[
     design = weighted[weighted["analysis"] == "design"].set_index("term")["estimate"]
     methods.append(
         "As a second sensitivity analysis, respondents were weighted to the population margins given "
-        "in the configuration (raking; weights above five times the median capped and re-raked, "
-        f"{int(design.get('n_trimmed', 0))} capped; Kish design effect "
+        "in the configuration (post-stratification on one margin, raking on several; "
+        f"{_trim_phrase(design)}; Kish design effect "
         f"{design.get('kish_deff', float('nan')):.2f}), and % agreed (logit intervals), construct "
         "means and driver models were estimated by Taylor linearisation with "
         f"{codebook.cluster_noun}s as clusters. The brief leads with the unweighted estimates, "
@@ -537,3 +539,13 @@ def _weighted_sentences(weighted, codebook, models, methods: list[str]) -> list[
         )
     changes = _changed_drivers(weighted, models, "unweighted", "weighted")
     return take + _driver_sentences(changes, codebook, models, "Weighted to the population")
+
+
+def _trim_phrase(design: pd.Series) -> str:
+    cap = float(design.get("trim_cap", float("nan")))
+    if not np.isfinite(cap):
+        return "weights not trimmed"
+    return (
+        f"weights above {cap:g} times the median capped and re-raked, "
+        f"{int(design.get('n_trimmed', 0))} capped"
+    )
