@@ -51,20 +51,28 @@ def design_with_dummies(frame: pd.DataFrame, categorical: Sequence[str]) -> pd.D
     return out
 
 
-def _norm_draw(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, ridge: float):
-    # mice:::.norm.draw: ridge-penalised normal equations, then a draw of sigma and beta. A column
-    # that is all zero among the observed rows (a group category nobody answering this item is in)
-    # gets the penalty of a unit column, so the system stays invertible (mice drops such columns).
-    xtx = x.T @ x
+def _norm_draw(
+    gram: np.ndarray, j: int, n_obs: int, rng: np.random.Generator, ridge: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # mice:::.norm.draw of column j on every other column from the observed rows' cross-product
+    # matrix `gram` (intercept first): ridge-penalised normal equations, then a draw of sigma and
+    # beta. The coefficient of column j itself is 0, so `x @ coef` predicts from the full matrix. A
+    # column all zero among the observed rows (a category nobody answering this item is in) gets the
+    # penalty of a unit column, so the system stays invertible (mice drops such columns).
+    keep = np.flatnonzero(np.arange(gram.shape[0]) != j)
+    xtx = gram[np.ix_(keep, keep)]
     d = np.diag(xtx)
     v = np.linalg.inv(xtx + np.diag(ridge * np.where(d > 0, d, 1.0)))
     v = (v + v.T) / 2
-    coef = v @ (x.T @ y)
-    resid = y - x @ coef
-    df = max(len(y) - x.shape[1], 1)
-    sigma = np.sqrt(resid @ resid / rng.chisquare(df))
-    beta = coef + np.linalg.cholesky(v) @ rng.standard_normal(x.shape[1]) * sigma
-    return coef, beta
+    coef = np.zeros(gram.shape[0])
+    coef[keep] = v @ gram[keep, j]
+    # residual sum of squares from the cross-products: y'y - 2 b'X'y + b'X'X b
+    rss = gram[j, j] - 2 * coef[keep] @ gram[keep, j] + coef[keep] @ xtx @ coef[keep]
+    df = max(n_obs - len(keep), 1)
+    sigma = np.sqrt(max(rss, 0.0) / rng.chisquare(df))
+    beta = coef.copy()
+    beta[keep] += np.linalg.cholesky(v) @ rng.standard_normal(len(keep)) * sigma
+    return coef, beta, keep
 
 
 def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, donors: int, rng: np.random.Generator):
@@ -85,20 +93,27 @@ def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, donors: int, rng: np.rand
 
 
 def _one_chain(values, missing, columns, rng, maxit, donors, ridge):
-    data = values.copy()
-    n = data.shape[0]
+    # The data live in columns 1.. of `x` (column 0 the intercept), imputed in place. The full
+    # cross-product matrix is kept up to date (one row/column per imputed column), and a column's
+    # observed-rows matrix is it minus its missing rows' cross-products: the cost follows the
+    # missing rows, not all rows, which is what makes 20 imputations of a large survey affordable.
+    x = np.hstack([np.ones((values.shape[0], 1)), values])
     for j in columns:  # mice's initial fill: random draws from the observed values
-        obs = data[~missing[:, j], j]
-        data[missing[:, j], j] = rng.choice(obs, size=int(missing[:, j].sum()))
-    ones = np.ones((n, 1))
+        obs = x[~missing[:, j], j + 1]
+        x[missing[:, j], j + 1] = rng.choice(obs, size=int(missing[:, j].sum()))
+    full = x.T @ x
     for _ in range(maxit):
         for j in columns:
             ry = ~missing[:, j]
-            x = np.hstack([ones, np.delete(data, j, axis=1)])
-            coef, beta = _norm_draw(x[ry], data[ry, j], rng, ridge)
-            idx = _match(x[ry] @ coef, x[~ry] @ beta, donors, rng)
-            data[~ry, j] = data[ry, j][idx]
-    return data
+            xm = x[~ry]
+            gram = full - xm.T @ xm
+            coef, beta, _ = _norm_draw(gram, j + 1, int(ry.sum()), rng, ridge)
+            idx = _match(x[ry] @ coef, xm @ beta, donors, rng)
+            x[~ry, j + 1] = x[ry, j + 1][idx]
+            col = x.T @ x[:, j + 1]
+            full[:, j + 1] = col
+            full[j + 1, :] = col
+    return x[:, 1:]
 
 
 def impute_pmm(
