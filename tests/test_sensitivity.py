@@ -176,6 +176,14 @@ def test_unanswered_margin_variable_gets_weight_zero(cb, small):
     design, info = respondent_design(s, cb, {"margins": {"role": counts.to_dict()}})
     assert info["n_unweightable"] == 10
     assert (design.weights[:10] == 0).all() and (design.weights[10:] > 0).all()
+    y = score(s, cb)["trust"].to_numpy(float)
+    est = svy_mean(y, design)
+    assert np.isfinite(est.estimate) and np.isfinite(est.se) and est.se > 0
+    assert est.estimate == pytest.approx(np.nanmean(y[10:]))  # margins proportional to the sample
+    # two margins (raking) with the same unanswered rows
+    margins = {"role": counts.to_dict(), "gender": s.loc[10:, "gender"].value_counts().to_dict()}
+    design2, _ = respondent_design(s, cb, {"margins": margins})
+    assert np.isfinite(svy_mean(y, design2).se)
 
 
 def test_brief_takeaway_only_when_a_conclusion_changes(cb):

@@ -120,13 +120,15 @@ def _calibration_residuals(z: np.ndarray, design: SurveyDesign) -> np.ndarray:
             num = np.zeros((c.max() + 1, z.shape[1]))
             np.add.at(num, c, z)  # (x / psw) weighted by psw; oldw is proportional to psw in a cell
             den = np.bincount(c, weights=psw[:, 0])[:, None]
-            z = z - (num / den)[c] * psw
+            # a cell of zero-weight rows (outside the calibration) has nothing to remove
+            means = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+            z = z - means[c] * psw
             continue
         coded = [(_codes(lab), np.asarray(psw, float)[:, None]) for lab, psw in margins]
         for _ in range(10):
             for c, psw in coded:
                 sums = np.zeros((c.max() + 1, z.shape[1]))
-                np.add.at(sums, c, z / psw)
+                np.add.at(sums, c, np.divide(z, psw, out=np.zeros_like(z), where=psw > 0))
                 z = z - (sums / np.bincount(c)[:, None])[c] * psw
     return z
 
