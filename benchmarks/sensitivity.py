@@ -6,8 +6,8 @@ Two measurements, in one process each step timed with ``time.perf_counter``:
    to role margins in proportion to the respondents' own counts x 3, trimmed at 5 x median) on
    ``results/clean/responses.parquet`` (run ``make run`` first);
 2. large surveys: clean responses of 10^4 .. 10^6 respondents drawn from the synthetic model
-   (``benchmarks/scale_data.py``): the imputation runs on its seeded sample of ``max_n`` = 20,000
-   (``sensitivity.max_n``), the weights on every respondent.
+   (``benchmarks/scale_data.py``): the imputation runs on its seeded sample of ``max_n``
+   (``sensitivity.max_n``, default 5,000), the weights on every respondent.
 
 Usage: ``.venv/bin/python benchmarks/sensitivity.py [--sizes 10000 100000 1000000] [--out FILE]``.
 """
@@ -34,7 +34,8 @@ from mscsurvey.sensitivity import imputed_table, respondent_design, weighted_tab
 
 def _weights_cfg(responses: pd.DataFrame) -> dict:
     counts = responses["role"].value_counts()
-    return {"margins": {"role": {str(k): float(v) * 3 for k, v in counts.items() if v > 0}}}
+    margins = {"role": {str(k): float(v) * 3 for k, v in counts.items() if v > 0}}
+    return {"margins": margins, "trim": 5}
 
 
 def measure(responses: pd.DataFrame, cb, models: dict, m: int) -> dict:

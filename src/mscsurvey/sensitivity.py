@@ -188,7 +188,7 @@ def imputed_table(
     *,
     m: int = 20,
     seed: int = 0,
-    max_n: int | None = 20000,
+    max_n: int | None = 5000,
 ) -> pd.DataFrame:
     """Driver coefficients and construct means: complete-case beside pooled over m imputations.
 
