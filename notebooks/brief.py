@@ -64,7 +64,10 @@ SYN = N.get("synthetic") or {}
 if SYN.get("is_synthetic"):
     doc.caveat(SYN["methods"])
 doc.para(N["sample"]["sentence"])
-doc.bullets([t["text"] for t in N["takeaways"]], cls="takeaways")
+doc.bullets(
+    [t["text"] for t in N["takeaways"]] + N.get("sensitivity", {}).get("takeaways", []),
+    cls="takeaways",
+)
 
 # %% [markdown]
 # # Survey findings
@@ -229,6 +232,10 @@ doc.table(
     caption="Driver models",
     numeric=["n", "r2"],
 )
+if N.get("sensitivity", {}).get("methods"):
+    doc.heading("Sensitivity analyses", 2)
+    for paragraph in N["sensitivity"]["methods"]:
+        doc.para(paragraph)
 
 # %% [markdown]
 # # Appendix: the codebook

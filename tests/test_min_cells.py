@@ -171,7 +171,9 @@ def _brief(mini_codebook_dict, min_n, **kw):
 
 def test_no_quote_from_a_sample_under_the_minimum(mini_codebook_dict):
     # 12 analysed respondents: quotes with a minimum of 10, none with 20
-    synthetic = {"synthetic": {"model": "model.yaml"}}  # no review needed (real data: reviewed only)
+    synthetic = {
+        "synthetic": {"model": "model.yaml"}
+    }  # no review needed (real data: reviewed only)
     shown = _brief(mini_codebook_dict, 10, **synthetic)
     assert shown["quotes"]["status"] == "shown" and shown["quotes"]["n"] > 0
     none = _brief(mini_codebook_dict, 20, **synthetic)

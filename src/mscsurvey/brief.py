@@ -1313,6 +1313,8 @@ def brief_numbers(
     released: pd.DataFrame | None = None,
     reviewed: pd.DataFrame | None = None,
     disclosure: Mapping[str, Any] | None = None,
+    imputed: pd.DataFrame | None = None,
+    weighted: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
@@ -1340,6 +1342,8 @@ def brief_numbers(
         The reviewed-quotes file (real data: only its approved comments are quoted).
     disclosure : mapping, optional
         The release stage's ``disclosure.json`` (the public-use file's k, suppressions and risk).
+    imputed, weighted : pandas.DataFrame, optional
+        The sensitivity analyses' tables (``sensitivity``: their Methods paragraphs and takeaways).
 
     Returns
     -------
@@ -1355,6 +1359,9 @@ def brief_numbers(
     SurveyError
         If the config's quote attribution names a column that is not a group of the codebook.
     """
+    # imported here: the sensitivity module brings statsmodels, which the notebook need not load
+    from mscsurvey.sensitivity import brief_sentences
+
     analyses = config.get("analyses", {})
     models = analyses.get("models", {})
     ci_level = float(analyses.get("ci_level", 0.95))
@@ -1499,6 +1506,7 @@ def brief_numbers(
         "suppression": suppression_summary(
             agreement, subgroups, regressions, reliability, min_n=min_n
         ),
+        "sensitivity": brief_sentences(codebook, models, imputed=imputed, weighted=weighted),
     }
 
 

@@ -38,7 +38,10 @@ BRIEF_TABLES = {
     "regressions": "{res}/analyses/regressions.parquet",
     "importance": "{res}/analyses/importance.parquet",
     "drivers": "{res}/analyses/drivers.parquet",
+    "imputed": "{res}/analyses/imputed.parquet",
 }
+if config.get("weights"):
+    BRIEF_TABLES["weighted"] = "{res}/analyses/weighted.parquet"
 
 
 rule brief_numbers:

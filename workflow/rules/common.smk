@@ -130,6 +130,8 @@ def dataset_outputs(ds):
         f"{ds.results}/analyses/subgroups.parquet",
         f"{ds.results}/analyses/regressions.parquet",
         f"{ds.results}/analyses/drivers.parquet",
+        f"{ds.results}/analyses/imputed.parquet",
+        *([f"{ds.results}/analyses/weighted.parquet"] if config.get("weights") else []),
         f"{ds.results}/figures",
         f"{ds.results}/brief/brief.html",
         f"{ds.results}/brief/brief.pdf",

@@ -10,6 +10,7 @@ from mscsurvey.runner import run_step
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
 TABLES += ("subgroup_tests", "regressions", "importance", "drivers", "invariance")
+OPTIONAL = ("imputed", "weighted")
 
 
 def main(smk):
@@ -36,6 +37,8 @@ def main(smk):
         released=read_parquet(microdata) if microdata else None,
         reviewed=read_reviewed(reviewed) if reviewed else None,
         disclosure=read_json(smk.input.disclosure),
+        # the sensitivity analyses (weighted only when the config has weights)
+        **{n: read_parquet(getattr(smk.input, n)) for n in OPTIONAL if hasattr(smk.input, n)},
     )
     logging.getLogger("brief_numbers").info(  # counts only
         "tables in %d; takeaways %d; sections %d; quotes %d (%s)",

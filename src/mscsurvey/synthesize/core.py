@@ -58,6 +58,7 @@ from mscsurvey.synthesize.latent import (
     latent_scores,
     msc_effects,
 )
+from mscsurvey.synthesize.missingness import apply_sensitivity
 from mscsurvey.synthesize.model import MESS_KINDS, Model, Published, parse_model
 
 __all__ = ["GENERATOR_VERSION", "Synthetic", "generate", "write_outputs", "synthetic_key"]
@@ -500,6 +501,9 @@ def generate(
     person = np.concatenate([np.arange(n_gen + n_pl), originals]).astype(int)
     kind_row = np.array(["genuine"] * n_gen + list(kind_pl) + ["duplicate"] * n_dup, dtype=object)
     answers = np.vstack([answers_g, answers_p, answers_d]) if n_all else answers_g
+    sens_truth = None
+    if spec.sensitivity is not None:  # off by default: no answer changes, no random number drawn
+        answers, responded, sens_truth = _sensitivity(spec, cb, gen, answers, person, n_gen, seed)
     dk_label = np.vstack([dk_label_g, dk_label_p, dk_label_g[originals]])
     start_all = [*starts, *dup_starts]
     end_all = [*ends, *dup_ends]
@@ -787,7 +791,32 @@ def generate(
         "comments": sum(truth["counts"]["comments"].values()),
         "comments_with_identifiers": truth["counts"]["comments_with_identifiers"],
     }
+    if sens_truth is not None:
+        sens_truth["respondent_ids"] = sorted(rids[i] for i in np.flatnonzero(responded))
+        truth["sensitivity"] = sens_truth
     return Synthetic(survey=survey, truth=truth, key=synthetic_key(seed), counts=log_counts)
+
+
+def _sensitivity(spec, cb, gen, answers, person, n_gen, seed):
+    """Nonresponse and MAR skips (:mod:`mscsurvey.synthesize.missingness`) on the genuine rows; a
+    nonrespondent's duplicate submission is blank too."""
+    nr = spec.sensitivity.get("nonresponse")
+    reported = None
+    if nr is not None:
+        cats = np.array([*cb.groups[nr["group"]].categories, ""], dtype=object)
+        reported = cats[gen.reported(nr["group"])]  # -1 (unreported) picks ""
+    new_g, responded, truth = apply_sensitivity(
+        spec.sensitivity, cb, answers[:n_gen], reported, seed
+    )
+    out = answers.copy()
+    out[:n_gen] = new_g
+    rows = np.arange(len(person))
+    of_genuine = (rows >= n_gen) & (
+        person < n_gen
+    )  # duplicates (planted rows are their own person)
+    silent = of_genuine & ~responded[np.minimum(person, n_gen - 1)]
+    out[silent] = BLANK
+    return out, responded, truth
 
 
 def _estimands(

@@ -18,6 +18,7 @@ import pandas as pd
 
 from mscsurvey.codebook import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.synthesize.missingness import parse_sensitivity
 
 __all__ = ["Cluster", "GroupModel", "Model", "parse_model", "load_published", "Published"]
 
@@ -106,6 +107,8 @@ class Model:
     regressions: dict[str, tuple[str, ...]]
     #: planted non-invariance: (item, group, category index, shift of x*) per entry; empty = off
     intercept_shifts: tuple[tuple[str, str, int, float], ...] = ()
+    # nonresponse and MAR skips (mscsurvey.synthesize.missingness); None (the default) = off
+    sensitivity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -750,6 +753,7 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         mc_seed_offset=int(_number(mc.get("seed_offset", 1), "monte_carlo.seed_offset", source, 0)),
         regressions=regressions,
         intercept_shifts=shifts,
+        sensitivity=parse_sensitivity(m.get("sensitivity"), cb, source),
     )
 
 
