@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -705,37 +703,3 @@ def test_codebook_appendix_has_every_question_scale_and_group(cb):
     assert [s["name"] for s in app["scales"]] == list(cb.scales)
     assert app["scales"][0]["codes"].startswith("1 = ")
     assert [g["label"] for g in app["groups"]] == [g.label for g in cb.groups.values()]
-
-
-@pytest.mark.slow
-def test_no_pdf_page_is_left_more_than_half_empty_except_before_a_section(study, tmp_path):
-    import re
-    import subprocess
-
-    from PIL import Image
-    from pypdf import PdfReader
-
-    if shutil.which("pdftoppm") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftoppm is not installed; .ci/run installs poppler-utils")
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
-    res = study / "results" / "brief"
-    page = (res / "brief.html").read_text(encoding="utf-8")
-    sections = {
-        _squash(re.sub(r"<[^>]+>", "", h)) for h in re.findall(r"<h1[^>]*>(.*?)</h1>", page)
-    }
-    reader = PdfReader(res / "brief.pdf")
-    subprocess.run(["pdftoppm", "-r", "20", "-gray", str(res / "brief.pdf"), str(tmp_path / "p")])
-    images = sorted(tmp_path.glob("p-*.pgm"))
-    assert len(images) == len(reader.pages)
-    for i, path in enumerate(images[:-1]):
-        nxt = [ln for ln in reader.pages[i + 1].extract_text().splitlines() if ln.strip()]
-        if len(nxt) > 1 and _squash(nxt[1]) in sections:  # nxt[0] is the running header
-            continue
-        im = Image.open(path)
-        w, h = im.size
-        px = im.load()
-        top, bottom = int(h * 0.08), int(h * 0.92)  # the running header and footer left out
-        inked = [y for y in range(top, bottom) if any(px[x, y] < 200 for x in range(w))]
-        fill = (max(inked) - top) / (bottom - top) if inked else 0.0
-        assert fill >= 0.5, f"page {i + 1} is {1 - fill:.0%} empty"

@@ -60,7 +60,7 @@ def test_screen_cells_maps_other_answers_and_suppresses_identifiers():
     cb = load_codebook("data/codebook.yaml")
     raw = pd.DataFrame(
         {
-            "msc": ["CA-01"] * 6 + ["call me: +44 20 7946 0018"],
+            "msc": ["CL-C01"] * 6 + ["call me: +44 20 7946 0018"],
             "sector": ["Health care"] * 5 + ["Other: jroe@example.org", "Housing"],
             "tr1": ["Agree"] * 6 + ["4"],
         }

@@ -117,7 +117,7 @@ def _scan_leaks(args: argparse.Namespace) -> int:
             vocabulary=codebook_vocabulary(codebook) | project_vocabulary(),
             skip_columns=[codebook.identifiers.pseudonym, PERSON_COLUMN],
             allowed_dates=run_dates(Path(ds.results) / "brief" / "provenance.json"),
-            own=own_tokens(PROJECT_TEXTS) | metadata_tokens(Path(ds.results)),
+            own=own_tokens([*PROJECT_TEXTS, ds.codebook]) | metadata_tokens(Path(ds.results)),
         )
         for f in shapes:
             print(f"SHAPE {f.file} ({f.position}): {f.needle_type[6:]} {f.value_masked}")

@@ -15,7 +15,8 @@ codebook (labels are the codebook's words, never a respondent's):
 * in the cluster column, whose values are collaboratives' own names, a value is suppressed when a
   pattern finds an e-mail, phone, number or the like, or when a person's name is found in a value
   shared by fewer than ``k`` respondents (a name typed by one person is theirs; a collaborative named
-  after a place or a person is shared by its members).
+  after a place or a person is shared by its members); likewise a code shaped like a record number
+  ("CL-C01") is kept when ``k`` or more respondents share it.
 
 Values that are neither labels nor flagged pass on unchanged: the clean stage then stops on them with
 a message that shows the value only when :func:`display_value` judges it safe.
@@ -58,6 +59,8 @@ _SHAPE_KINDS = frozenset(
         "IDENTIFIER",
     ]
 )
+# Kinds a collaborative's own code can take ("CL-C01", "WA-12"): kept when shared by k or more.
+_CODE_KINDS = frozenset({"ID_NUMBER", "IDENTIFIER", "ZIP"})
 # A quoted value in a message is at most this long (longer values are masked: a label is short).
 _MAX_SHOWN = 40
 _INTEGRAL = re.compile(r"^[+-]?\d+(?:\.0*)?$")
@@ -136,7 +139,8 @@ def _screen_column(
             continue
         found = [s.kind for s in finder.spans(str(value))]
         if cluster and n >= k:
-            found = [f for f in found if f in _SHAPE_KINDS]
+            # shared by k or more: a collaborative's name or code ("CL-C01"), not a person's
+            found = [f for f in found if f in _SHAPE_KINDS and f not in _CODE_KINDS]
         if found:
             suppress.loc[text.index[text == value]] = True
             kinds.update(dict.fromkeys(found, int(n)))

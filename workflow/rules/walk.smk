@@ -7,12 +7,8 @@ rule walk:
         numbers="{res}/brief/numbers.json",
         figures="{res}/figures",
     output:
-        site=report(
-            directory("{res}/walk"),
-            htmlindex="index.html",
-            caption="../report/walk.rst",
-            category="6. Brief",
-        ),
+        # not in `snakemake --report`: a folder cannot be embedded in its one HTML page
+        site=directory("{res}/walk"),
     log:
         "{res}/logs/walk.log",
     benchmark:
