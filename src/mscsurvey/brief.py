@@ -210,6 +210,9 @@ def select_quotes(
 ) -> dict[str, list[dict[str, str]]]:
     """Up to ``per_construct`` scrubbed comments per construct, attributed only by safe groups.
 
+    Why one function: the candidate filter, the seeded order and the per-construct pick share
+    their state; issue 16 (the layout redesign, next) moves it to report/ in those three steps.
+
     Parameters
     ----------
     responses : pandas.DataFrame
@@ -1317,6 +1320,9 @@ def brief_numbers(
     weighted: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
+
+    Why one function: it only calls the section functions above in order and gathers their output;
+    issue 16 (the layout redesign, next) splits it with the report/ package.
 
     Parameters
     ----------

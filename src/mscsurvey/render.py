@@ -722,6 +722,9 @@ def render_brief(
 ) -> RenderResult:
     """Execute the brief notebook with ``params`` and write ``html_out`` and ``pdf_out``.
 
+    Why one function: most of its length is this docstring and the two routes side by side;
+    issue 16 (the layout redesign, next) splits the routes.
+
     Parameters
     ----------
     notebook : path-like

@@ -1077,6 +1077,9 @@ def subgroup_analysis(
 ) -> SubgroupResult:
     """Every construct × compared group: means, contrasts, tests and the mixed-model check.
 
+    Why one function: one pass per construct x group fills four tables that share its loop
+    state; issue 16 (the layout redesign, next) splits it at its numbered steps.
+
     Parameters
     ----------
     scores : pandas.DataFrame
