@@ -22,10 +22,10 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import math
 import os
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mscsurvey import phrasing
 from mscsurvey.codebook import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import sha256_file
@@ -65,7 +66,13 @@ __all__ = [
     "provenance",
 ]
 
-MISSING = "–"
+MISSING = phrasing.MISSING
+fmt_pct, fmt_num, fmt_int, fmt_p = (
+    phrasing.fmt_pct,
+    phrasing.fmt_num,
+    phrasing.fmt_int,
+    phrasing.fmt_p,
+)
 
 #: Readable names of the clean stage's exclusion reasons (others are shown with "_" as spaces).
 EXCLUSION_REASONS = {
@@ -115,47 +122,10 @@ PACKAGES = (
 # --------------------------------------------------------------------------------------------------
 
 
-def _finite(value: Any) -> bool:
-    try:
-        return value is not None and value is not pd.NA and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_pct(value: Any) -> str:
-    """``87.99`` -> ``"88%"``; missing -> ``"–"``."""
-    return f"{float(value):.0f}%" if _finite(value) else MISSING
-
-
-def fmt_num(value: Any, digits: int = 2) -> str:
-    """``0.8123`` -> ``"0.81"``; missing -> ``"–"``."""
-    return f"{float(value):.{digits}f}" if _finite(value) else MISSING
-
-
-def fmt_int(value: Any) -> str:
-    """``433.0`` -> ``"433"``; missing -> ``"–"``."""
-    return f"{int(round(float(value)))}" if _finite(value) else MISSING
-
-
-def fmt_p(value: Any) -> str:
-    """A p-value as read: ``"p = 0.012"``, ``"p < 0.001"``; missing -> ``"p –"``."""
-    if not _finite(value):
-        return f"p {MISSING}"
-    p = float(value)
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
-
-
-def _join(parts: Sequence[str]) -> str:
-    parts = list(parts)
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+# the formatting and word rules live in the phrasing module; kept under these names for callers
+_finite = phrasing._finite
+_lower_first = phrasing.lower_first
+_join = phrasing.join
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -502,27 +472,23 @@ def quotes_summary(
 # --------------------------------------------------------------------------------------------------
 
 
-def _statement(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
-    """ "agreed that they can describe ..." (a published statement, for an agreement scale) or
-    'said "a lot" to “How much ...?”' (the item's wording)."""
-    label = str(rec["agree_label"])
-    st = statements.get(str(rec["item"]))
-    if st and label.lower().startswith("agree"):
-        return f"{label} that {st.rstrip('.')}"
-    text = str(rec.get("text") or rec.get("short") or rec["item"]).strip()
-    return f"{label} with “{text}”" if label.lower().startswith("agree") else f"{label} to “{text}”"
+def _item_sentence(rec: Mapping[str, Any], statements: Mapping[str, str], words: str) -> str:
+    return phrasing.item_sentence(
+        words=words,
+        text=str(rec.get("text") or rec.get("short") or rec["item"]).strip(),
+        short=str(rec.get("short") or rec["item"]),
+        pct=rec["pct_agree"],
+        n=rec["n"],
+        statement=statements.get(str(rec["item"])),
+        suppressed=bool(rec.get("suppressed", False)),
+        note=str(rec.get("note") or ""),
+    )
 
 
-def _item_sentence(rec: Mapping[str, Any], statements: Mapping[str, str]) -> str:
-    if bool(rec.get("suppressed", False)):
-        short = str(rec.get("short") or rec["item"])
-        return (
-            f"“{short}”: not shown, answered by too few respondents "
-            f"({rec.get('note') or 'small cell'}; see Methods)."
-        )
-    return (
-        f"{fmt_pct(rec['pct_agree'])} of respondents {_statement(rec, statements)} "
-        f"(n = {fmt_int(rec['n'])})."
+def _words(codebook: Codebook, cid: str) -> str:
+    """What agreeing means on the scale of a construct's first item (:func:`phrasing.agree_words`)."""
+    return phrasing.agree_words(
+        codebook.scales[codebook.items[codebook.constructs[cid].items[0]].scale]
     )
 
 
@@ -574,29 +540,19 @@ def construct_findings(
                         if _finite(rec.get("ci_low")) and _finite(rec.get("ci_high"))
                         else MISSING
                     ),
-                    "sentence": _item_sentence(rec, statements),
+                    "sentence": _item_sentence(rec, statements, _words(codebook, cid)),
                 }
             )
         scale = codebook.scales[codebook.items[con.items[0]].scale]
-        agree_label = scale.agree_label
+        agree_label = phrasing.agree_words(scale)
         answered = ag.dropna(subset=["pct_agree"])
-        if answered.empty and any(i["suppressed"] for i in items):
-            summary = (
-                f"The items of {con.label.lower()} were answered by too few respondents to be "
-                "shown (see Methods)."
-            )
-        elif answered.empty:
-            summary = f"No item of {con.label.lower()} was answered."
-        elif len(answered) == 1:
-            summary = items[0]["sentence"]
-        else:
-            hi = answered.loc[answered["pct_agree"].idxmax()]
-            lo = answered.loc[answered["pct_agree"].idxmin()]
-            summary = (
-                f"Across its {len(answered)} items, between {fmt_pct(lo['pct_agree'])} "
-                f"(“{lo['short']}”, n = {fmt_int(lo['n'])}) and {fmt_pct(hi['pct_agree'])} "
-                f"(“{hi['short']}”, n = {fmt_int(hi['n'])}) of respondents {agree_label}."
-            )
+        summary = phrasing.construct_summary(
+            con.label,
+            agree_label,
+            answered,
+            suppressed=any(i["suppressed"] for i in items),
+            single=items[0]["sentence"] if items else None,
+        )
         entry: dict[str, Any] = {
             "id": cid,
             "label": con.label,
@@ -630,12 +586,16 @@ def takeaways(
     subgroup: Mapping[str, list[dict[str, Any]]] | None = None,
     reliability: Mapping[str, Any] | None = None,
     published: Mapping[str, Any] | None = None,
+    scores: pd.DataFrame | None = None,
+    min_n: int = 1,
 ) -> list[dict[str, Any]]:
     """The key takeaways, in order, each ``{"text", "kind", ...}`` with what it was read from.
 
     1. For each driver model's outcome construct (config order): its most-endorsed item
        (``kind: agreement`` with ``item``, ``pct`` (unrounded) and ``n``).
-    2. The construct whose items were least endorsed (median item %), when it is not an outcome.
+    2. The construct with the lowest mean score (reverse-keyed items flipped, as a position between
+       its scale's ends), when it is not an outcome and ``scores`` are given
+       (``kind: agreement_low``).
     3. Each model's driver sentence (``kind: drivers``).
     4. The clearest subgroup difference of each outcome (``kind: subgroup``).
     5. Reliability, when a scale is weak or failed (``kind: reliability``), and the published
@@ -656,29 +616,12 @@ def takeaways(
                 "item": rec["item"],
                 "pct": float(rec["pct_agree"]),
                 "n": int(rec["n"]),
-                "text": _item_sentence(rec, statements),
+                "text": _item_sentence(rec, statements, _words(codebook, cid)),
             }
         )
-    answered = agreement.dropna(subset=["pct_agree"])
-    if len(answered):
-        med = answered.groupby("construct")["pct_agree"].median()
-        low = str(med.idxmin())
-        if low not in outcomes and low in codebook.constructs and len(med) > 1:
-            rows = answered[answered["construct"] == low]
-            label = codebook.constructs[low].label
-            lo, hi = rows["pct_agree"].min(), rows["pct_agree"].max()
-            rng = fmt_pct(hi) if fmt_pct(lo) == fmt_pct(hi) else f"{lo:.0f}–{hi:.0f}%"
-            out.append(
-                {
-                    "kind": "agreement_low",
-                    "construct": low,
-                    "text": (
-                        f"{label} was the least endorsed area: {rng} of respondents "
-                        f"{rows['agree_label'].iloc[0]} across its {len(rows)} items "
-                        f"(n = {fmt_int(rows['n'].min())}–{fmt_int(rows['n'].max())})."
-                    ),
-                }
-            )
+    low = _least_endorsed(scores, codebook, outcomes=outcomes, min_n=min_n)
+    if low is not None:
+        out.append(low)
     if drivers is not None and len(drivers):
         for model in models:
             d = drivers[drivers["model"] == model]
@@ -693,6 +636,37 @@ def takeaways(
     if published and published.get("n_items"):
         out.append({"kind": "published", "text": published["summary"]})
     return out
+
+
+def _least_endorsed(
+    scores: pd.DataFrame | None, codebook: Codebook, *, outcomes: Sequence[str], min_n: int
+) -> dict[str, Any] | None:
+    """The construct whose reverse-keyed score sits lowest on its scale (raw item percentages would
+    rank a construct of reverse-worded items by the opposite of what it measures)."""
+    if scores is None:
+        return None
+    found = []
+    for cid, con in codebook.constructs.items():
+        if cid not in scores:
+            continue
+        s = pd.to_numeric(scores[cid], errors="coerce").dropna()
+        scale = codebook.scales[codebook.items[con.items[0]].scale]
+        if len(s) >= max(min_n, 1) and scale.max > scale.min:
+            found.append(((s.mean() - scale.min) / (scale.max - scale.min), cid, s, scale))
+    if len(found) < 2:
+        return None
+    _, cid, s, scale = min(found, key=lambda t: t[0])
+    if cid in outcomes:
+        return None
+    flipped = sum(1 for i in codebook.constructs[cid].items if codebook.items[i].reverse)
+    text = phrasing.least_endorsed(
+        codebook.constructs[cid].label,
+        mean=float(s.mean()),
+        n=len(s),
+        scale=scale,
+        reversed_items=flipped,
+    )
+    return {"kind": "agreement_low", "construct": cid, "mean": float(s.mean()), "text": text}
 
 
 def _group_p(tests: pd.DataFrame, construct: str, group: str) -> tuple[float, str]:
@@ -734,7 +708,7 @@ def subgroup_sentences(
         rows: list[dict[str, Any]] = []
         m = subgroups[subgroups["construct"] == cid]
         scale = codebook.scales[codebook.items[con.items[0]].scale]
-        span = f"on a {scale.min}–{scale.max} scale"
+        span = phrasing.scale_span(scale)
         for group in dict.fromkeys(m["group"]):
             grp = codebook.groups.get(group)
             glabel = _lower_first(grp.label) if grp else group
@@ -752,12 +726,8 @@ def subgroup_sentences(
                     continue
                 hi = cells.loc[cells["mean"].idxmax()]
                 lo = cells.loc[cells["mean"].idxmin()]
-                unit = codebook.cluster_noun
-                text = (
-                    f"{con.label} differed by {glabel}: highest for {hi['category']} "
-                    f"(mean {fmt_num(hi['mean'])}, n = {fmt_int(hi['n'])}) and lowest for "
-                    f"{lo['category']} ({fmt_num(lo['mean'])}, n = {fmt_int(lo['n'])}) {span}; "
-                    f"{unit}-level mixed-model test, Holm-adjusted {fmt_p(p)}."
+                text = phrasing.subgroup_cluster_sentence(
+                    con.label, glabel, hi, lo, span=span, unit=codebook.cluster_noun, p=p
                 )
                 rows.append({"group": group, "category": None, "text": text, "p": p})
                 continue
@@ -765,14 +735,7 @@ def subgroup_sentences(
                 p = rec.get("p_holm")
                 if not (_finite(p) and float(p) < alpha) or not _finite(rec.get("diff_vs_rest")):
                     continue
-                higher = float(rec["diff_vs_rest"]) > 0
-                text = (
-                    f"{rec['category']} ({glabel}) rated {_lower_first(con.label)} "
-                    f"{'higher' if higher else 'lower'} than other respondents (mean "
-                    f"{fmt_num(rec['mean'])} vs {fmt_num(rec['mean_rest'])} {span}; Hedges' g = "
-                    f"{fmt_num(rec.get('hedges_g'))}; n = {fmt_int(rec['n'])}; Holm-adjusted "
-                    f"{fmt_p(p)})."
-                )
+                text = phrasing.subgroup_category_sentence(con.label, glabel, rec, span=span)
                 rows.append({"group": group, "category": rec["category"], "text": text, "p": p})
         rows.sort(key=lambda r: r["p"])
         out[cid] = rows
@@ -813,9 +776,7 @@ def driver_summaries(
         if not len(d):
             notes = reg["note"].dropna().astype(str) if "note" in reg else pd.Series(dtype=str)
             why = next((n for n in notes if n), "")
-            entry["sentence"] = f"The {label.lower()} model could not be estimated" + (
-                f" ({why})." if why else "."
-            )
+            entry["sentence"] = phrasing.not_estimated(label, why)
             entry["predictors"] = []
             out.append(entry)
             continue
@@ -827,14 +788,8 @@ def driver_summaries(
         entry["r2"] = fmt_num(r2)
         entry["n"] = fmt_int(n)
         entry["n_clusters"] = fmt_int(nc)
-        unit = codebook.cluster_noun
-        entry["fit"] = (
-            f"The model explains {fmt_pct(100 * r2) if _finite(r2) else MISSING} of the variance in "
-            f"{_lower_first(label)} (R² = {fmt_num(r2)}; "
-            f"n = {fmt_int(n)} respondents who answered every predictor"
-            + (f", in {fmt_int(nc)} {unit}s" if _finite(nc) else "")
-            + ")."
-        )
+        unit = codebook.cluster_noun if codebook.cluster else None
+        entry["fit"] = phrasing.driver_fit(label, r2, n, nc, unit)
         preds = []
         for rec in _records(d):
             is_control = str(rec.get("role")) == "control"
@@ -859,13 +814,7 @@ def driver_summaries(
             for c in [outcome, *[str(p) for p in spec["predictors"]], *controls]
             if c in codebook.constructs and status.get(c) in ("weak", "failed")
         ]
-        entry["caveat"] = (
-            f"Caveat: {_join(weak)} {'has' if len(weak) == 1 else 'have'} weak or failed "
-            "reliability; read the coefficients involving "
-            f"{'it' if len(weak) == 1 else 'them'} with caution."
-            if weak
-            else None
-        )
+        entry["caveat"] = phrasing.driver_caveat(weak)
         out.append(entry)
     return out
 
@@ -876,10 +825,12 @@ def reliability_summary(
     *,
     thresholds: Mapping[str, float],
     min_n: int = 1,
+    ci_level: float = 0.95,
 ) -> dict[str, Any]:
     """Reliability rows as displayed, a one-sentence summary and a caveat per weak or failed scale.
 
     A construct whose α rests on fewer than ``min_n`` complete respondents shows no α, interval or ω.
+    The interval's level is the table's ``ci_level`` (else ``ci_level``).
     """
     ok_t, weak_t = float(thresholds["ok"]), float(thresholds["weak"])
     rows, caveats = [], []
@@ -912,53 +863,18 @@ def reliability_summary(
                 "included": bool(rec.get("included", True)),
             }
         )
-        alpha_txt = f"α = {fmt_num(rec.get('alpha'))}" + (f", 95% CI {ci}" if ci != MISSING else "")
-        if status == "failed":
-            use = (
-                "it was left out of the subgroup and driver analyses"
-                if not bool(rec.get("included", True))
-                else "its score is still reported and analysed; read it with great caution"
-            )
-            caveats.append(
-                {
-                    "construct": cid,
-                    "status": status,
-                    "text": (
-                        f"Caveat: {label} did not reach acceptable reliability ({alpha_txt}; "
-                        f"below {weak_t:.2f}); {use}."
-                    ),
-                }
-            )
-        elif status == "weak":
-            caveats.append(
-                {
-                    "construct": cid,
-                    "status": status,
-                    "text": (
-                        f"Caveat: {label} has weak reliability ({alpha_txt}; between {weak_t:.2f} "
-                        f"and {ok_t:.2f}); read its score with caution."
-                    ),
-                }
-            )
-    n = len(rows)
-    n_ok = sum(r["status"] == "ok" for r in rows)
-    if n == 0:
-        summary = "No reliability estimates are available."
-    elif n_ok == n:
-        summary = f"All {n} scales reached acceptable reliability (Cronbach's α ≥ {ok_t:.2f})."
-    else:
-        weak = [r["label"] for r in rows if r["status"] == "weak"]
-        failed = [r["label"] for r in rows if r["status"] == "failed"]
-        bits = []
-        if weak:
-            bits.append(f"{_join(weak)} {'was' if len(weak) == 1 else 'were'} weak")
-        if failed:
-            bits.append(f"{_join(failed)} failed (α < {weak_t:.2f})")
-        summary = (
-            f"{n_ok} of {n} scales reached acceptable reliability (Cronbach's α ≥ {ok_t:.2f}); "
-            + "; ".join(bits)
-            + "."
+        use = (
+            "it was left out of the subgroup and driver analyses"
+            if not bool(rec.get("included", True))
+            else "its score is still reported and analysed; read it with great caution"
         )
+        level = phrasing.fmt_level(rec["ci_level"] if _finite(rec.get("ci_level")) else ci_level)
+        text = phrasing.reliability_caveat(
+            label, status, rec.get("alpha"), ci, level=level, ok=ok_t, weak=weak_t, use=use
+        )
+        if text:
+            caveats.append({"construct": cid, "status": status, "text": text})
+    summary = phrasing.reliability_sentence(rows, ok=ok_t, weak=weak_t)
     return {
         "thresholds": {"ok": fmt_num(ok_t), "weak": fmt_num(weak_t)},
         "rows": rows,
@@ -967,7 +883,9 @@ def reliability_summary(
     }
 
 
-def published_summary(published: pd.DataFrame, codebook: Codebook) -> dict[str, Any]:
+def published_summary(
+    published: pd.DataFrame, codebook: Codebook, *, ci_level: float = 0.95
+) -> dict[str, Any]:
     """Published vs reproduced rows as displayed and a one-sentence summary (empty table: n_items 0)."""
     n = len(published)
     if n == 0:
@@ -997,27 +915,22 @@ def published_summary(published: pd.DataFrame, codebook: Codebook) -> dict[str, 
                 "inside": "yes" if bool(rec.get("ci_contains_published")) else "no",
             }
         )
-    head = (
-        f"All {n} published percentages lie inside the reproduced 95% confidence intervals"
-        if inside == n
-        else f"{inside} of {n} published percentages lie inside the reproduced 95% confidence intervals"
-    )
-    if max_dn is None:
-        tail = ""
-    elif max_dn == 0:
-        tail = ", with the same item n's"
-    else:
-        tail = f"; item n's differ by at most {max_dn}"
-    return {"n_items": n, "n_inside": inside, "rows": rows, "summary": head + tail + "."}
+    if "ci_level" in published and published["ci_level"].notna().any():
+        ci_level = float(published["ci_level"].dropna().iloc[0])
+    summary = phrasing.published_sentence(n, inside, max_dn, level=phrasing.fmt_level(ci_level))
+    return {"n_items": n, "n_inside": inside, "rows": rows, "summary": summary}
 
 
-def exclusion_flow(validation: Mapping[str, Any]) -> dict[str, Any]:
-    """The clean stage's flow from received to analysed, as rows and a sentence."""
+def exclusion_flow(validation: Mapping[str, Any], *, timed: bool = True) -> dict[str, Any]:
+    """The clean stage's flow from received to analysed, as rows and a sentence (``timed`` False:
+    the survey has no completion times, so no "completed too fast" row with nobody in it)."""
     rows = []
     for step in validation.get("flow", []):
         name = str(step.get("step", ""))
         if name == "excluded: no_cluster" and not step.get("n"):
             continue  # checked on every study with a cluster; shown only when it excluded someone
+        if name == "excluded: speeder" and not timed and not step.get("n"):
+            continue  # no timings: the speeder rule could not apply
         if name.startswith("excluded: "):
             reason = name.split(": ", 1)[1]
             label = f"Excluded: {EXCLUSION_REASONS.get(reason, reason.replace('_', ' '))}"
@@ -1057,7 +970,10 @@ def exclusion_flow(validation: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> dict[str, Any]:
-    """What de-identification did, as sentences (never a value of an identifier)."""
+    """What de-identification did, as sentences (never a value of an identifier).
+
+    Direct identifiers are counted among the dropped columns the codebook names as identifiers;
+    the other dropped columns are columns the codebook does not use, said apart."""
     ka = report.get("k_anonymity") or {}
     qi = [
         codebook.groups[q].label.lower() if q in codebook.groups else q.replace("_", " ")
@@ -1070,9 +986,14 @@ def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> d
     ph = dict(sorted((ft.get("placeholders") or {}).items(), key=lambda kv: (-kv[1], kv[0])))
     dropped = list(report.get("columns_dropped") or [])
     generalised = report.get("generalised") or {}
+    declared = set(codebook.identifiers.raw_columns())
+    direct = [c for c in dropped if c in declared]
     sentences = [
-        f"Direct identifiers were removed ({len(dropped)} columns dropped) and respondent ids "
-        "replaced by keyed pseudonyms (HMAC-SHA256).",
+        phrasing.identifier_sentence(
+            len(direct),
+            len(dropped) - len(direct),
+            has_id=codebook.identifiers.respondent_id is not None,
+        )
     ]
     if generalised:
         sentences.append(
@@ -1112,6 +1033,7 @@ def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> d
         "quasi_identifiers": qi,
         "placeholders": {k: fmt_int(v) for k, v in ph.items()},
         "columns_dropped": len(dropped),
+        "direct_identifiers": len(direct),
         "sentences": sentences,
     }
 
@@ -1123,15 +1045,18 @@ def _methods(
     settings: Mapping[str, Any],
     drivers: list[dict[str, Any]],
     synthetic: bool = False,
+    quoted: bool = True,
+    published: bool = False,
 ) -> dict[str, Any]:
-    unit = codebook.cluster_noun
+    """The Methods paragraphs (:func:`phrasing.methods_text`) and the driver models' table."""
+    scales = {codebook.items[i].scale for i in codebook.items}
+    used = Counter(phrasing.agree_words(codebook.scale_of(i)) for i in codebook.items)
+    first, *rest = sorted(used, key=lambda w: -used[w])  # the most used first, as agree_phrase
     whose = (
         "comments generated by the synthetic model (no person wrote them)"
         if synthetic
         else "respondents' own comments"
     )
-    ci = float(settings.get("ci_level", 0.95))
-    k_min = settings.get("min_group_n", 10)
     model_rows = []
     labels = {**{g: x.label for g, x in codebook.groups.items()}}
     labels.update({c: x.label for c, x in codebook.constructs.items()})
@@ -1148,54 +1073,18 @@ def _methods(
                 "r2": d.get("r2", MISSING),
             }
         )
-    return {
-        "findings": (
-            "Each chart shows how respondents answered the items of one measure: disagreement (the "
-            "low end of the scale) to the left, agreement (the high end) to the right, with the share "
-            f"who {codebook.agree_phrase()} and the number answering each item. Quotes are "
-            f"{whose}, shown only where the attribution keeps them among enough others."
-        ),
-        "agreement": (
-            "“% agreed” is the share of respondents who answered an item on its scale and chose one "
-            "of the scale's agreement categories; “don't know” and skipped answers are left out of "
-            f"each item's n. Intervals are Wilson {ci:.0%} confidence intervals."
-        ),
-        "scores": (
-            "A construct's score is the mean of its items (reverse-keyed items flipped), computed "
-            "when the respondent answered enough of them; reliability is Cronbach's α with its "
-            "confidence interval."
-        ),
-        "subgroups": (
-            f"Subgroup means are shown with {ci:.0%} confidence intervals; any category with fewer "
-            f"than {k_min} respondents is suppressed (not shown and left out of every test). "
-            "Differences are tested one category against the rest (Welch t-test, Hedges' g) and "
-            "across categories (Welch ANOVA); for groups that are constant within a "
-            f"{unit} the test is a mixed model with a random intercept per {unit}. "
-            "p-values are Holm-adjusted across all comparisons."
-        ),
-        "drivers": (
-            "Drivers are estimated by linear regression of construct scores with standardised "
-            f"coefficients (outcome and predictors in standard deviations), with standard errors "
-            f"clustered by {unit} (respondents are nested in {unit}s); the published findings do "
-            "not name their model, and this is the reading this project adopts. Groups enter as "
-            "dummies against their reference category (ordered groups as a linear score). "
-            "Relative importance is general dominance: each predictor's share of the model's R². "
-            "A model's controls are in the regression and its R² shares but are not ranked as "
-            "drivers: the ranking is among the predictors."
-        ),
-        "drivers_short": (
-            "Each model is a linear regression of construct scores with standardised coefficients "
-            f"and standard errors clustered by {unit}; predictors are ordered by their share of the "
-            "variance the model explains"
-            + (
-                ", and the controls it adjusts for are listed after them, not ranked"
-                if any(spec.get("controls") for spec in models.values())
-                else ""
-            )
-            + " (see Methods)."
-        ),
-        "models": model_rows,
-    }
+    text = phrasing.methods_text(
+        words=first + (f" (or {' or '.join(rest)})" if rest else ""),
+        agreement=all(phrasing.is_agreement_scale(codebook.scales[s]) for s in scales),
+        level=phrasing.fmt_level(float(settings.get("ci_level", 0.95))),
+        min_n=int(settings.get("min_group_n", 10)),
+        unit=codebook.cluster_noun if codebook.cluster else None,
+        quotes=whose if quoted else None,
+        models=bool(models),
+        controls=any(spec.get("controls") for spec in models.values()),
+        published=published,
+    )
+    return {**text, "models": model_rows}
 
 
 def codebook_appendix(codebook: Codebook) -> dict[str, Any]:
@@ -1409,30 +1298,30 @@ def brief_numbers(
         reviewed=reviewed is not None,
         released=released is not None,
     )
-    rel = reliability_summary(reliability, codebook, thresholds=thresholds, min_n=min_n)
+    rel = reliability_summary(
+        reliability, codebook, thresholds=thresholds, min_n=min_n, ci_level=ci_level
+    )
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
     sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
     for c in constructs:
         c["quotes"] = quotes.get(c["id"], [])
         c["caveat"] = caveat.get(c["id"])
     drv = driver_summaries(drivers, regressions, codebook, models=models, reliability=reliability)
-    pub = published_summary(published, codebook)
+    pub = published_summary(published, codebook, ci_level=ci_level)
     notice = synthetic_notice(synthetic, codebook)
     if notice["is_synthetic"]:
         pub["summary"] = (pub["summary"] + " " + notice["published"]).strip()
         for qs in quotes.values():
             for q in qs:
                 q["generated"] = True  # shown as "(generated comment)" after the attribution
-    flow = exclusion_flow(validation)
+    flow = exclusion_flow(validation, timed=codebook.identifiers.timestamps is not None)
     n_clusters = (
         int(responses[codebook.cluster].nunique())
         if codebook.cluster and codebook.cluster in responses
         else None
     )
-    sample_sentence = (
-        f"{flow['analysed']} of {flow['received']} survey responses were analysed"
-        + (f", from {n_clusters} {codebook.cluster_noun}s" if n_clusters else "")
-        + "."
+    sample_sentence = phrasing.sample_sentence(
+        flow["analysed"], flow["received"], n_clusters, codebook.cluster_noun
     )
     take = takeaways(
         agreement,
@@ -1443,6 +1332,8 @@ def brief_numbers(
         subgroup=sub,
         reliability=rel,
         published=pub,
+        scores=scores,
+        min_n=min_n,
     )
     inv = invariance_marks(invariance, codebook)
     mark_subgroup_sentences(sub, inv)  # after the takeaways: the mark's footnote is in that section
@@ -1456,23 +1347,27 @@ def brief_numbers(
                 "label": con.label,
                 "outcome": cid in outcomes,
                 "sentences": [s["text"] for s in sents],
-                "none": (
-                    f"No subgroup differed clearly in {_lower_first(con.label)} "
-                    f"(every Holm-adjusted p ≥ {alpha:.2f}, or too few respondents)."
-                    if not sents
-                    else None
-                ),
+                "none": phrasing.subgroup_none(con.label, alpha) if not sents else None,
             }
         )
     settings = {
         "k": k,
         "min_group_n": int(analyses.get("min_group_n", 10)),
-        "ci_level": f"{ci_level:.0%}",
+        "ci_level": phrasing.fmt_level(ci_level),
         "alpha": fmt_num(alpha),
         "seed": int(config.get("seed", 0)),
         "quote_attribution": [
             codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])
         ],
+    }
+    # which sections the study has: a section, or a sentence about it, exists only with its content
+    has = {
+        "comments": bool([c for c in codebook.identifiers.free_text if c in responses]),
+        "cluster": bool(codebook.cluster),
+        "models": bool(models),
+        "published": bool(pub["n_items"]),
+        "groups": bool(codebook.groups) and len(subgroups) > 0,
+        "timings": codebook.identifiers.timestamps is not None,
     }
     return {
         "study": {
@@ -1502,6 +1397,15 @@ def brief_numbers(
             settings=analyses,
             drivers=drv,
             synthetic=notice["is_synthetic"],
+            quoted=has["comments"],
+            published=has["published"],
+        ),
+        "has": has,
+        "headings": phrasing.headings(
+            driver_labels=[d["label"] for d in drv],
+            published=has["published"],
+            groups=has["groups"],
+            level=settings["ci_level"],
         ),
         "settings": settings,
         "synthetic": notice,

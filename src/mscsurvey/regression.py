@@ -39,6 +39,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from mscsurvey.codebook import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.models import CONTROL, PREDICTOR, ModelSpec, input_columns, validate_models
+from mscsurvey.phrasing import driver_sentence, lower_first, not_modelled
 from mscsurvey.subgroups import excluded_constructs, fit_random_intercept
 
 __all__ = [
@@ -612,11 +613,7 @@ def dominance_analysis(
     )
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case a label's first letter for use mid-sentence, unless it starts an acronym."""
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
+_lower_first = lower_first  # the phrasing module's rule, used for the driver phrases
 
 
 def _label(codebook: Codebook, name: str) -> str:
@@ -625,12 +622,6 @@ def _label(codebook: Codebook, name: str) -> str:
     if name in codebook.groups:
         return codebook.groups[name].label
     return name
-
-
-def _join(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def drivers(
@@ -725,13 +716,7 @@ def drivers(
                 }
             )
         controls = [_lower_first(_label(codebook, c)) for c in ctrls["predictor"]]
-        tail = f", controlling for {_join(controls)}" if controls else ""
-        sentence = (
-            f"{_label(codebook, outcome)} is most strongly associated with {_join(parts[:top])}"
-            f"{tail}."
-            if parts
-            else f"{_label(codebook, outcome)}: no predictor could be ranked{tail}."
-        )
+        sentence = driver_sentence(_label(codebook, outcome), parts[:top], controls)
         for r in recs:
             r["sentence"] = sentence
         rows += recs
@@ -1032,8 +1017,9 @@ def run_models(
                             {
                                 "model": spec.name,
                                 "outcome": spec.outcome,
-                                "sentence": f"{_label(codebook, spec.outcome)}: not modelled "
-                                f"({skipped['note'].iloc[0]}).",
+                                "sentence": not_modelled(
+                                    _label(codebook, spec.outcome), str(skipped["note"].iloc[0])
+                                ),
                             }
                         ]
                     ),
