@@ -56,10 +56,14 @@ def lower_first(label):
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
-# %% [markdown]
-# # Key takeaways
+# The headings and which sections exist come from numbers.json (mscsurvey.phrasing): a section is
+# shown only when the study has its content (groups, models, published findings, comments).
+H = N["headings"]
+HAS = N["has"]
+
 
 # %%
+doc.heading(H["takeaways"], 1)
 SYN = N.get("synthetic") or {}
 if SYN.get("is_synthetic"):
     doc.caveat(SYN["methods"])
@@ -69,12 +73,10 @@ doc.bullets(
     cls="takeaways",
 )
 
-# %% [markdown]
-# # Survey findings
-
 # %%
+doc.heading(H["findings"], 1)
 doc.para(N["methods"]["findings"])
-if N["quotes"]["status"] == "withheld_review":
+if HAS["comments"] and N["quotes"]["status"] == "withheld_review":
     doc.para(N["quotes"]["text"], emphasis=True)
 for c in N["constructs"]:
     doc.heading(c["label"], 2)
@@ -89,13 +91,12 @@ for c in N["constructs"]:
             q["text"], q["attribution"] + (" (generated comment)" if q.get("generated") else "")
         )
 
-# %% [markdown]
-# # Who perceives what
-
 # %%
-doc.para(N["methods"]["subgroups"])
 quiet = []
-for s in N["subgroups"]:
+if H["subgroups"]:
+    doc.heading(H["subgroups"], 1)
+    doc.para(N["methods"]["subgroups"])
+for s in N["subgroups"] if H["subgroups"] else []:
     if s["outcome"]:
         doc.heading(s["label"], 2)
         if s["sentences"]:
@@ -109,20 +110,15 @@ for s in N["subgroups"]:
     else:
         quiet.append(s["label"])
 if quiet:
-    doc.heading("Other measures", 2)
-    doc.para(
-        "No subgroup differed clearly from the other respondents in: " + ", ".join(quiet) + "."
-    )
-if N.get("invariance", {}).get("note"):
+    doc.heading(H["other_measures"], 2)
+    doc.para(H["quiet"] + ", ".join(quiet) + ".")
+if H["subgroups"] and N.get("invariance", {}).get("note"):
     doc.para(N["invariance"]["note"])
 
 # %%
-labels = [d["label"] for d in N["drivers"]]
-title = "What drives " + (
-    " and ".join(lower_first(x) for x in labels) if len(labels) <= 2 else "the outcomes"
-)
-doc.heading(title, 1)
-doc.para(N["methods"]["drivers_short"])
+if H["drivers"]:
+    doc.heading(H["drivers"], 1)
+    doc.para(N["methods"]["drivers_short"])
 for d in N["drivers"]:
     doc.heading(d["label"], 2)
     doc.para(d["sentence"])
@@ -145,10 +141,8 @@ for d in N["drivers"]:
         numeric=["rank", "share"],
     )
 
-# %% [markdown]
-# # Reliability of the measures
-
 # %%
+doc.heading(H["reliability"], 1)
 R = N["reliability"]
 doc.para(R["summary"])
 for cav in R["caveats"]:
@@ -161,7 +155,7 @@ doc.table(
         "n_items": "Items",
         "n": "n",
         "alpha": "α",
-        "ci": "95% CI",
+        "ci": H["ci"],
         "omega": "ω",
         "status": "Status",
     },
@@ -171,8 +165,8 @@ doc.table(
 
 # %%
 PUB = N["published"]
-if PUB["n_items"]:
-    doc.heading("Published vs reproduced", 1)
+if H["published"]:
+    doc.heading(H["published"], 1)
     doc.para(PUB["summary"])
     figure("published")
     doc.table(
@@ -181,17 +175,15 @@ if PUB["n_items"]:
             "short": "Item",
             "published": "Published",
             "reproduced": "Reproduced",
-            "ci": "95% CI",
+            "ci": H["ci"],
             "inside": "Inside CI",
         },
         caption="Published and reproduced percentages",
         numeric=["published", "reproduced", "ci"],
     )
 
-# %% [markdown]
-# # Methods
-
 # %%
+doc.heading(H["methods"], 1)
 doc.heading("Data", 2)
 if SYN.get("is_synthetic"):
     doc.para(SYN["methods"])
@@ -210,28 +202,30 @@ for sentence in N["deidentification"]["sentences"]:
 if N["release"]["text"]:
     doc.para(N["release"]["text"])
 S = N["settings"]
-doc.para(N["quotes"]["text"])
-if SYN.get("is_synthetic"):
-    doc.para(SYN["quotes"])
+if HAS["comments"]:
+    doc.para(N["quotes"]["text"])
+    if SYN.get("is_synthetic"):
+        doc.para(SYN["quotes"])
 doc.heading("Measures and analyses", 2)
 doc.para(N["methods"]["agreement"])
 doc.para(N["methods"]["scores"])
 doc.para(N["suppression"]["text"] + f" Intervals are {S['ci_level']} confidence intervals.")
 if N.get("invariance", {}).get("methods"):
     doc.para(N["invariance"]["methods"])
-doc.para(N["methods"]["drivers"])
-doc.table(
-    N["methods"]["models"],
-    {
-        "outcome": "Outcome",
-        "predictors": "Predictors",
-        "controls": "Controls",
-        "n": "n",
-        "r2": "R²",
-    },
-    caption="Driver models",
-    numeric=["n", "r2"],
-)
+if N["methods"]["models"]:
+    doc.para(N["methods"]["drivers"])
+    doc.table(
+        N["methods"]["models"],
+        {
+            "outcome": "Outcome",
+            "predictors": "Predictors",
+            "controls": "Controls",
+            "n": "n",
+            "r2": "R²",
+        },
+        caption="Driver models",
+        numeric=["n", "r2"],
+    )
 if N.get("sensitivity", {}).get("methods"):
     doc.heading("Sensitivity analyses", 2)
     for paragraph in N["sensitivity"]["methods"]:
@@ -288,7 +282,12 @@ rows = [
     {"what": "Code (git commit)", "value": commit},
     {"what": "Configuration (sha256 of its canonical JSON)", "value": P["config_sha256"][:16]},
 ]
-rows += [{"what": f"Input: {name}", "value": f["sha256"][:16]} for name, f in P["inputs"].items()]
+# an input the study does not have (an empty published table) is in provenance.json, not named here
+rows += [
+    {"what": f"Input: {name}", "value": f["sha256"][:16]}
+    for name, f in P["inputs"].items()
+    if name != "published" or HAS["published"]
+]
 doc.table(
     rows,
     {"what": "What", "value": "Value"},

@@ -274,3 +274,25 @@ def deid_report() -> dict:
             "placeholders": {"NAME": 2, "EMAIL": 1, "PHONE": 1, "URL": 1},
         },
     }
+
+
+#: Phrases of the default study's frame (an MSC survey with clinics as clusters, published findings,
+#: driver models, comments and timings): a brief of a study without those must contain none of them.
+FRAME_PHRASES = (
+    "clustered by",
+    "random intercept per",
+    "published findings",
+    "Published vs reproduced",
+    "Input: published",
+    "What drives",
+    "Quotes are",
+    "respondents' own comments",
+    "completed too fast",
+    "agreement categories",
+    "% agreed",
+    "disagreement (the low end",
+    "Who perceives what",
+    "Direct identifiers were removed",
+    "TODO",
+    "MSC",
+)

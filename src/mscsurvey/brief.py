@@ -1038,6 +1038,11 @@ def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> d
     }
 
 
+def _used_scales(codebook: Codebook) -> list[Any]:
+    names = dict.fromkeys(codebook.items[i].scale for i in codebook.items)
+    return [codebook.scales[n] for n in names]
+
+
 def _methods(
     codebook: Codebook,
     *,
@@ -1406,6 +1411,7 @@ def brief_numbers(
             published=has["published"],
             groups=has["groups"],
             level=settings["ci_level"],
+            agreement=all(phrasing.is_agreement_scale(sc) for sc in _used_scales(codebook)),
         ),
         "settings": settings,
         "synthetic": notice,

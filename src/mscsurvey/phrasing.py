@@ -58,6 +58,7 @@ __all__ = [
     "sample_sentence",
     "identifier_sentence",
     "methods_text",
+    "groups_heading",
     "headings",
     "likert_title",
     "subgroup_title",
@@ -534,14 +535,25 @@ def methods_text(
     }
 
 
+def groups_heading(agreement: bool) -> str:
+    """The subgroup section's heading: perceptions on agreement scales, differences otherwise."""
+    return "Who perceives what" if agreement else "How groups differ"
+
+
 def headings(
-    *, driver_labels: Sequence[str], published: bool, groups: bool, level: str
+    *,
+    driver_labels: Sequence[str],
+    published: bool,
+    groups: bool,
+    level: str,
+    agreement: bool = True,
 ) -> dict[str, str]:
-    """The brief's section headings and column titles; "" for a section the study does not have."""
+    """The brief's section headings and column titles; "" for a section the study does not have
+    (``agreement``: every item is on an agreement scale, so the answers are perceptions)."""
     return {
         "takeaways": "Key takeaways",
         "findings": "Survey findings",
-        "subgroups": "Who perceives what" if groups else "",
+        "subgroups": groups_heading(agreement) if groups else "",
         "other_measures": "Other measures",
         "quiet": "No subgroup differed clearly from the other respondents in: ",
         "drivers": drivers_heading(driver_labels),
