@@ -42,6 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from mscsurvey import phrasing
 from mscsurvey.codebook import Codebook
 from mscsurvey.io import atomic_path, write_json
 
@@ -246,7 +247,7 @@ def _ci(df: pd.DataFrame | None, default: float = 0.95) -> str:
     level = default
     if df is not None and "ci_level" in df and df["ci_level"].notna().any():
         level = float(df["ci_level"].dropna().iloc[0])
-    return f"{100 * level:g}% CI"
+    return f"{phrasing.fmt_level(level)} CI"
 
 
 def _ramp(strong: str, light: str, n: int) -> list[str]:
@@ -257,17 +258,8 @@ def _ramp(strong: str, light: str, n: int) -> list[str]:
     return [to_hex(a + (b - a) * t) for t in np.linspace(0, 1, n)]
 
 
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
-
-
-def _join(parts: Sequence[str]) -> str:
-    parts = list(parts)
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+_lower_first = phrasing.lower_first
+_join = phrasing.join
 
 
 # --------------------------------------------------------------------------------------------------
@@ -310,15 +302,12 @@ def likert_sides(codes: Sequence[int], agree: Sequence[int]) -> dict[str, list[i
 def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     """``"Shared purpose: 78–96% agreed"`` from a construct's rows of the agreement table."""
     rows = agreement.dropna(subset=["pct_agree"])
+    suppressed = "suppressed" in agreement and agreement["suppressed"].astype(bool).any()
     if rows.empty:
-        if "suppressed" in agreement and agreement["suppressed"].astype(bool).any():
-            return f"{label}: suppressed (too few answers)"
-        return f"{label}: no item was answered"
-    agree_label = str(rows["agree_label"].iloc[0])
-    lo, hi = rows["pct_agree"].min(), rows["pct_agree"].max()
-    if len(rows) == 1 or round(lo) == round(hi):
-        return f"{label}: {hi:.0f}% {agree_label}"
-    return f"{label}: {lo:.0f}–{hi:.0f}% {agree_label}"
+        return phrasing.likert_title(label, "", None, None, suppressed=bool(suppressed))
+    lo, hi = float(rows["pct_agree"].min()), float(rows["pct_agree"].max())
+    words = str(rows["agree_label"].iloc[0])
+    return phrasing.likert_title(label, words, lo, hi, suppressed=bool(suppressed))
 
 
 def likert_figure(
@@ -493,12 +482,11 @@ def subgroup_title(
         if math.isfinite(p) and p < alpha and (best is None or p < best[0]):
             best = (p, group)
     if best is None:
-        return f"{label}: no clear differences between subgroups"
+        return phrasing.subgroup_title(label, None)
     rows = means[(means["group"] == best[1]) & ~means["suppressed"]].dropna(subset=["mean"])
     hi = rows.loc[rows["mean"].idxmax(), "category"]
     lo = rows.loc[rows["mean"].idxmin(), "category"]
-    glabel = _lower_first(group_labels.get(best[1], best[1]))
-    return f"{label} differs most by {glabel}: highest for {hi}, lowest for {lo}"
+    return phrasing.subgroup_title(label, group_labels.get(best[1], best[1]), str(hi), str(lo))
 
 
 def _overall_mean(rows: pd.DataFrame) -> float:
@@ -710,10 +698,7 @@ def driver_title(importance: pd.DataFrame, *, outcome_label: str, top: int = 3) 
     Only predictors are named: controls (``role == "control"``) are never among the drivers.
     """
     imp = _split_roles(importance)[0].head(top)
-    if imp.empty:
-        return f"{outcome_label}: no model could be estimated"
-    names = [_lower_first(str(x)) for x in imp["label"]]
-    return f"{outcome_label}: strongest drivers are {_join(names)}"
+    return phrasing.driver_title(outcome_label, [str(x) for x in imp["label"]])
 
 
 def _term_label(rec: Mapping[str, Any], label: str) -> str:
@@ -892,20 +877,12 @@ def driver_figure(
 def reliability_title(reliability: pd.DataFrame, *, thresholds: Mapping[str, float]) -> str:
     """``"8 of 10 scales are reliable (α ≥ 0.70); weak: Financing; failed: Shared data"``."""
     status = reliability["status"].astype(str)
-    n = len(reliability)
-    ok = int((status == "ok").sum())
-    head = (
-        f"All {n} scales are reliable (α ≥ {thresholds['ok']:.2f})"
-        if ok == n
-        else f"{ok} of {n} scales are reliable (α ≥ {thresholds['ok']:.2f})"
-    )
     label_col = "label" if "label" in reliability else "construct"
-    bits = []
-    for s in ("weak", "failed"):
-        names = reliability.loc[status == s, label_col].astype(str).tolist()
-        if names:
-            bits.append(f"{s}: {', '.join(names)}")
-    return head + ("; " + "; ".join(bits) if bits else "")
+    by_status = {
+        s: reliability.loc[status == s, label_col].astype(str).tolist() for s in ("weak", "failed")
+    }
+    ok = int((status == "ok").sum())
+    return phrasing.reliability_title(len(reliability), ok, float(thresholds["ok"]), by_status)
 
 
 def reliability_figure(
@@ -1015,11 +992,8 @@ def reliability_figure(
 
 def published_title(published: pd.DataFrame) -> str:
     """``"All 18 published percentages lie inside the reproduced 95% CIs"`` (or "16 of 18 ...")."""
-    n = len(published)
     inside = int(published["ci_contains_published"].fillna(False).astype(bool).sum())
-    if inside == n:
-        return f"All {n} published percentages lie inside the reproduced {_ci(published)}s"
-    return f"{inside} of {n} published percentages lie inside the reproduced {_ci(published)}s"
+    return phrasing.published_title(len(published), inside, _ci(published))
 
 
 def published_figure(
@@ -1412,8 +1386,12 @@ def _build(
             ag = ag.set_index("item").reindex([i for i in con.items if i in set(ag["item"])])
             ag = ag.reset_index()
             dist = distribution[distribution["construct"] == cid]
+            # the words of this scale (mscsurvey.phrasing): "agreed" only on an agreement scale
+            scale = codebook.scale_of(con.items[0])
+            head = ag.assign(agree_label=phrasing.agree_header(scale))
+            ag = ag.assign(agree_label=phrasing.agree_words(scale))
             title = likert_title(ag, label=con.label)
-            fig = likert_figure(dist, ag, label=con.label, style=style, title=title)
+            fig = likert_figure(dist, head, label=con.label, style=style, title=title)
             emit(
                 fig,
                 f"likert_{cid}",

@@ -39,6 +39,7 @@ __all__ = [
     "join",
     "is_agreement_scale",
     "agree_words",
+    "agree_header",
     "scale_span",
     "item_sentence",
     "construct_summary",
@@ -149,6 +150,20 @@ def agree_words(scale: Scale) -> str:
     if all(normalise_label(scale.codes[c]) == str(c) for c in top):
         return f"chose {join([str(c) for c in sorted(top)], 'or')} on the {scale_span(scale)} scale"
     return "chose " + join([f"“{lower_first(scale.codes[c])}”" for c in top], "or")
+
+
+def agree_header(scale: Scale) -> str:
+    """:func:`agree_words` short enough for a column header after "%" in a chart ("agreed",
+    "chose 5–6", "chose top 2")."""
+    words = agree_words(scale)
+    if not words.startswith("chose "):
+        return words
+    top = sorted(scale.agree)
+    if all(normalise_label(scale.codes[c]) == str(c) for c in top):
+        return f"chose {top[0]}–{top[-1]}" if len(top) > 1 else f"chose {top[0]}"
+    return (
+        f"chose top {len(top)}" if len(top) > 1 else f"chose “{lower_first(scale.codes[top[0]])}”"
+    )
 
 
 def scale_span(scale: Scale) -> str:
