@@ -1412,6 +1412,7 @@ def brief_numbers(
             groups=has["groups"],
             level=settings["ci_level"],
             agreement=all(phrasing.is_agreement_scale(sc) for sc in _used_scales(codebook)),
+            group_labels=[g.label for g in codebook.groups.values()],
         ),
         "settings": settings,
         "synthetic": notice,

@@ -562,10 +562,20 @@ def headings(
     groups: bool,
     level: str,
     agreement: bool = True,
+    group_labels: Sequence[str] = (),
 ) -> dict[str, str]:
-    """The brief's section headings and column titles; "" for a section the study does not have
-    (``agreement``: every item is on an agreement scale, so the answers are perceptions)."""
+    """The brief's (and the Data Walk's) section headings, column titles and page blurbs; "" for a
+    section the study does not have (``agreement``: every item is on an agreement scale, so the
+    answers are perceptions; ``group_labels``: the codebook's grouping variables)."""
+    groups_by = join([lower_first(g) for g in group_labels]) or "group"
     return {
+        "walk_who": groups_heading(agreement) if groups else "",
+        "walk_who_construct": (
+            "Who perceives it differently" if agreement else "How it differs by group"
+        ),
+        "walk_who_blurb": f"How answers differ by {groups_by}.",
+        "walk_drivers": "What drives the outcomes" if driver_labels else "",
+        "walk_drivers_blurb": "Which measures are most strongly associated with the outcomes.",
         "takeaways": "Key takeaways",
         "findings": "Survey findings",
         "subgroups": groups_heading(agreement) if groups else "",

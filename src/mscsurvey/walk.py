@@ -204,7 +204,8 @@ def _construct_page(
         parts.append(f'<p class="caveat">{_e(c["caveat"])}</p>\n')
     sub = next((s for s in numbers.get("subgroups", []) if s["construct"] == c["id"]), None)
     if sub and (sub.get("sentences") or sub.get("none")):
-        parts.append("<h2>Who perceives it differently</h2>\n")
+        head = numbers.get("headings", {}).get("walk_who_construct", "Who perceives it differently")
+        parts.append(f"<h2>{_e(head)}</h2>\n")
         parts.append(_bullets(sub["sentences"]) if sub["sentences"] else _para(sub["none"]))
     rel = next(
         (r for r in numbers.get("reliability", {}).get("rows", []) if r["construct"] == c["id"]),
@@ -248,15 +249,18 @@ def _who(
     subs = [s for s in numbers.get("subgroups", []) if s.get("sentences")]
     if not subs:
         return None
-    parts = ["<h1>Who perceives what</h1>\n", _para(numbers.get("methods", {}).get("subgroups"))]
+    # headings from numbers.json (mscsurvey.phrasing); older numbers files: the default study's
+    words = numbers.get("headings", {})
+    title = words.get("walk_who") or "Who perceives what"
+    parts = [f"<h1>{_e(title)}</h1>\n", _para(numbers.get("methods", {}).get("subgroups"))]
     svgs: list[str] = []
     for s in subs:
         parts.append(f"<h2>{_e(s['label'])}</h2>\n" + _bullets(s["sentences"]))
         fig, found = _figure(figures.get(("subgroups", s["construct"])))
         parts.append(fig)
         svgs += found
-    blurb = "How answers differ by role, sector, place and other groups."
-    return Page("who", "Who perceives what", "".join(parts), blurb, tuple(svgs))
+    blurb = words.get("walk_who_blurb", "How answers differ between groups.")
+    return Page("who", title, "".join(parts), blurb, tuple(svgs))
 
 
 def _drivers(
@@ -265,7 +269,9 @@ def _drivers(
     drivers = [d for d in numbers.get("drivers", []) if d.get("estimated", True)]
     if not drivers:
         return None
-    parts = ["<h1>What drives the outcomes</h1>\n"]
+    words = numbers.get("headings", {})
+    title = words.get("walk_drivers") or "What drives the outcomes"
+    parts = [f"<h1>{_e(title)}</h1>\n"]
     parts.append(_para(numbers.get("methods", {}).get("drivers_short")))
     svgs: list[str] = []
     for d in drivers:
@@ -285,8 +291,8 @@ def _drivers(
                 numeric=("rank", "share"),
             )
         )
-    blurb = "Which measures are most strongly associated with the outcomes."
-    return Page("drivers", "What drives the outcomes", "".join(parts), blurb, tuple(svgs))
+    blurb = words.get("walk_drivers_blurb", "")
+    return Page("drivers", title, "".join(parts), blurb, tuple(svgs))
 
 
 def _about(numbers: Mapping[str, Any]) -> Page:
