@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from brief_helpers import FRAME_PHRASES
 from sklearn.metrics import adjusted_rand_score
 from workflow_helpers import ROOT, snakemake, write_config
 
@@ -23,6 +24,15 @@ pytestmark = pytest.mark.slow
 REFERENCE = Path("/work/shared/reference/psych_lavaan_reference.json")
 if not REFERENCE.exists():
     REFERENCE = ROOT / "tests/data/reference/psych_lavaan_reference.json"
+
+
+def _visible_text(page: str) -> str:
+    """The HTML's text as a reader sees it (no tags, styles or embedded images)."""
+    import html
+
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.DOTALL)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def test_from_a_numbered_inventory_to_a_brief(tmp_path, monkeypatch, capsys):
@@ -81,6 +91,14 @@ def test_from_a_numbered_inventory_to_a_brief(tmp_path, monkeypatch, capsys):
     assert flow["straightliner"] == 0 and flow["too_little_answered"] == 4
     for name in ("brief.html", "brief.pdf"):
         assert (work / "results/mine/brief" / name).stat().st_size > 10_000
+    # the brief speaks this study's words: none of the default study's frame (no cluster, published
+    # findings, comments, timings or identifiers here; a six-point scale of bare codes, not agreement)
+    page = (work / "results/mine/brief/brief.html").read_text(encoding="utf-8")
+    seen = _visible_text(page)
+    assert "Big Five Inventory (bfi)" in seen and "Reliability of the measures" in seen
+    for phrase in FRAME_PHRASES:
+        assert phrase not in seen, phrase
+    assert "chose 5 or 6 on the 1–6 scale" in seen
     rel = pd.read_parquet(work / "results/mine/scales/reliability.parquet")
     ref = {r["construct"]: r for r in json.loads(REFERENCE.read_text())["bfi_reliability"]}
     scale_of = {}
@@ -150,6 +168,14 @@ def test_a_qualtrics_style_export_with_named_items_drafts_and_runs(tmp_path, mon
     snakemake(work, "--configfile", "mystudy/config.yaml")
     for name in ("brief.html", "brief.pdf"):
         assert (work / "results/mine/brief" / name).stat().st_size > 10_000
+    # the brief speaks this study's words: none of the default study's frame (no cluster, published
+    # findings, comments, timings or identifiers here; a six-point scale of bare codes, not agreement)
+    page = (work / "results/mine/brief/brief.html").read_text(encoding="utf-8")
+    seen = _visible_text(page)
+    assert "Big Five Inventory (bfi)" in seen and "Reliability of the measures" in seen
+    for phrase in FRAME_PHRASES:
+        assert phrase not in seen, phrase
+    assert "chose 5 or 6 on the 1–6 scale" in seen
     capsys.readouterr()
     assert cli(["--config", "mystudy/config.yaml", "scan-leaks"]) == 0
     assert cli(["--config", "mystudy/config.yaml", "verify"]) == 0
