@@ -174,6 +174,15 @@ def test_ci_level_changes_the_brief(cb_dict):
 def test_a_study_without_cluster_published_models_or_comments_has_none_of_their_language(cb_dict):
     d = copy.deepcopy(cb_dict)
     del d["cluster"]
+    d["scales"]["agree5"]["codes"] = {
+        1: "Never",
+        2: "Rarely",
+        3: "Sometimes",
+        4: "Often",
+        5: "Always",
+    }
+    d["scales"]["agree5"]["missing"] = []
+    d["scales"]["agree5"]["agree_label"] = "said often or always"
     d["identifiers"]["free_text"] = []
     d["identifiers"]["direct"] = []
     cb = parse_codebook(d, source="mini")
@@ -194,12 +203,13 @@ def test_a_study_without_cluster_published_models_or_comments_has_none_of_their_
         "groups": True, "timings": False,
     }  # fmt: skip
     assert n["headings"]["drivers"] == n["headings"]["published"] == ""
-    # the yes/no scale is not an agreement scale: the study's words, not "agreed"
+    # no agreement scale: the study's words, not "agreed"
     assert n["headings"]["subgroups"] == "How groups differ"
+    assert "said often or always" in n["methods"]["findings"]
     text = " ".join(s for k, v in n.items() if k not in ("codebook", "quotes") for s in _strings(v))
     for phrase in FRAME_PHRASES:
         assert phrase not in text, phrase
-    assert "“Yes”" in n["methods"]["agreement"] or "chose" in n["methods"]["agreement"]
+    assert "chose “yes”" in text  # the yes/no scale: its counted category by its label
 
 
 def test_the_default_frame_keeps_its_sections(cb_dict):

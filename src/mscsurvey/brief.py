@@ -1038,6 +1038,12 @@ def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> d
     }
 
 
+def _mostly_agreement(codebook: Codebook) -> bool:
+    """Most items are on agreement scales: the answers are perceptions ("Who perceives what")."""
+    on = [phrasing.is_agreement_scale(codebook.scale_of(i)) for i in codebook.items]
+    return sum(on) > len(on) / 2
+
+
 def _used_scales(codebook: Codebook) -> list[Any]:
     names = dict.fromkeys(codebook.items[i].scale for i in codebook.items)
     return [codebook.scales[n] for n in names]
@@ -1411,7 +1417,7 @@ def brief_numbers(
             published=has["published"],
             groups=has["groups"],
             level=settings["ci_level"],
-            agreement=all(phrasing.is_agreement_scale(sc) for sc in _used_scales(codebook)),
+            agreement=_mostly_agreement(codebook),
             group_labels=[g.label for g in codebook.groups.values()],
         ),
         "settings": settings,
