@@ -1094,6 +1094,7 @@ def _methods(
         models=bool(models),
         controls=any(spec.get("controls") for spec in models.values()),
         published=published,
+        dont_know=any(codebook.scales[s].missing for s in scales),
     )
     return {**text, "models": model_rows}
 

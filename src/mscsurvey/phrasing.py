@@ -435,17 +435,18 @@ def _findings_method(words: str, agreement: bool, quotes: str | None) -> str:
     )
 
 
-def _agreement_method(words: str, agreement: bool, level: str) -> str:
+def _agreement_method(words: str, agreement: bool, level: str, dont_know: bool) -> str:
     what = (
         "“% agreed” is the share of respondents who answered an item on its scale and chose one "
         "of the scale's agreement categories"
         if agreement
-        else f"An item's percentage is the share of respondents who answered it on its scale and "
-        f"{words} (the categories the codebook counts at the top of the scale)"
+        else "An item's percentage is the share of respondents who answered it on its scale and "
+        f"chose one of the categories the codebook counts at its top (they {words})"
     )
+    left_out = "“don't know” and skipped answers are" if dont_know else "skipped answers are"
     return (
-        f"{what}; “don't know” and skipped answers are left out of each item's n. Intervals are "
-        f"Wilson {level} confidence intervals."
+        f"{what}; {left_out} left out of each item's n. Intervals are Wilson {level} confidence "
+        "intervals."
     )
 
 
@@ -515,6 +516,7 @@ def methods_text(
     models: bool,
     controls: bool,
     published: bool,
+    dont_know: bool = True,
 ) -> dict[str, str]:
     """The Methods paragraphs, each only with what the study has.
 
@@ -532,13 +534,14 @@ def methods_text(
         The cluster's name inside a sentence, or None when the study has no cluster.
     quotes : str or None
         Whose comments the quotes are ("respondents' own comments"); None: no comment is quoted.
-    models, controls, published : bool
-        The study has driver models, models with controls, published findings.
+    models, controls, published, dont_know : bool
+        The study has driver models, models with controls, published findings, answers coded
+        missing (a scale's ``missing`` labels, e.g. "don't know").
     """
     long, short = _driver_methods(unit, published, controls) if models else ("", "")
     return {
         "findings": _findings_method(words, agreement, quotes),
-        "agreement": _agreement_method(words, agreement, level),
+        "agreement": _agreement_method(words, agreement, level, dont_know),
         "scores": (
             "A construct's score is the mean of its items (reverse-keyed items flipped), computed "
             "when the respondent answered enough of them; reliability is Cronbach's α with its "
