@@ -1400,16 +1400,13 @@ def _build(
                     "kind": "likert",
                     "construct": cid,
                     "alt": _alt_likert(ag, con.label),
-                    "caption": (
-                        f"Answers to the {len(ag)} {con.label} items; right: the share who "
-                        f"{ag['agree_label'].iloc[0]} and the number answering each item "
-                        f"({_left_out(codebook, con.items)} left out)."
-                        + (
-                            " † Negatively worded: reverse-scored, so a high answer counts "
-                            "against the measure."
-                            if "reverse" in ag and ag["reverse"].fillna(False).astype(bool).any()
-                            else ""
-                        )
+                    "caption": phrasing.likert_caption(
+                        len(ag),
+                        con.label,
+                        str(ag["agree_label"].iloc[0]),
+                        _left_out(codebook, con.items),
+                        reversed_items="reverse" in ag
+                        and bool(ag["reverse"].fillna(False).astype(bool).any()),
                     ),
                 },
             )

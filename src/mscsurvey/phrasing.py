@@ -62,6 +62,7 @@ __all__ = [
     "groups_heading",
     "headings",
     "likert_title",
+    "likert_caption",
     "subgroup_title",
     "driver_title",
     "reliability_title",
@@ -610,6 +611,19 @@ def likert_title(
     if round(lo) == round(hi):
         return f"{label}: {hi:.0f}% {words}"
     return f"{label}: {lo:.0f}–{hi:.0f}% {words}"
+
+
+def likert_caption(n: int, label: str, words: str, left_out: str, *, reversed_items: bool) -> str:
+    """A Likert chart's caption: what is drawn, what counts and what was left out."""
+    return (
+        f"Answers to the {n} {label} items ({left_out} left out); right: the share who {words}, "
+        "with each item's n."
+        + (
+            " † Negatively worded: reverse-scored, so a high answer counts against the measure."
+            if reversed_items
+            else ""
+        )
+    )
 
 
 def subgroup_title(label: str, glabel: str | None, hi: str = "", lo: str = "") -> str:
