@@ -235,10 +235,16 @@ def least_endorsed(label: str, *, mean: float, n: int, scale: Scale, reversed_it
         if reversed_items
         else ""
     )
+    ends = (
+        f"{scale.min} = {lower_first(scale.codes[scale.min])}, "
+        f"{scale.max} = {lower_first(scale.codes[scale.max])}; "
+        if normalise_label(scale.codes[scale.min]) != str(scale.min)
+        else ""  # bare codes: "1 = 1" says nothing
+    )
     return (
         f"{label} scored lowest of the measures: mean {fmt_num(mean)} on its "
-        f"{scale.min}–{scale.max} scale ({scale.min} = {lower_first(scale.codes[scale.min])}, "
-        f"{scale.max} = {lower_first(scale.codes[scale.max])}{flipped}; n = {fmt_int(n)})."
+        f"{scale.min}–{scale.max} scale ({ends}{flipped.removeprefix('; ')}"
+        f"{'; ' if flipped else ''}n = {fmt_int(n)})."
     )
 
 
