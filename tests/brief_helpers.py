@@ -288,6 +288,7 @@ FRAME_PHRASES = (
     "Quotes are",
     "respondents' own comments",
     "completed too fast",
+    "0 free-text comments",
     "agreement categories",
     "% agreed",
     "disagreement (the low end",

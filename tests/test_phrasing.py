@@ -245,3 +245,12 @@ def test_no_speeder_row_without_timings_and_identifier_counts(cb_dict):
     rep = {**deid_report(), "columns_dropped": ["name", "unused1", "unused2"]}
     first = deidentification_summary(rep, cb)["sentences"][0]
     assert "(1 column dropped)" in first and "2 columns the codebook does not use" in first
+    d = copy.deepcopy(cb_dict)
+    d["identifiers"]["free_text"] = []
+    none = {
+        **deid_report(),
+        "free_text": {"comments": 0, "comments_scrubbed": 0, "placeholders": {}},
+    }
+    sents = deidentification_summary(none, parse_codebook(d, source="mini"))["sentences"]
+    assert not [s for s in sents if "free-text" in s]  # no comments: nothing said of them
+    assert [s for s in deidentification_summary(none, cb)["sentences"] if "free-text" in s]

@@ -1016,7 +1016,7 @@ def deidentification_summary(report: Mapping[str, Any], codebook: Codebook) -> d
             )
             + "."
         )
-    if ft:
+    if ft and (ft.get("comments") or codebook.identifiers.free_text):  # no comments: no sentence
         total = sum(ph.values())
         sentences.append(
             f"{fmt_int(ft.get('comments_scrubbed'))} of {fmt_int(ft.get('comments'))} free-text "
