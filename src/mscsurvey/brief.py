@@ -368,15 +368,7 @@ def suppression_summary(
         )
         if n
     ]
-    text = (
-        f"No number in this brief rests on fewer than {min_n} respondents (analyses.min_group_n): "
-        "smaller cells are not shown and are left out of every test"
-        + (
-            f"; withheld for that reason: {_join(parts)}."
-            if parts
-            else "; none had to be withheld."
-        )
-    )
+    text = phrasing.suppression_sentence(min_n, parts)
     return {
         "min_n": min_n,
         "items": items,
@@ -958,9 +950,7 @@ def exclusion_flow(validation: Mapping[str, Any], *, timed: bool = True) -> dict
         if v:
             one, many = EXCLUSION_PHRASES.get(k, (k.replace("_", " "),) * 2)
             parts.append(f"{fmt_int(v)} {one if v == 1 else many}")
-    sentence = f"Of {fmt_int(received)} responses received, {fmt_int(analysed)} were analysed" + (
-        f"; {fmt_int(sum(excluded.values()))} were excluded ({', '.join(parts)})." if parts else "."
-    )
+    sentence = phrasing.exclusion_sentence(received, analysed, sum(excluded.values()), parts)
     return {
         "received": fmt_int(received),
         "analysed": fmt_int(analysed),

@@ -57,6 +57,8 @@ __all__ = [
     "reliability_sentence",
     "published_sentence",
     "sample_sentence",
+    "exclusion_sentence",
+    "suppression_sentence",
     "identifier_sentence",
     "methods_text",
     "groups_heading",
@@ -394,6 +396,22 @@ def sample_sentence(analysed: str, received: str, n_clusters: int | None, unit: 
         f"{analysed} of {received} survey responses were analysed"
         + (f", from {n_clusters} {unit}s" if n_clusters and unit else "")
         + "."
+    )
+
+
+def exclusion_sentence(received: Any, analysed: Any, excluded: int, parts: Sequence[str]) -> str:
+    """ "Of 300 responses received, 280 were analysed; 20 were excluded (10 duplicate ...)."."""
+    return f"Of {fmt_int(received)} responses received, {fmt_int(analysed)} were analysed" + (
+        f"; {fmt_int(excluded)} were excluded ({', '.join(parts)})." if parts else "."
+    )
+
+
+def suppression_sentence(min_n: int, parts: Sequence[str]) -> str:
+    """What the minimum cell size withheld (``parts``: "2 subgroup cells", ...)."""
+    return (
+        f"No number in this brief rests on fewer than {min_n} respondents (analyses.min_group_n): "
+        "smaller cells are not shown and are left out of every test"
+        + (f"; withheld for that reason: {join(parts)}." if parts else "; none had to be withheld.")
     )
 
 
