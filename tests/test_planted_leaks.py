@@ -137,7 +137,7 @@ class Needle:
         self.digits = None if self.letters else re.sub(r"\D", "", value)
         self.pattern = None if self.letters else digit_pattern(value)
 
-    def found_in(self, text: "Searchable") -> bool:
+    def found_in(self, text: Searchable) -> bool:
         if self.pattern is not None:
             # the cheap test on the text's numbers first, the exact pattern only on a hit
             return self.digits in text.numbers and bool(self.pattern.search(text.raw))
@@ -259,6 +259,23 @@ def test_the_plants_reached_the_raw_export(study):
     assert not missed, missed
 
 
+def test_the_plants_went_through_deidentification(study):
+    """Not a vacuous search: every planted comment reached the de-identified table with a
+    placeholder where its identifier was; the typed "Other: ..." answers became the Other category
+    and the cluster typed with a name was suppressed."""
+    work, _ = study
+    deid = pd.read_parquet(work / "results" / "deidentified" / "responses.parquet")
+    deid = deid.set_index("source_row")
+    for i, (column, kind, _text, _values) in enumerate(PLANTS):
+        cell = deid.loc[2 * i + 2, column]  # raw row 2i is file line 2i + 2 (after the header)
+        if column == "sector":
+            assert cell == "Other", kind
+        elif column == "msc":
+            assert pd.isna(cell), kind
+        else:
+            assert re.search(r"\[[A-Z_]+\]", str(cell)), kind
+
+
 def test_no_planted_identifier_anywhere_under_results(study):
     work, needles = study
     files = sorted(p for p in (work / "results").rglob("*") if p.is_file())
@@ -286,5 +303,5 @@ def test_scan_leaks_agrees(study):
     assert len(lines) == 2 and all(ln.endswith(": 0 found") for ln in lines), proc.stdout[-3000:]
     assert proc.returncode == 0
     # scan-leaks masks what it prints: no planted value in its own output
-    for column, kind, text, values in PLANTS:
+    for _column, kind, _text, values in PLANTS:
         assert not any(fold(v) in fold(proc.stdout + proc.stderr) for v in values), kind
