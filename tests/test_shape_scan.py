@@ -61,3 +61,19 @@ def test_shapes_are_found_masked_and_placed(tmp_path):
 def test_visible_text_skips_markup_and_keeps_alt():
     pieces = visible_text('<style>p{}</style><p>Hello <b>there</b></p><img alt="A chart">')
     assert pieces == ["Hello", "there", "A chart"]
+
+
+def test_a_library_path_in_a_log_is_not_a_url(tmp_path):
+    """A Python warning in a log names its library's source file ("linear_model.py:2257" has a web
+    address's shape): a file that exists on this machine is the run's own; a typed address is not."""
+    import mscsurvey.reliability as lib
+
+    logs = tmp_path / "results" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "x.log").write_text(
+        f"WARNING py.warnings: {lib.__file__}:2257: RuntimeWarning: divide by zero\n"
+        "WARNING typed: see /srv/www/yvmh-health.org/staff.html for details\n",
+        encoding="utf-8",
+    )
+    found, _ = scan_shapes([tmp_path / "results"], detect_many)
+    assert [(f.needle_type, f.position) for f in found] == [("shape:URL", "line 2")]

@@ -1,11 +1,11 @@
-"""The ``mscsurvey`` command: checks a person runs outside the workflow.
+"""The mscsurvey command: the checks a person runs outside the workflow, and the workflow itself.
 
-``mscsurvey check``      validate the config and every dataset's codebook (what the workflow does first),
-                         and each raw file that exists against its codebook (read-only)
-``mscsurvey scan-leaks`` search a dataset's results folder for any identifier value of its raw file
-``mscsurvey verify``     check a dataset's results folder against its manifest.json
-``mscsurvey codebook draft DATA_FILE`` infer a draft codebook from a raw export (for review)
-``mscsurvey quotes -o FILE`` write a dataset's candidate quotes to a CSV a person marks approve/reject
+mscsurvey run                  run the whole workflow, one line per finished step
+mscsurvey check                validate the config, the codebooks and each raw file (read-only)
+mscsurvey scan-leaks           search a dataset's results folder for identifier values and shapes
+mscsurvey verify               check a dataset's results folder against its manifest.json
+mscsurvey codebook draft FILE  infer a draft codebook from a raw export (for review)
+mscsurvey quotes -o FILE       write a dataset's candidate quotes to a CSV for a person to review
 """
 
 from __future__ import annotations
@@ -267,26 +267,85 @@ def _run(args: argparse.Namespace) -> int:
     return run(extra, snakemake=snakemake if Path(snakemake).exists() else "snakemake")
 
 
+#: What each command does and an example, shown by ``--help`` as plain sentences.
+HELP = {
+    "mscsurvey": (
+        "Run the survey pipeline and the checks a person makes around it. Each command has its "
+        "own help: mscsurvey COMMAND --help.",
+        "mscsurvey check",
+    ),
+    "run": (
+        "Run the whole workflow with Snakemake (2 cores unless you give --cores), showing one line "
+        "per finished step with its time, then the warnings that matter and where the brief is. "
+        "Any further arguments go to Snakemake.",
+        "mscsurvey run --cores 2",
+    ),
+    "check": (
+        "Validate the config and every dataset's codebook, as the workflow does before any job, "
+        "and check each raw file that exists against its codebook. The raw file is only read, "
+        "never changed, and no message shows a value that could identify someone.",
+        "mscsurvey --config config/config.yaml check",
+    ),
+    "scan-leaks": (
+        "Search every file of a dataset's results folder for the identifier values of its raw "
+        "file (names, e-mails, phones, addresses and the other identifier columns) and for "
+        "identifier shapes such as e-mail addresses, phone numbers and dates. Each finding names "
+        "the file and the place, and the value is masked. The exit status is 1 when anything is "
+        "found.",
+        "mscsurvey scan-leaks --dataset msc",
+    ),
+    "verify": (
+        "Check a dataset's results folder against its manifest.json and name every file that "
+        "changed, is missing or is not listed. The manifest's digest is printed so that it can be "
+        "recorded elsewhere.",
+        "mscsurvey verify --dataset msc",
+    ),
+    "codebook": (
+        "Tools for writing a codebook. The only one is draft.",
+        "mscsurvey codebook draft data/raw/survey.csv -o data/codebook.yaml",
+    ),
+    "codebook draft": (
+        "Infer a draft codebook from a raw export: the items and their response scales, groups, "
+        "identifier columns and free text. Review the draft by hand, then set draft: false in it.",
+        "mscsurvey codebook draft data/raw/survey.csv -o data/codebook.yaml",
+    ),
+    "quotes": (
+        "Write the candidate quotes of a dataset to a CSV that a person marks approve or reject. "
+        "Keep that file out of the public folder. Real data are quoted only from such a reviewed "
+        "file.",
+        "mscsurvey quotes --dataset msc -o review/quotes.csv",
+    ),
+}
+
+
+def _parser(sub, name: str, short: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows its description and an example."""
+    description, example = HELP[name]
+    return sub.add_parser(
+        name.split()[-1],
+        help=short,
+        description=description,
+        epilog=f"Example: {example}",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mscsurvey", description=__doc__.splitlines()[0])
+    description, example = HELP["mscsurvey"]
+    parser = argparse.ArgumentParser(
+        prog="mscsurvey", description=description, epilog=f"Example: {example}"
+    )
     parser.add_argument("--config", default="config/config.yaml", help="the run configuration")
     sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser(
-        "run",
-        help="run the workflow, showing one line per finished step and a summary",
-        description="Run the whole workflow with Snakemake (default: 2 cores), showing one line "
-        "per finished step with its time, then the warnings that matter and where the brief is. "
-        "Any further arguments go to Snakemake. Example: mscsurvey run --cores 2",
-    )
+    r = _parser(sub, "run", "run the workflow, showing one line per finished step and a summary")
     r.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="arguments for Snakemake")
-    sub.add_parser("check", help="validate the config, the codebooks and the raw data against them")
-    p = sub.add_parser("scan-leaks", help="search results for identifier values of the raw data")
+    _parser(sub, "check", "validate the config, the codebooks and the raw data against them")
+    p = _parser(sub, "scan-leaks", "search results for identifier values and shapes")
     p.add_argument("--dataset", help="only this dataset of the config")
-    p = sub.add_parser("verify", help="check results folders against their manifest.json")
+    p = _parser(sub, "verify", "check results folders against their manifest.json")
     p.add_argument("--dataset", help="only this dataset of the config")
-    p = sub.add_parser("codebook", help="codebook tools")
+    p = _parser(sub, "codebook", "codebook tools (draft)")
     csub = p.add_subparsers(dest="codebook_command", required=True)
-    d = csub.add_parser("draft", help="infer a draft codebook from a raw export (review it!)")
+    d = _parser(csub, "codebook draft", "infer a draft codebook from a raw export (review it!)")
     d.add_argument("data_file", help="the raw export: CSV, xlsx, SPSS .sav or Stata .dta")
     d.add_argument("-o", "--output", help="write the draft here (default: standard output)")
     d.add_argument("--force", action="store_true", help="overwrite an existing -o file")
@@ -303,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="split the item battery into N constructs by factor analysis (default: names, or "
         "parallel analysis when names say nothing)",
     )
-    q = sub.add_parser("quotes", help="write candidate quotes to a CSV for a person to review")
+    q = _parser(sub, "quotes", "write candidate quotes to a CSV for a person to review")
     q.add_argument("-o", "--output", required=True, help="the review CSV (outside results/public/)")
     q.add_argument("--dataset", help="the dataset (needed when the config has several)")
     q.add_argument("--per-construct", type=int, default=5, help="candidates per construct")

@@ -24,7 +24,9 @@ What is not searched for shapes, and why (each is still searched for the raw val
   (digests, the commit, package versions; the brief shows their first 16 digits), the names of the
   files under the results folder ("likert_trust.png" looks like a web address), the project's own
   words and dotted names ("HMAC-SHA256", "scales.thresholds.ok", "mscsurvey.synthesize"); never an
-  e-mail, phone, SSN or IP address). A cell holding JSON is searched in its strings, not its numbers.
+  e-mail, phone, SSN or IP address), and the absolute path of a file on this machine (a library's
+  source named by a warning in a log). A cell holding JSON is searched in its strings, not its
+  numbers.
 """
 
 from __future__ import annotations
@@ -232,6 +234,13 @@ def _word_around(cell: str, start: int, end: int) -> str:
     return cell[start:end].strip("\"'()[]{}<>,;:")
 
 
+def _local_file(word: str) -> bool:
+    """Whether ``word`` is the absolute path of a file on this machine, with an optional ":line"
+    (a Python warning in a log names its library's source: "/.../linear_model.py:2257")."""
+    path = re.sub(r"(?::\d+)+:?$", "", word)
+    return path.startswith("/") and Path(path).is_file()
+
+
 def _own_shape(kind: str, found: str, word: str, own: set[str]) -> bool:
     """Whether a span is something the run or the project writes (see the module's docstring)."""
     if kind not in _OWN_KINDS:
@@ -239,7 +248,7 @@ def _own_shape(kind: str, found: str, word: str, own: set[str]) -> bool:
     tokens = [t.casefold() for t in _TOKEN.findall(found)]
     if not tokens:
         return False
-    if found.strip().casefold() in own or word.casefold() in own:
+    if found.strip().casefold() in own or word.casefold() in own or _local_file(word):
         return True
     # every part of a dotted, hyphenated or underscored name is a word the project writes
     parts = [p.casefold() for p in _PART.findall(word)]
