@@ -3,8 +3,8 @@
 import logging
 
 from mscsurvey.codebook import load_codebook
-from mscsurvey.deidentify import deidentify
-from mscsurvey.io import read_raw, write_json, write_parquet
+from mscsurvey.deidentify import deidentify, gather_free_text
+from mscsurvey.io import read_json, read_parquet, read_raw, write_json, write_parquet
 from mscsurvey.pseudonym import load_key
 from mscsurvey.runner import NOTE, run_step
 
@@ -17,14 +17,23 @@ def main(smk):
         synthetic=s["synthetic"],
         dataset=s["dataset"],
     )
+    raw = read_raw(smk.input.raw, **s["read_options"])
+    scrubbed = None
+    if "texts" in smk.input.keys():  # free text scrubbed by scrub_text jobs over row chunks
+        chunks = [
+            (read_parquet(t), read_json(c))
+            for t, c in zip(smk.input.texts, smk.input.counts, strict=True)
+        ]
+        scrubbed = gather_free_text(chunks, len(raw), source=s["raw_name"])
     responses, report = deidentify(
-        read_raw(smk.input.raw, **s["read_options"]),
+        raw,
         load_codebook(smk.input.codebook),
         key=key,
         k=s["k"],
         quasi_identifiers=s.get("quasi_identifiers"),
         pseudonym_length=s["pseudonym_length"],
         source=s["raw_name"],
+        scrubbed=scrubbed,
     )
     ka, ft = report["k_anonymity"], report["free_text"]
     logging.getLogger("deidentify").log(
