@@ -444,9 +444,12 @@ def main() -> None:
                     f"  {load()}{extra}",
                     flush=True,
                 )
-            total = sum(results[n][s]["stage_s"] for s in ANALYSES if s in results[n])
-            peak = max(results[n][s]["peak_rss_mb"] for s in ANALYSES if s in results[n])
-            print(f"{'analyses total':<14} {total:>36.2f} {peak:>8.0f}")
+            for label, group in (("raw stages", RAW_STAGES), ("analyses total", ANALYSES)):
+                done = [s for s in group if s in results[n]]
+                if done:
+                    total = sum(results[n][s]["stage_s"] for s in done)
+                    peak = max(results[n][s]["peak_rss_mb"] for s in done)
+                    print(f"{label:<14} {total:>36.2f} {peak:>8.0f}")
         if len(sizes) > 1:
             print("\ngrowth: exponent b of stage time ~ n^b between consecutive sizes")
             steps = list(zip(sizes, sizes[1:], strict=False))
