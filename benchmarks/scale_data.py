@@ -210,14 +210,17 @@ def raw_export(
     local = np.char.add(np.char.add(np.char.lower(first), "."), np.char.lower(last))
     out["email"] = np.char.add(np.char.add(local, index), "@example.org")
     out["phone"] = np.char.add(
-        np.char.add(np.char.add("(", np.char.add(rng.integers(201, 990, n).astype("U3"), ") ")), 
-                    np.char.add(_digits(rng, n, 3), "-")),
+        np.char.add(
+            np.char.add("(", np.char.add(rng.integers(201, 990, n).astype("U3"), ") ")),
+            np.char.add(_digits(rng, n, 3), "-"),
+        ),
         _digits(rng, n, 4),
     )
     suffixes = np.array(list(Address.street_suffixes))[rng.integers(0, 20, n)]
     number = rng.integers(1, 99999, n).astype("U5")
-    out["street_address"] = np.char.add(np.char.add(np.char.add(number, " "), last), 
-                                        np.char.add(" ", suffixes))
+    out["street_address"] = np.char.add(
+        np.char.add(np.char.add(number, " "), last), np.char.add(" ", suffixes)
+    )
     octets = [rng.integers(1, 255, n).astype("U3") for _ in range(4)]
     out["ip_address"] = np.char.add(
         np.char.add(np.char.add(octets[0], "."), np.char.add(octets[1], ".")),

@@ -30,7 +30,9 @@ def main(raw_path: str, codebook_path: str, counts: list[int]) -> None:
     t = time.perf_counter()
     scrubber, _ = scrubber_for(raw, cb)
     build_s = time.perf_counter() - t
-    print(f"rows {len(raw):,}; read {read_s:.2f} s; scrubber (roster regex, models) {build_s:.2f} s")
+    print(
+        f"rows {len(raw):,}; read {read_s:.2f} s; scrubber (roster regex, models) {build_s:.2f} s"
+    )
     t = time.perf_counter()
     whole = scrub_free_text(raw, cb, scrubber)
     one_s = time.perf_counter() - t

@@ -9,7 +9,6 @@ losing the key loses only the ability to link new data to old pseudonyms.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from pathlib import Path

@@ -2,22 +2,6 @@
 # k-anonymity, scrubbed free text. Nothing identified is written under results/.
 
 
-def scrubbed_input(wildcards):
-    """The scrub_text chunks of the free text (none when deidentify.text_chunks is 1)."""
-    if config["deidentify"]["text_chunks"] == 1:
-        return {}
-    stem = f"{wildcards.res}/deidentified/text/{{scatteritem}}"
-    return {
-        "texts": scatter.scrub(f"{stem}.parquet"),
-        "counts": scatter.scrub(f"{stem}.json"),
-    }
-
-
-def scrub_params(wildcards):
-    ds = dataset(wildcards)
-    return {"raw_name": ds.raw, "read_options": ds.read_options}
-
-
 # One row chunk of the free-text columns, scrubbed with the whole raw file's roster (temporary: the
 # deidentify job gathers the chunks into its output, which is byte-identical to a one-job run).
 rule scrub_text:
@@ -27,12 +11,12 @@ rule scrub_text:
     output:
         text=temp("{res}/deidentified/text/{scatteritem}.parquet"),
         counts=temp("{res}/deidentified/text/{scatteritem}.json"),
-    wildcard_constraints:
-        scatteritem=r"\d+-of-\d+",
     log:
         "{res}/logs/scrub_text/{scatteritem}.log",
     benchmark:
         "{res}/benchmarks/scrub_text/{scatteritem}.tsv"
+    wildcard_constraints:
+        scatteritem=r"\d+-of-\d+",
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

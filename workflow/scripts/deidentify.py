@@ -19,10 +19,10 @@ def main(smk):
     )
     raw = read_raw(smk.input.raw, **s["read_options"])
     scrubbed = None
-    if "texts" in smk.input.keys():  # free text scrubbed by scrub_text jobs over row chunks
+    texts = smk.input.get("texts")
+    if texts:  # free text scrubbed by scrub_text jobs over row chunks
         chunks = [
-            (read_parquet(t), read_json(c))
-            for t, c in zip(smk.input.texts, smk.input.counts, strict=True)
+            (read_parquet(t), read_json(c)) for t, c in zip(texts, smk.input.counts, strict=True)
         ]
         scrubbed = gather_free_text(chunks, len(raw), source=s["raw_name"])
     responses, report = deidentify(
