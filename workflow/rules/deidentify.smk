@@ -20,9 +20,11 @@ rule scrub_text:
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
+    # memory and minutes grow with the raw file: 1.9 GB peak and 13.5 min for a 73 MB export of 10^5
+    # respondents (the whole deidentify at load 10, benchmarks/RESULTS.md section 9), ~2x that here
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=mem_mb(2000, 30),
+        runtime=lambda wc, input: max(20, int(0.4 * input.size_mb)),
     params:
         settings=scrub_params,
     script:
@@ -47,9 +49,11 @@ rule deidentify:
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
+    # memory and minutes grow with the raw file: 1.9 GB peak and 13.5 min for a 73 MB export of 10^5
+    # respondents (the whole deidentify at load 10, benchmarks/RESULTS.md section 9), ~2x that here
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=mem_mb(2000, 30),
+        runtime=lambda wc, input: max(20, int(0.4 * input.size_mb)),
     params:
         settings=deidentify_params,
     script:
