@@ -41,3 +41,14 @@ def test_three_text_chunks_give_the_same_bytes_as_one_job(tmp_path):
 def _setup(workdir: Path, chunks: int) -> Path:
     write_config(workdir, deidentify__text_chunks=chunks)
     return workdir
+
+
+def test_a_failed_deidentify_leaves_no_scrubbed_chunk(tmp_path):
+    # the chunks hold scrubbed text that has not passed the leak check: a stopped deidentify job
+    # removes them (a one-job run writes nothing then either)
+    write_config(tmp_path, deidentify__text_chunks=2, deidentify__quasi_identifiers=["no_such"])
+    proc = snakemake(tmp_path, "results/deidentified/responses.parquet", check=False)
+    assert proc.returncode != 0
+    assert "quasi-identifier 'no_such'" in proc.stderr
+    assert len(list((tmp_path / "results" / "logs" / "scrub_text").glob("*.log"))) == 2
+    assert not [p for p in (tmp_path / "results").rglob("*") if "deidentified" in p.parts]

@@ -1,6 +1,7 @@
 """Adapter for rule deidentify: raw export -> de-identified responses (Parquet) and report (JSON)."""
 
 import logging
+from pathlib import Path
 
 from mscsurvey.codebook import load_codebook
 from mscsurvey.deidentify import deidentify, gather_free_text
@@ -9,7 +10,7 @@ from mscsurvey.pseudonym import load_key
 from mscsurvey.runner import NOTE, run_step
 
 
-def main(smk):
+def _main(smk):
     s = smk.params.settings
     key = load_key(
         env_var=s["key_env"],
@@ -45,6 +46,17 @@ def main(smk):
     )
     write_parquet(responses, smk.output.responses)
     write_json(report, smk.output.report)
+
+
+def main(smk):
+    try:
+        _main(smk)
+    except BaseException:
+        # The scrub_text chunks hold scrubbed text that has not passed the leak check yet: when this
+        # job stops (a leak found, bad input), they go too, as a one-job run writes nothing.
+        for f in [*smk.input.get("texts", []), *smk.input.get("counts", [])]:
+            Path(f).unlink(missing_ok=True)
+        raise
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)
