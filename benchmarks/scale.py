@@ -1,7 +1,14 @@
 """How the analysis stages grow with the number of respondents: 1k, 10k, 100k and 1M respondents x 40
 items of the synthetic study's model (see benchmarks/scale_data.py for how the data are drawn).
 
-    python benchmarks/scale.py [--sizes 1000,10000,100000,1000000] [--workdir DIR] [--keep]
+    python benchmarks/scale.py [--sizes 1000,10000,100000,1000000] [--workdir DIR] [--keep] [--raw]
+
+With ``--raw`` every size also gets an identified raw export (``scale_data.raw_export``: the
+generator's answers resampled, a name, e-mail, phone, address and IP per respondent, a distinct
+comment for one respondent in five) and two stages run first: ``deidentify`` (reading the CSV,
+pseudonyms, screening every typed cell, generalising, scrubbing the comments with every detector,
+k-anonymity, the leak check) and ``clean`` (on the de-identified table). The analysis stages still
+read the latent model's clean table (``scale_data.clean_responses``).
 
 Per size and stage, in a fresh Python process each (so that peak memory is the stage's own): seconds
 to read the stage's Parquet inputs, to compute, to write its outputs, and the process's peak resident
@@ -43,6 +50,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 STAGES = ("scales", "agreement", "subgroups", "regressions", "brief_numbers", "figures", "brief")
 ANALYSES = STAGES[:4]
+#: stages that start from the identified raw export (``--raw``): de-identification (every detector)
+#: and cleaning of the de-identified table
+RAW_STAGES = ("deidentify", "clean")
+#: rows of the project's own generator export that raw_export resamples answers from
+BASE_ROWS = 2000
 SEED = 20200601
 
 
@@ -83,6 +95,10 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
     base_rss = _rss_mb()
     out: dict[str, float] = {"import_s": imported, "base_rss_mb": base_rss}
     t = time.perf_counter()
+    if stage in RAW_STAGES:
+        out.update(raw_stage(stage, folder, cb, cfg))
+        out["peak_rss_mb"] = _rss_mb()
+        return out
     if stage == "scales":
         responses = read_parquet(folder / "clean.parquet", scales.input_columns(cb))
         out["read_s"] = time.perf_counter() - t
@@ -227,6 +243,73 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
     return out
 
 
+def raw_stage(stage: str, folder: Path, cb, cfg: dict) -> dict[str, float]:
+    """De-identify the raw export or clean the de-identified table, as the workflow's adapters do."""
+    from mscsurvey.clean import clean
+    from mscsurvey.deidentify import deidentify
+    from mscsurvey.io import read_parquet, read_raw, write_json, write_parquet
+    from mscsurvey.pseudonym import PseudonymKey
+
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    if stage == "deidentify":
+        raw = read_raw(folder / "raw.csv")
+        out["read_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        responses, report = deidentify(
+            raw,
+            cb,
+            key=PseudonymKey(bytes(range(32)), "file"),
+            k=cfg["deidentify"]["k"],
+            quasi_identifiers=None,
+            pseudonym_length=cfg["deidentify"]["pseudonym_length"],
+            source="raw.csv",
+        )
+        out["compute_s"] = time.perf_counter() - t
+        out["comments"] = report["free_text"]["comments"]
+        t = time.perf_counter()
+        write_parquet(responses, folder / "deidentified.parquet")
+        write_json(report, folder / "deid_report_raw.json")
+    else:
+        deid = read_parquet(folder / "deidentified.parquet")
+        out["read_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        res = clean(deid, cb, settings=cfg["clean"], source="raw.csv")
+        out["compute_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        write_parquet(res.responses, folder / "clean_from_raw.parquet")
+        write_parquet(res.exclusions, folder / "exclusions.parquet")
+        write_json(res.validation, folder / "validation.json")
+    out["write_s"] = time.perf_counter() - t
+    return out
+
+
+def make_raw(folder: Path, codebook_path: Path, n: int) -> float:
+    """Write the identified raw export of ``n`` rows (raw.csv): see scale_data.raw_export."""
+    sys.path.insert(0, str(HERE))
+    from scale_data import base_export, raw_export
+
+    from mscsurvey.codebook import load_codebook
+
+    t = time.perf_counter()
+    cached = codebook_path.parent / "base.parquet"
+    if cached.exists():
+        base = pd_read(cached)
+    else:
+        base = base_export(codebook_path, BASE_ROWS, SEED)
+        base.to_parquet(cached)
+    frame = raw_export(base, load_codebook(codebook_path), n, seed=SEED)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / "raw.csv", index=False)
+    return time.perf_counter() - t
+
+
+def pd_read(path: Path):
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
 def make_data(folder: Path, codebook_path: Path, n: int) -> float:
     sys.path.insert(0, str(HERE))
     from scale_data import clean_responses
@@ -253,11 +336,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_make(folder: Path, codebook_path: Path, n: int) -> float:
+def run_make(folder: Path, codebook_path: Path, n: int, raw: bool = False) -> float:
     """Draw the data in a process of its own (this one stays small: see _rss_mb)."""
     proc = subprocess.run(
         [sys.executable, __file__, "--make", str(n), "--folder", str(folder)]
-        + ["--codebook", str(codebook_path)],
+        + ["--codebook", str(codebook_path)]
+        + (["--raw"] if raw else []),
         capture_output=True,
         text=True,
         env=_env(),
@@ -297,6 +381,11 @@ def main() -> None:
     ap.add_argument("--stages", default=",".join(STAGES))
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument(
+        "--raw",
+        action="store_true",
+        help="also start from an identified raw export: de-identify and clean stages first",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--make", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--folder", type=Path, default=None, help=argparse.SUPPRESS)
@@ -306,13 +395,18 @@ def main() -> None:
         print(json.dumps(child(args.child, args.folder, args.codebook)))
         return
     if args.make:
-        print(json.dumps({"seconds": make_data(args.folder, args.codebook, args.make)}))
+        seconds = make_data(args.folder, args.codebook, args.make)
+        if args.raw:
+            seconds += make_raw(args.folder, args.codebook, args.make)
+        print(json.dumps({"seconds": seconds}))
         return
     sys.path.insert(0, str(HERE))
     from scale_data import codebook_40
 
     sizes = [int(s) for s in args.sizes.split(",")]
     stages = [s for s in args.stages.split(",") if s]
+    if args.raw:
+        stages = [*RAW_STAGES, *(s for s in stages if s not in RAW_STAGES)]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mscsurvey-scale-"))
     cb_path = codebook_40(work / "codebook40.yaml")
     commit = subprocess.run(
@@ -327,7 +421,7 @@ def main() -> None:
     try:
         for n in sizes:
             folder = work / f"n{n}"
-            gen = run_make(folder, cb_path, n)
+            gen = run_make(folder, cb_path, n, raw=args.raw)
             print(f"\nn = {n:,}: data drawn in {gen:.1f} s (load {load()})")
             print(
                 f"{'stage':<14} {'read s':>7} {'compute s':>10} {'write s':>8} {'stage s':>8}"
@@ -338,6 +432,8 @@ def main() -> None:
                 r = run_child(stage, folder, cb_path)
                 results[n][stage] = r
                 extra = ""
+                if "comments" in r:
+                    extra = f"  {int(r['comments']):,} comments"
                 if "numbers_json_bytes" in r:
                     extra = f"  numbers.json {int(r['numbers_json_bytes']):,} B"
                 if "html_bytes" in r:
@@ -348,9 +444,12 @@ def main() -> None:
                     f"  {load()}{extra}",
                     flush=True,
                 )
-            total = sum(results[n][s]["stage_s"] for s in ANALYSES if s in results[n])
-            peak = max(results[n][s]["peak_rss_mb"] for s in ANALYSES if s in results[n])
-            print(f"{'analyses total':<14} {total:>36.2f} {peak:>8.0f}")
+            for label, group in (("raw stages", RAW_STAGES), ("analyses total", ANALYSES)):
+                done = [s for s in group if s in results[n]]
+                if done:
+                    total = sum(results[n][s]["stage_s"] for s in done)
+                    peak = max(results[n][s]["peak_rss_mb"] for s in done)
+                    print(f"{label:<14} {total:>36.2f} {peak:>8.0f}")
         if len(sizes) > 1:
             print("\ngrowth: exponent b of stage time ~ n^b between consecutive sizes")
             steps = list(zip(sizes, sizes[1:], strict=False))

@@ -146,3 +146,94 @@ def clean_responses(codebook: Codebook, n: int, *, seed: int = 20200601) -> pd.D
     for col in codebook.identifiers.free_text:
         frame[col] = pd.array([None] * n, dtype="str")
     return pd.DataFrame(frame)
+
+
+def base_export(codebook_path: Path, n: int, seed: int) -> pd.DataFrame:
+    """The project's own identified export (:func:`mscsurvey.synthesize.generate`) of ``n`` rows, as
+    text: the source of :func:`raw_export`'s answer patterns, timestamps, places and organisations."""
+    import io
+
+    from mscsurvey.schema import load_yaml
+    from mscsurvey.synthesize import generate, write_outputs
+
+    cb = load_codebook(CODEBOOK)
+    result = generate(
+        cb,
+        load_yaml(str(MODEL)),
+        load_published(str(PUBLISHED), cb),
+        seed=seed,
+        n_respondents=n,
+        model_source=str(MODEL),
+    )
+    folder = Path(codebook_path).parent / "base"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_outputs(
+        result, raw=folder / "survey.csv", truth=folder / "truth.json", key=folder / "key"
+    )
+    text = (folder / "survey.csv").read_text(encoding="utf-8")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def _digits(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    return np.char.zfill(rng.integers(0, 10**width, n).astype(f"U{width}"), width)
+
+
+def raw_export(
+    base: pd.DataFrame, codebook: Codebook, n: int, seed: int, comment_share: float = 0.2
+) -> pd.DataFrame:
+    """An identified raw export of ``n`` respondents, vectorised (numpy string arrays).
+
+    Each row's answers, groups, MSC, timestamps, birth date, ZIP, city and organisation are those of
+    a row of ``base`` drawn at random (the generator's export: its labels, "Other: ..." answers,
+    blanks and mess); every respondent gets their own id, name (Faker's first and last names), e-mail,
+    phone, street address and IP address. One respondent in ``1 / comment_share`` has one comment,
+    distinct from every other (benchmarks/detect_throughput.py's mix: the generator's clean comments
+    and planted identifiers, one in four with an identifier), in one of the free-text columns.
+    """
+    import sys
+
+    from faker.providers.address.en_US import Provider as Address
+    from faker.providers.person.en_US import Provider as Person
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from detect_throughput import comments
+
+    rng = np.random.default_rng(seed)
+    out = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    for new, src in EXTRA_ITEMS.values():
+        out[new] = out[src]
+    first = np.array(list(Person.first_names))[rng.integers(0, len(Person.first_names), n)]
+    last = np.array(list(Person.last_names))[rng.integers(0, len(Person.last_names), n)]
+    index = np.arange(n).astype("U7")
+    out["respondent_id"] = np.char.add("R_", np.char.zfill(index, 7))
+    out["name"] = np.char.add(np.char.add(first, " "), last)
+    local = np.char.add(np.char.add(np.char.lower(first), "."), np.char.lower(last))
+    out["email"] = np.char.add(np.char.add(local, index), "@example.org")
+    out["phone"] = np.char.add(
+        np.char.add(
+            np.char.add("(", np.char.add(rng.integers(201, 990, n).astype("U3"), ") ")),
+            np.char.add(_digits(rng, n, 3), "-"),
+        ),
+        _digits(rng, n, 4),
+    )
+    suffixes = np.array(list(Address.street_suffixes))[rng.integers(0, 20, n)]
+    number = rng.integers(1, 99999, n).astype("U5")
+    out["street_address"] = np.char.add(
+        np.char.add(np.char.add(number, " "), last), np.char.add(" ", suffixes)
+    )
+    octets = [rng.integers(1, 255, n).astype("U3") for _ in range(4)]
+    out["ip_address"] = np.char.add(
+        np.char.add(np.char.add(octets[0], "."), np.char.add(octets[1], ".")),
+        np.char.add(np.char.add(octets[2], "."), octets[3]),
+    )
+    free = list(codebook.identifiers.free_text)
+    for c in free:
+        out[c] = ""
+    has = np.flatnonzero(rng.random(n) < comment_share)
+    texts = np.array(comments(len(has), seed=seed), dtype=object)
+    column = rng.integers(0, len(free), len(has))
+    for j, c in enumerate(free):
+        values = out[c].to_numpy(dtype=object)
+        values[has[column == j]] = texts[column == j]
+        out[c] = values
+    return out.astype(str)

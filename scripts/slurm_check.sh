@@ -3,6 +3,7 @@
 # cluster made here, and check that it gives the same results as a local run.
 #
 #   sudo PATH=.venv/bin:$PATH scripts/slurm_check.sh [--workdir DIR] [--keep-cluster] [--n-a N] [--n-b N]
+#                                                     [--text-chunks N]
 #
 # What it does, idempotently (rerunning it reuses what is already there):
 #  1. installs Debian's slurmctld, slurmd, slurm-client and munge (daemons are not started by the
@@ -11,7 +12,10 @@
 #     systemd), starts slurmctld and slurmd and waits until the node is idle;
 #  3. writes a config with two small synthetic datasets (a and b: their own results folders, so each
 #     is its own set of wildcard jobs) and runs the workflow twice from nothing: locally
-#     (snakemake --cores 2) and on the cluster (snakemake --profile profiles/slurm);
+#     (snakemake --cores 2) and on the cluster (snakemake --profile profiles/slurm); the cluster run
+#     splits de-identification's free-text scrubbing into --text-chunks scrub_text jobs per dataset
+#     (deidentify.text_chunks, default 3; the local run scrubs in one job), so the comparison also
+#     proves that the scattered and gathered scrubbing gives the one-job bytes;
 #  4. compares every Parquet table, JSON table, figure and synthetic raw file of both runs by sha256
 #     (the brief's HTML/PDF, provenance and manifest carry the run's date and are left out), prints
 #     the comparison and the Slurm jobs' overlap (datasets running side by side);
@@ -27,13 +31,15 @@ WORK=""
 KEEP_CLUSTER=0
 N_A=240
 N_B=300
+TEXT_CHUNKS=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --workdir) WORK="$2"; shift 2 ;;
     --keep-cluster) KEEP_CLUSTER=1; shift ;;
     --n-a) N_A="$2"; shift 2 ;;
     --n-b) N_B="$2"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --text-chunks) TEXT_CHUNKS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -208,8 +214,8 @@ stop_started() {
 # --------------------------------------------------------------------------------------------------
 # 3. Two runs of a two-dataset study
 # --------------------------------------------------------------------------------------------------
-write_config() {
-  "$PYTHON" - "$ROOT" "$1" "$N_A" "$N_B" <<'EOF'
+write_config() {  # write_config <dest> <text chunks>
+  "$PYTHON" - "$ROOT" "$1" "$N_A" "$N_B" "$2" <<'EOF'
 import sys
 from pathlib import Path
 
@@ -217,6 +223,7 @@ import yaml
 
 root, dest, n_a, n_b = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 cfg = yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))
+cfg.setdefault("deidentify", {})["text_chunks"] = int(sys.argv[5])
 base = cfg["datasets"]["msc"]
 datasets = {}
 for name, n in (("a", n_a), ("b", n_b)):
@@ -243,10 +250,10 @@ clean_env() {
   unset SLURM_CONF MSCSURVEY_PSEUDONYM_KEY
 }
 
-run_workflow() {  # run_workflow <label> <dir> <snakemake args...>
-  local label="$1" dir="$2"; shift 2
+run_workflow() {  # run_workflow <label> <dir> <config> <snakemake args...>
+  local label="$1" dir="$2" cfg="$3"; shift 3
   mkdir -p "$dir/config"
-  cp "$WORK/config.yaml" "$dir/config/config.yaml"
+  cp "$cfg" "$dir/config/config.yaml"
   local t0=$SECONDS
   say "$label run: snakemake $* (in $dir)"
   if ! (cd "$dir" && "$SNAKEMAKE" -s "$ROOT/Snakefile" "$@" >"$dir/snakemake.log" 2>&1); then
@@ -371,13 +378,15 @@ main() {
   if [[ -z "$WORK" ]]; then WORK="$(mktemp -d /tmp/mscsurvey-slurm-XXXXXX)"; fi
   rm -rf "$WORK/local" "$WORK/slurm"
   mkdir -p "$WORK"
-  write_config "$WORK/config.yaml"
-  say "study: two synthetic datasets, a ($N_A rows) and b ($N_B rows), in $WORK"
-  run_workflow local "$WORK/local" --cores 2
+  write_config "$WORK/config.yaml" 1
+  write_config "$WORK/config_slurm.yaml" "$TEXT_CHUNKS"
+  say "study: two synthetic datasets, a ($N_A rows) and b ($N_B rows), in $WORK; free text in 1 job" \
+    "locally, in $TEXT_CHUNKS scrub_text jobs per dataset on Slurm"
+  run_workflow local "$WORK/local" "$WORK/config.yaml" --cores 2
   local since
   since=$(date +%s)
   # (its logs kept, to tell which rule and dataset each Slurm job ran)
-  run_workflow slurm "$WORK/slurm" --profile "$ROOT/profiles/slurm" --slurm-keep-successful-logs
+  run_workflow slurm "$WORK/slurm" "$WORK/config_slurm.yaml" --profile "$ROOT/profiles/slurm" --slurm-keep-successful-logs
   job_overlap "$since"
   local status=0
   compare || status=$?

@@ -521,3 +521,64 @@ def test_planted_identifiers_do_not_leak(planted, codebook, tmp_path):
     assert not any(v in dump for v in strings["name"] + strings["email"] + strings["phone"])
     hits = _plain_search(folder, everything)
     assert {n for n, _ in hits} >= {"leaked.csv", "leaked.parquet (decoded)"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Free text scrubbed in row chunks (rule scrub_text, deidentify.text_chunks) = scrubbed in one job
+
+
+def test_chunk_positions_cover_every_row_once_in_order():
+    from mscsurvey.deidentify import chunk_positions
+
+    parts = [chunk_positions(10, i, 3) for i in (1, 2, 3)]
+    assert [len(p) for p in parts] == [4, 3, 3]
+    assert np.concatenate(parts).tolist() == list(range(10))
+    # more chunks than rows: the extra chunks are empty, the rows still covered once
+    assert np.concatenate([chunk_positions(2, i, 4) for i in range(1, 5)]).tolist() == [0, 1]
+    with pytest.raises(ValueError):
+        chunk_positions(10, 4, 3)
+
+
+def _chunked(raw, codebook, parts):
+    from mscsurvey.deidentify import scrub_free_text, scrubber_for
+
+    scrubber, _ = scrubber_for(raw, codebook)
+    return [
+        scrub_free_text(raw, codebook, scrubber, part=i, parts=parts) for i in range(1, parts + 1)
+    ]
+
+
+def test_free_text_scrubbed_in_chunks_gives_byte_identical_output(raw, codebook, tmp_path):
+    from mscsurvey.deidentify import gather_free_text
+
+    one, one_report = run(raw, codebook)
+    chunks = _chunked(raw, codebook, 3)
+    assert [len(f) for f, _ in chunks] == [len(p) for p in np.array_split(np.arange(len(raw)), 3)]
+    # the chunks go through Parquet and JSON between Snakemake jobs
+    stored = []
+    for i, (frame, counts) in enumerate(chunks):
+        write_parquet(frame, tmp_path / f"{i}.parquet")
+        write_json(counts, tmp_path / f"{i}.json")
+        stored.append(
+            (
+                pd.read_parquet(tmp_path / f"{i}.parquet"),
+                json.loads((tmp_path / f"{i}.json").read_text(encoding="utf-8")),
+            )
+        )
+    scrubbed = gather_free_text(stored, len(raw), source=SOURCE)
+    three, three_report = run(raw, codebook, scrubbed=scrubbed)
+    assert one_report["free_text"]["comments_scrubbed"] > 0  # the planted comments were scrubbed
+    assert three_report == one_report
+    write_parquet(one, tmp_path / "one.parquet")
+    write_parquet(three, tmp_path / "three.parquet")
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "three.parquet").read_bytes()
+
+
+def test_chunks_of_another_raw_file_stop_with_the_file_named(raw, codebook):
+    from mscsurvey.deidentify import gather_free_text
+
+    chunks = _chunked(raw, codebook, 2)
+    with pytest.raises(SurveyError) as err:
+        gather_free_text(chunks[:1], len(raw), source=SOURCE)
+    msg = str(err.value)
+    assert SOURCE in msg and "rerun de-identification" in msg

@@ -52,6 +52,10 @@ __all__ = [
     "zip3",
     "output_columns",
     "scrubber_for",
+    "POSITION",
+    "chunk_positions",
+    "scrub_free_text",
+    "gather_free_text",
     "deidentify",
 ]
 
@@ -491,27 +495,95 @@ def scrubber_for(raw: pd.DataFrame, codebook: Codebook) -> tuple[Scrubber, dict[
     return Scrubber(roster, known_words=codebook_vocabulary(codebook)), roster
 
 
+#: Column of a free-text chunk (:func:`scrub_free_text`) holding each row's position in the raw file.
+POSITION = "position"
+
+
+def chunk_positions(n_rows: int, part: int, parts: int) -> np.ndarray:
+    """Row positions of chunk ``part`` (1-based) of ``parts`` contiguous, near-equal chunks."""
+    if not 1 <= part <= parts:
+        raise ValueError(f"chunk {part} of {parts} does not exist")
+    return np.array_split(np.arange(n_rows, dtype=np.int64), parts)[part - 1]
+
+
+def scrub_free_text(
+    raw: pd.DataFrame, codebook: Codebook, scrubber: Scrubber, *, part: int = 1, parts: int = 1
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Scrub the codebook's free-text columns of one chunk of rows (all rows by default).
+
+    The roster of ``scrubber`` must come from the whole raw file (:func:`scrubber_for`), so that a
+    name found in any row is replaced in every chunk: each text is scrubbed exactly as in one job.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        the chunk's :data:`POSITION` (row positions in ``raw``) and scrubbed free-text columns
+        (missing stays missing); and its counts: non-blank comments, comments changed, placeholders
+        by type (JSON-ready, no text).
+    """
+    positions = chunk_positions(len(raw), part, parts)
+    chunk = raw.iloc[positions]
+    frame = pd.DataFrame({POSITION: positions}, index=chunk.index)
+    placeholders: Counter[str] = Counter()
+    comments = scrubbed = 0
+    for c in codebook.identifiers.free_text:
+        text, counts, changed = scrubber.scrub_series(_strip(chunk[c]))
+        frame[c] = text.astype("str")
+        placeholders.update(counts)
+        comments += int(text.notna().sum())
+        scrubbed += changed
+    counts_ = {
+        "comments": comments,
+        "comments_scrubbed": scrubbed,
+        "placeholders": dict(sorted(placeholders.items())),
+    }
+    return frame.reset_index(drop=True), counts_
+
+
+def gather_free_text(
+    chunks: list[tuple[pd.DataFrame, dict[str, Any]]], n_rows: int, *, source: str
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Join the chunks of :func:`scrub_free_text` (in chunk order) into one, as one job gives it.
+
+    Raises
+    ------
+    SurveyError
+        the chunks do not cover the raw file's rows exactly once, in order (chunks of another
+        version of the raw file).
+    """
+    frame = pd.concat([f for f, _ in chunks], ignore_index=True)
+    if not np.array_equal(frame[POSITION].to_numpy(), np.arange(n_rows)):
+        raise SurveyError(
+            f"the scrubbed free-text chunks cover {len(frame)} row(s), not the raw file's {n_rows} "
+            "in order (expected chunks of this raw file: rerun de-identification)",
+            file=source,
+        )
+    placeholders: Counter[str] = Counter()
+    for _, c in chunks:
+        placeholders.update(c["placeholders"])
+    counts = {
+        "comments": sum(c["comments"] for _, c in chunks),
+        "comments_scrubbed": sum(c["comments_scrubbed"] for _, c in chunks),
+        "placeholders": dict(sorted(placeholders.items())),
+    }
+    return frame, counts
+
+
 def _scrub_free_text(
     raw: pd.DataFrame,
     codebook: Codebook,
     out: pd.DataFrame,
     scrubber: Scrubber,
     roster: dict[str, str],
+    scrubbed: tuple[pd.DataFrame, dict[str, Any]] | None,
 ) -> dict[str, Any]:
     ids = codebook.identifiers
-    placeholders: Counter[str] = Counter()
-    comments = scrubbed = 0
+    frame, counts = scrubbed if scrubbed is not None else scrub_free_text(raw, codebook, scrubber)
     for c in ids.free_text:
-        text, counts, changed = scrubber.scrub_series(_strip(raw[c]))
-        out[c] = text.astype("str")
-        placeholders.update(counts)
-        comments += int(text.notna().sum())
-        scrubbed += changed
+        out[c] = pd.Series(frame[c].to_numpy(), index=out.index).astype("str")
     return {
         "columns": list(ids.free_text),
-        "comments": comments,
-        "comments_scrubbed": scrubbed,
-        "placeholders": dict(sorted(placeholders.items())),
+        **counts,
         "roster_entries": len(roster),
         "roster_types": dict(sorted(Counter(roster.values()).items())),
     }
@@ -598,6 +670,7 @@ def deidentify(
     quasi_identifiers: list[str] | None,
     pseudonym_length: int,
     source: str,
+    scrubbed: tuple[pd.DataFrame, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """De-identify a raw export as the codebook's ``identifiers:`` section says.
 
@@ -618,6 +691,9 @@ def deidentify(
         hex characters kept of each HMAC.
     source
         the raw file's name, for error messages and the report.
+    scrubbed
+        the free-text columns already scrubbed in chunks (:func:`gather_free_text`, e.g. by
+        Snakemake jobs over row chunks); None scrubs them here. Either way the output is the same.
 
     Returns
     -------
@@ -653,7 +729,7 @@ def deidentify(
         # analysis columns pass through (cleaning codes them) unless screening changed them
         out[c] = screened.get(c, raw[c])
     report.update(_generalise(raw, codebook, out, rows=rows, source=source))
-    report["free_text"] = _scrub_free_text(raw, codebook, out, scrubber, roster)
+    report["free_text"] = _scrub_free_text(raw, codebook, out, scrubber, roster, scrubbed)
     report["k_anonymity"] = _k_anonymise(
         out, codebook, k=k, quasi_identifiers=quasi_identifiers, rows=rows
     )

@@ -143,8 +143,11 @@ class Needles:
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
                 self.types.setdefault(norm, (kind, value))
         self._re = literal_regex(substrings, words)
-        # binary files (images, PDF streams): whole-word needles would match random byte runs
-        self._re_binary = literal_regex(substrings, ())
+        # binary files (images, PDF streams): whole-word needles would match random byte runs.
+        # Compiled on first use: a frame or text scan never needs it, and compiling a regex of every
+        # identifier value of a large export costs seconds per 10^4 respondents.
+        self._substrings = sorted(substrings)
+        self._re_binary_compiled: re.Pattern[str] | None = None
         self._phone_lengths = sorted({len(c) for c in self.phones})
 
     def __len__(self) -> int:
@@ -156,7 +159,9 @@ class Needles:
         ``binary``: the text is decoded bytes of a binary file; only needles of at least four
         characters (and phone numbers) are searched, not short values or name tokens as words.
         """
-        pattern = self._re_binary if binary else self._re
+        if binary and self._re_binary_compiled is None and self._substrings:
+            self._re_binary_compiled = literal_regex(self._substrings, ())
+        pattern = self._re_binary_compiled if binary else self._re
         if pattern is not None:
             for m in pattern.finditer(text):
                 kind, value = self.types.get(_norm(m.group()), ("unknown", m.group()))

@@ -9,7 +9,6 @@ losing the key loses only the ability to link new data to old pseudonyms.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from pathlib import Path
@@ -174,9 +173,8 @@ def pseudonymise(values: pd.Series, key: bytes, length: int) -> pd.Series:
     key = bytes(key)
     present = values.notna()
     uniques = pd.unique(values[present].astype(str))
-    table = {
-        v: hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for v in uniques
-    }
+    # hmac.digest: the one-shot C path (no HMAC object per value); same bytes as hmac.new(...)
+    table = {v: hmac.digest(key, v.encode("utf-8"), "sha256").hex()[:length] for v in uniques}
     if len(set(table.values())) != len(table):
         raise SurveyError(
             f"two different identifiers got the same pseudonym at {length} hex characters; "
@@ -201,12 +199,14 @@ def person_keys(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd
 
     A row whose person columns are all blank gets a missing key (and so no person pseudonym).
     """
-    parts = [frame[c].map(normalise_person_key) for c in columns]
+    parts = [frame[c].map(normalise_person_key).astype(object) for c in columns]
     if not parts:
         return pd.Series(pd.NA, index=frame.index, dtype="str")
-    joined = pd.concat(parts, axis=1)
-    blank = joined.isna().all(axis=1)
-    keys = joined.fillna("").astype(str).agg("\x1f".join, axis=1)
+    blank = pd.concat([p.isna() for p in parts], axis=1).all(axis=1)
+    # column-wise concatenation (object arrays: Python's own str +), not a row-wise join
+    keys = parts[0].fillna("").astype(str)
+    for part in parts[1:]:
+        keys = keys + "\x1f" + part.fillna("").astype(str)
     return keys.where(~blank).astype("str")
 
 

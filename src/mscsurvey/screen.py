@@ -120,6 +120,13 @@ def _normal(text: str) -> str:
     return str(int(float(text))) if _INTEGRAL.match(text) else normalise_label(text)
 
 
+def _spans_many(finder: SpanFinder, texts: list[str]) -> list[list[Any]]:
+    """Spans of many texts: in one batch (the scrubber runs its model over them together) when the
+    finder can, else one by one."""
+    many = getattr(finder, "spans_many", None)
+    return many(texts) if many is not None else [finder.spans(t) for t in texts]
+
+
 def _screen_column(
     values: pd.Series,
     *,
@@ -128,23 +135,36 @@ def _screen_column(
     cluster: bool,
     k: int,
 ) -> tuple[pd.Series, Counter[str]]:
-    """Cells to suppress (True) in one column, and the kinds found, judging each distinct value once."""
+    """Cells to suppress (True) in one column, and the kinds found, judging each distinct value once
+    (the values not allowed go through the detectors in one batch)."""
     present = values.notna()
     text = values[present].astype(str).str.strip()
     sizes = text[text != ""].value_counts(sort=False)
+    candidates = [(str(v), int(n)) for v, n in sizes.items() if _normal(str(v)) not in allowed]
     suppress = pd.Series(False, index=values.index)
     kinds: Counter[str] = Counter()
-    for value, n in sizes.items():
-        if _normal(str(value)) in allowed:
-            continue
-        found = [s.kind for s in finder.spans(str(value))]
+    bad = []
+    for (value, n), spans in zip(
+        candidates, _spans_many(finder, [v for v, _ in candidates]), strict=True
+    ):
+        found = [s.kind for s in spans]
         if cluster and n >= k:
             # shared by k or more: a collaborative's name or code ("CL-C01"), not a person's
             found = [f for f in found if f in _SHAPE_KINDS and f not in _CODE_KINDS]
         if found:
-            suppress.loc[text.index[text == value]] = True
-            kinds.update(dict.fromkeys(found, int(n)))
+            bad.append(value)
+            kinds.update(dict.fromkeys(found, n))
+    if bad:
+        suppress.loc[text.index[text.isin(bad)]] = True
     return suppress, kinds
+
+
+def _other_answers(values: pd.Series, other_label: str) -> pd.Series:
+    """Whether each cell is an "Other: ..." answer, judging each distinct value once."""
+    others = [
+        v for v in pd.unique(values.dropna()) if isinstance(v, str) and other_answer(v, other_label)
+    ]
+    return values.isin(others) if others else pd.Series(False, index=values.index)
 
 
 def screen_cells(
@@ -198,11 +218,7 @@ def screen_cells(
         values = raw[col]
         group = codebook.groups.get(col)
         if group is not None and group.other:
-            is_other = values.map(
-                lambda v, g=group: isinstance(v, str) and other_answer(v, g.other),
-                na_action="ignore",
-            )
-            is_other = is_other.fillna(False).astype(bool)
+            is_other = _other_answers(values, group.other).astype(bool)
             if is_other.any():
                 values = values.mask(is_other, group.other)
                 other[col] = int(is_other.sum())

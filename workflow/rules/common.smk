@@ -105,6 +105,24 @@ def deidentify_params(wildcards):
     }
 
 
+def scrubbed_input(wildcards):
+    """The scrub_text chunks of the free text (none when deidentify.text_chunks is 1)."""
+    if config["deidentify"]["text_chunks"] == 1:
+        return {}
+    stem = f"{wildcards.res}/deidentified/text/{{scatteritem}}"
+    return {
+        "texts": scatter.scrub(f"{stem}.parquet"),
+        "counts": scatter.scrub(f"{stem}.json"),
+    }
+
+
+def scrub_params(wildcards):
+    """What a scrub_text job needs to read the raw file (not the k or key settings: a change of
+    those does not rerun the chunks)."""
+    ds = dataset(wildcards)
+    return {"raw_name": ds.raw, "read_options": ds.read_options}
+
+
 def published_input(wildcards):
     """The dataset's published findings CSV, when the config names one (else no input)."""
     path = config["datasets"][dataset(wildcards).name].get("published")
