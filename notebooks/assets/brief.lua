@@ -1,7 +1,7 @@
 -- Pandoc Lua filter of the brief's HTML -> Typst step.
 -- nbconvert wraps every output in <div>s: unwrap them (keeping only the classes the brief styles),
 -- turn caveat boxes and quote attributions into the template's functions, and give every figure its
--- alt text and the full text width.
+-- alt text, the full text width and the template's flow (flow-figure).
 
 local function typst(blocks)
   return pandoc.write(pandoc.Pandoc(blocks), "typst")
@@ -53,9 +53,10 @@ function Figure(el)
   local alt = pandoc.utils.stringify(img.caption)
   if img.attributes["alt"] then alt = img.attributes["alt"] end
   local caption = typst(el.caption.long)
+  -- flow-figure (the template's): in the text where it fits, else floated to the next page's top
   return pandoc.RawBlock("typst",
-    "#figure(image(" .. typst_string(img.src) .. ", width: 100%, alt: " .. typst_string(alt) ..
-    "), caption: [" .. caption .. "])")
+    "#flow-figure(" .. typst_string(img.src) .. ", alt: " .. typst_string(alt) ..
+    ")[" .. caption .. "]")
 end
 
 -- Text columns left-aligned (pandoc leaves them "auto", which inherits the table's centring);

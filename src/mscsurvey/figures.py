@@ -53,6 +53,8 @@ __all__ = [
     "likert_sides",
     "likert_title",
     "likert_figure",
+    "likert_parts",
+    "MAX_LIKERT_ROWS",
     "subgroup_title",
     "subgroup_figure",
     "driver_title",
@@ -307,6 +309,36 @@ def likert_sides(codes: Sequence[int], agree: Sequence[int]) -> dict[str, list[i
     return {"left": left, "neutral": neutral, "right": right}
 
 
+#: Most items in one Likert figure. A construct with more items is drawn as several figures of
+#: about equal size ("(1 of 3)"): 18 rows keep a figure under ~7.5 in tall, so it fits an A4 page with
+#: its caption at the brief's text width (labels stay ≥ 7.5 pt there), where one chart of 40 rows
+#: would be shrunk to unreadable labels or clipped at the page foot.
+MAX_LIKERT_ROWS = 18
+
+
+def likert_parts(n_items: int, max_rows: int = MAX_LIKERT_ROWS) -> list[range]:
+    """Split ``n_items`` rows, in order, into the fewest parts of at most ``max_rows`` rows each,
+    their sizes differing by at most one (40 items: 14, 13, 13).
+
+    Examples
+    --------
+    >>> [len(p) for p in likert_parts(40)]
+    [14, 13, 13]
+    >>> likert_parts(5)
+    [range(0, 5)]
+    """
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    count = max(1, math.ceil(n_items / max_rows))
+    size, extra = divmod(n_items, count)
+    parts, start = [], 0
+    for k in range(count):
+        stop = start + size + (1 if k < extra else 0)
+        parts.append(range(start, stop))
+        start = stop
+    return parts
+
+
 def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     """``"Shared purpose: 78–96% agreed"`` from a construct's rows of the agreement table."""
     rows = agreement.dropna(subset=["pct_agree"])
@@ -319,6 +351,19 @@ def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     if len(rows) == 1 or round(lo) == round(hi):
         return f"{label}: {hi:.0f}% {agree_label}"
     return f"{label}: {lo:.0f}–{hi:.0f}% {agree_label}"
+
+
+def _likert_labels(agreement: pd.DataFrame, style: FigureStyle) -> list[str]:
+    """Each item's short wording, wrapped to the label column; negatively worded items get †."""
+    reverse = (
+        agreement["reverse"].fillna(False).astype(bool)
+        if "reverse" in agreement
+        else pd.Series(False, index=agreement.index)
+    )
+    return [
+        style.wrap(str(s) + (" †" if r else ""), 0.3)
+        for s, r in zip(agreement["short"], reverse, strict=True)
+    ]
 
 
 def likert_figure(
@@ -373,7 +418,10 @@ def likert_figure(
     pct = distribution.pivot_table(index="item", columns="code", values="pct", aggfunc="sum")
     pct = pct.reindex(index=items, columns=codes).fillna(0.0)
 
-    fig = _new_figure(style, 0.34 * len(items) + 1.25)
+    row_labels = _likert_labels(agreement, style)
+    # a row fits two lines of label; longer wordings get taller rows, never overlapping labels
+    lines = max((t.count("\n") + 1 for t in row_labels), default=1)
+    fig = _new_figure(style, max(0.34, 0.13 * lines + 0.08) * len(items) + 1.25)
     with style_context(style):
         ax = fig.add_subplot()
         y = np.arange(len(items))
@@ -396,18 +444,7 @@ def likert_figure(
         ax.set_xlim(-100, 100)
         ticks = [-100, -50, 0, 50, 100]
         ax.set_xticks(ticks, [f"{abs(t)}%" for t in ticks])
-        reverse = (
-            agreement["reverse"].fillna(False).astype(bool)
-            if "reverse" in agreement
-            else pd.Series(False, index=agreement.index)
-        )
-        ax.set_yticks(
-            y,
-            [
-                style.wrap(str(s) + (" †" if r else ""), 0.3)
-                for s, r in zip(agreement["short"], reverse, strict=True)
-            ],
-        )
+        ax.set_yticks(y, row_labels)
         ax.set_ylim(len(items) - 0.4, -0.6)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
@@ -1172,7 +1209,8 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], *, dpi: int) -> list[
     return out
 
 
-def _alt_likert(agreement: pd.DataFrame, label: str) -> str:
+def _alt_likert(agreement: pd.DataFrame, label: str, part: str = "") -> str:
+    """The chart in words; ``part`` names the rows of a construct drawn over several figures."""
     parts = [
         f"{r['short']}: suppressed ({r.get('note') or 'too few answers'})"
         if bool(r.get("suppressed", False))
@@ -1180,8 +1218,8 @@ def _alt_likert(agreement: pd.DataFrame, label: str) -> str:
         for r in agreement.to_dict("records")
     ]
     return (
-        f"Diverging stacked bar chart of the answers to the {len(parts)} {label} items, "
-        f"disagreement to the left and agreement to the right. " + "; ".join(parts) + "."
+        f"Diverging stacked bar chart of the answers to {part or f'the {len(parts)}'} {label} "
+        f"items, disagreement to the left and agreement to the right. " + "; ".join(parts) + "."
     )
 
 
@@ -1366,6 +1404,61 @@ def _atomic_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _likert_caption(codebook: Codebook, cid: str, ag: pd.DataFrame) -> str:
+    con = codebook.constructs[cid]
+    caption = (
+        f"Answers to the {len(ag)} {con.label} items; right: the share who "
+        f"{ag['agree_label'].iloc[0]} and the number answering each item "
+        f"({_left_out(codebook, con.items)} left out)."
+    )
+    if "reverse" in ag and ag["reverse"].fillna(False).astype(bool).any():
+        caption += (
+            " † Negatively worded: reverse-scored, so a high answer counts against the measure."
+        )
+    return caption
+
+
+def _likert_parts(
+    codebook: Codebook, cid: str, ag: pd.DataFrame, dist: pd.DataFrame, style: FigureStyle
+) -> Iterator[tuple[Figure, str, str, dict[str, Any]]]:
+    """The Likert figure(s) of one construct: one figure, or for more than
+    :data:`MAX_LIKERT_ROWS` items several (``likert_<id>-1`` ..., titled "(1 of 3)"), each with
+    its own index entry carrying ``part`` and ``parts``."""
+    label = codebook.constructs[cid].label
+    title = likert_title(ag, label=label)
+    caption = _likert_caption(codebook, cid, ag)
+    parts = likert_parts(len(ag))
+    for k, rows in enumerate(parts, start=1):
+        sub = ag.iloc[rows.start : rows.stop]
+        name, part_title, part_caption = f"likert_{cid}", title, caption
+        if len(parts) > 1:
+            name = f"likert_{cid}-{k}"
+            part_title = f"{title} ({k} of {len(parts)})"
+            part_caption = (
+                f"{caption} Part {k} of {len(parts)}: items {rows.start + 1}–{rows.stop}."
+            )
+        fig = likert_figure(
+            dist[dist["item"].isin(set(sub["item"]))],
+            sub,
+            label=label,
+            style=style,
+            title=part_title,
+        )
+        entry = {
+            "kind": "likert",
+            "construct": cid,
+            "part": k,
+            "parts": len(parts),
+            "alt": _alt_likert(
+                sub,
+                label,
+                f"items {rows.start + 1}–{rows.stop} of the {len(ag)}" if len(parts) > 1 else "",
+            ),
+            "caption": part_caption,
+        }
+        yield fig, name, part_title, entry
+
+
 def _build(
     out: Path,
     *,
@@ -1410,31 +1503,11 @@ def _build(
             if ag.empty:
                 continue
             ag = ag.set_index("item").reindex([i for i in con.items if i in set(ag["item"])])
-            ag = ag.reset_index()
             dist = distribution[distribution["construct"] == cid]
-            title = likert_title(ag, label=con.label)
-            fig = likert_figure(dist, ag, label=con.label, style=style, title=title)
-            emit(
-                fig,
-                f"likert_{cid}",
-                title,
-                {
-                    "kind": "likert",
-                    "construct": cid,
-                    "alt": _alt_likert(ag, con.label),
-                    "caption": (
-                        f"Answers to the {len(ag)} {con.label} items; right: the share who "
-                        f"{ag['agree_label'].iloc[0]} and the number answering each item "
-                        f"({_left_out(codebook, con.items)} left out)."
-                        + (
-                            " † Negatively worded: reverse-scored, so a high answer counts "
-                            "against the measure."
-                            if "reverse" in ag and ag["reverse"].fillna(False).astype(bool).any()
-                            else ""
-                        )
-                    ),
-                },
-            )
+            for fig, name, title, entry in _likert_parts(
+                codebook, cid, ag.reset_index(), dist, style
+            ):
+                emit(fig, name, title, entry)
 
         for cid, con in codebook.constructs.items():
             m = subgroups[subgroups["construct"] == cid]
