@@ -675,27 +675,49 @@ def test_brief_html_reads_on_a_phone_and_a_desktop(study, width):
 
 
 @pytest.mark.slow
-def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study):
-    # issue 15 part 5: not only the driver models' outcomes
+def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study, tmp_path):
+    # issue 15 part 5: not only the driver models' outcomes. The study's numbers with a finding
+    # given to every construct that is not an outcome, rendered by the brief's own notebook.
     import html as _html
     import re
 
+    from workflow_helpers import ROOT
+
+    from mscsurvey.render import render_brief
+
     res = study / "results"
-    page = (res / "brief" / "brief.html").read_text(encoding="utf-8")
     numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
     index = json.loads((res / "figures" / "index.json").read_text(encoding="utf-8"))
     alt = {e["construct"]: e["alt"] for e in index if e["kind"] == "subgroups"}
-    found = [s for s in numbers["subgroups"] if s["sentences"] and not s["outcome"]]
-    assert found  # the default study has a finding outside the outcomes (trust)
+    found = [s for s in numbers["subgroups"] if not s["outcome"] and s["construct"] in alt][:2]
+    assert found
+    for s in found:
+        s["sentences"] = [f"A finding about {s['label']}."]
+    (tmp_path / "numbers.json").write_text(json.dumps(numbers), encoding="utf-8")
+    render_brief(
+        ROOT / "notebooks" / "brief.py",
+        params={"numbers": str(tmp_path / "numbers.json")}
+        | {
+            "provenance": str(res / "brief" / "provenance.json"),
+            "figures_dir": str(res / "figures"),
+        },
+        workdir=tmp_path,
+        html_out=tmp_path / "brief.html",
+        pdf_out=tmp_path / "brief.pdf",
+        metadata={"title": "Subgroup figures"},
+        use_quarto=False,
+    )
+    page = (tmp_path / "brief.html").read_text(encoding="utf-8")
     who = page[page.index(">Who perceives what<") :]
     for s in numbers["subgroups"]:
         shown = 'alt="' + _html.escape(alt[s["construct"]]) + '"' in who
         assert shown == bool(s["outcome"] or s["sentences"]), s["construct"]
-    # each right after its own heading's findings, before the next heading
+    # each under its own heading, after its finding, before the next heading
     for s in found:
         start = who.index(">" + _html.escape(s["label"], quote=False) + "</h2>")
         section = who[start : start + who[start:].index("</figure>")]
-        assert not re.search(r"<h[12][ >]", section[5:]), s["construct"]
+        assert not re.search(r"<h[12][ >]", section), s["construct"]
+        assert f"A finding about {s['label']}." in section
         assert 'alt="' + _html.escape(alt[s["construct"]]) + '"' in section
 
 
