@@ -89,3 +89,15 @@ function Table(tbl)
   end
   return pandoc.RawBlock("typst", head .. "#block(breakable: true)[" .. body .. "]")
 end
+
+-- A top-level section after the first starts a new page: a figure floated to a page's foot (the
+-- template's flow-figure) then never lands under the next section's heading; pending floats are
+-- placed first. The page before a section may be part empty; every other page is filled.
+local sections = 0
+
+function Header(el)
+  if el.level ~= 1 then return nil end
+  sections = sections + 1
+  if sections == 1 then return nil end
+  return { pandoc.RawBlock("typst", "#place.flush()\n#pagebreak(weak: true)"), el }
+end
