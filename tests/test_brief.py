@@ -708,7 +708,7 @@ def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study
         use_quarto=False,
     )
     page = (tmp_path / "brief.html").read_text(encoding="utf-8")
-    who = page[page.index(">Who perceives what<") :]
+    who = page[page.index(">Who perceives what</h1>") :]
     for s in numbers["subgroups"]:
         shown = 'alt="' + _html.escape(alt[s["construct"]]) + '"' in who
         assert shown == bool(s["outcome"] or s["sentences"]), s["construct"]

@@ -131,6 +131,9 @@ def test_one_construct_of_every_item_draws_in_parts_and_pages_well(tmp_path, mon
     page = (res / "brief/brief.html").read_text(encoding="utf-8")
     for e in likert:
         assert e["caption"] in page.replace("&#x27;", "'").replace("&quot;", '"')
+    # the Data Walk's page of the construct shows both parts too
+    walk = (res / "walk" / f"{construct}.html").read_text(encoding="utf-8")
+    assert all(f'src="figures/{e["svg"]}"' in walk for e in likert)
     assert page_problems(res / "brief/brief.pdf", page, tmp_path / "pages") == []
 
 
