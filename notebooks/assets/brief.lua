@@ -53,7 +53,7 @@ function Figure(el)
   local alt = pandoc.utils.stringify(img.caption)
   if img.attributes["alt"] then alt = img.attributes["alt"] end
   local caption = typst(el.caption.long)
-  -- flow-figure (the template's): in the text where it fits, else floated to the next page's top
+  -- flow-figure (the template's): in the text when small, else floated to a page's foot
   return pandoc.RawBlock("typst",
     "#flow-figure(" .. typst_string(img.src) .. ", alt: " .. typst_string(alt) ..
     ")[" .. caption .. "]")
