@@ -376,15 +376,16 @@ def test_every_text_colour_of_every_figure_passes_wcag_aa(tmp_path, mini):
 
 
 def test_likert_parts_are_few_contiguous_and_even():
-    from mscsurvey.figures import MAX_LIKERT_ROWS, likert_parts
+    from mscsurvey.figures import LIKERT_PART_ROWS, MAX_LIKERT_ROWS, likert_parts
 
-    assert [len(p) for p in likert_parts(40)] == [14, 13, 13]
+    assert [len(p) for p in likert_parts(40)] == [10, 10, 10, 10]
+    assert [len(p) for p in likert_parts(25)] == [9, 8, 8]
     assert [len(p) for p in likert_parts(19)] == [10, 9]
     assert likert_parts(MAX_LIKERT_ROWS) == [range(0, MAX_LIKERT_ROWS)]
     for n in (1, 17, 18, 19, 36, 37, 40, 100):
         parts = likert_parts(n)
         assert [i for p in parts for i in p] == list(range(n))
-        assert max(len(p) for p in parts) <= MAX_LIKERT_ROWS
+        assert len(parts) == 1 or max(len(p) for p in parts) <= LIKERT_PART_ROWS
         assert max(len(p) for p in parts) - min(len(p) for p in parts) <= 1
     with pytest.raises(ValueError):
         likert_parts(5, max_rows=0)
@@ -443,20 +444,21 @@ def test_a_40_item_construct_is_split_into_readable_figures(tmp_path, mini_codeb
     index = build_figures(**tables, out_dir=tmp_path / "figures")
     wide = [e for e in index if e["construct"] == "wide" and e["kind"] == "likert"]
     assert [(e["part"], e["parts"], e["file"]) for e in wide] == [
-        (k, 3, f"likert_wide-{k}.png") for k in (1, 2, 3)
+        (k, 4, f"likert_wide-{k}.png") for k in (1, 2, 3, 4)
     ]
-    # one finding for the whole construct, numbered parts: "Wide measure: 25–55% agreed (1 of 3)"
+    # one finding for the whole construct, numbered parts: "Wide measure: 25–55% agreed (1 of 4)"
     assert [e["title"] for e in wide] == [
-        f"Wide measure: 25–55% agreed ({k} of 3)" for k in (1, 2, 3)
+        f"Wide measure: 25–55% agreed ({k} of 4)" for k in (1, 2, 3, 4)
     ]
     assert [e["caption"].rsplit("Part ", 1)[1] for e in wide] == [
-        "1 of 3: items 1–14.",
-        "2 of 3: items 15–27.",
-        "3 of 3: items 28–40.",
+        "1 of 4: items 1–10.",
+        "2 of 4: items 11–20.",
+        "3 of 4: items 21–30.",
+        "4 of 4: items 31–40.",
     ]
-    assert "answers to items 15–27 of the 40 Wide measure items" in wide[1]["alt"]
+    assert "answers to items 11–20 of the 40 Wide measure items" in wide[1]["alt"]
     assert "Item 15: 36% agreed (n = 100)" in wide[1]["alt"]
-    assert "Item 14" not in wide[1]["alt"] and "Item 28" not in wide[1]["alt"]
+    assert "Item 10" not in wide[1]["alt"] and "Item 21" not in wide[1]["alt"]
     # every item in exactly one part, in the codebook's order; a construct of few items stays whole
     order = []
     for e in wide:
@@ -466,16 +468,17 @@ def test_a_40_item_construct_is_split_into_readable_figures(tmp_path, mini_codeb
     assert [e["file"] for e in index if e["construct"] == "alpha" and e["kind"] == "likert"] == [
         "likert_alpha.png"
     ]
-    # each part fits an A4 page with its caption at the brief's text width (6.5 in), with labels
-    # of at least 7 pt there
+    # each part with its caption fits half an A4 page's text (9.9 in) at the brief's text width
+    # (6.5 in), so the PDF keeps it in the text; labels are at least 7 pt there
     from PIL import Image
 
     text_width = (210 - 2 * 22) / 25.4
     for e in wide:
         with Image.open(tmp_path / "figures" / e["file"]) as im:
             w, h = im.size
-        assert h / w * text_width <= 8.0, e["file"]
-    rows = agree.iloc[:14]
+        # + 0.55 in: three caption lines at 8.5 pt and the space above them
+        assert h / w * text_width + 0.55 <= (297 - 24 - 22) / 25.4 / 2, e["file"]
+    rows = agree.iloc[:10]
     fig = likert_figure(dist[dist["item"].isin(rows["item"])], rows, label="W", style=FigureStyle())
     sizes = {t.get_fontsize() for t in fig.axes[0].get_yticklabels()}
     assert min(sizes) * text_width / FigureStyle().width >= 7.0

@@ -55,6 +55,7 @@ __all__ = [
     "likert_figure",
     "likert_parts",
     "MAX_LIKERT_ROWS",
+    "LIKERT_PART_ROWS",
     "subgroup_title",
     "subgroup_figure",
     "driver_title",
@@ -309,27 +310,36 @@ def likert_sides(codes: Sequence[int], agree: Sequence[int]) -> dict[str, list[i
     return {"left": left, "neutral": neutral, "right": right}
 
 
-#: Most items in one Likert figure. A construct with more items is drawn as several figures of
-#: about equal size ("(1 of 3)"): 18 rows keep a figure under ~7.5 in tall, so it fits an A4 page with
-#: its caption at the brief's text width (labels stay ≥ 7.5 pt there), where one chart of 40 rows
-#: would be shrunk to unreadable labels or clipped at the page foot.
+#: Most items in one Likert figure. A construct with more items is drawn as several figures of at
+#: most :data:`LIKERT_PART_ROWS` items each, of about equal size ("(1 of 4)"): one chart of 40 rows
+#: would be shrunk to unreadable labels or clipped at an A4 page's foot.
 MAX_LIKERT_ROWS = 18
 
+#: Most items in one part of a split construct: 10 rows keep a part with its caption within half an
+#: A4 page at the brief's text width (labels ≥ 7.5 pt there), so in the PDF it stays in the text
+#: instead of floating (the Typst template floats figures taller than half a page).
+LIKERT_PART_ROWS = 10
 
-def likert_parts(n_items: int, max_rows: int = MAX_LIKERT_ROWS) -> list[range]:
-    """Split ``n_items`` rows, in order, into the fewest parts of at most ``max_rows`` rows each,
-    their sizes differing by at most one (40 items: 14, 13, 13).
+
+def likert_parts(
+    n_items: int, max_rows: int = MAX_LIKERT_ROWS, part_rows: int = LIKERT_PART_ROWS
+) -> list[range]:
+    """The rows of each figure of a construct's Likert chart: all ``n_items`` in one figure up to
+    ``max_rows``, else the fewest parts of at most ``part_rows`` rows, in order, their sizes
+    differing by at most one (40 items: four of 10; 25 items: 9, 8, 8).
 
     Examples
     --------
-    >>> [len(p) for p in likert_parts(40)]
-    [14, 13, 13]
+    >>> [len(p) for p in likert_parts(25)]
+    [9, 8, 8]
     >>> likert_parts(5)
     [range(0, 5)]
     """
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
-    count = max(1, math.ceil(n_items / max_rows))
+    if max_rows < 1 or part_rows < 1:
+        raise ValueError(f"max_rows and part_rows must be at least 1, got {max_rows}, {part_rows}")
+    if n_items <= max_rows:
+        return [range(0, n_items)]
+    count = math.ceil(n_items / part_rows)
     size, extra = divmod(n_items, count)
     parts, start = [], 0
     for k in range(count):
@@ -1422,7 +1432,7 @@ def _likert_parts(
     codebook: Codebook, cid: str, ag: pd.DataFrame, dist: pd.DataFrame, style: FigureStyle
 ) -> Iterator[tuple[Figure, str, str, dict[str, Any]]]:
     """The Likert figure(s) of one construct: one figure, or for more than
-    :data:`MAX_LIKERT_ROWS` items several (``likert_<id>-1`` ..., titled "(1 of 3)"), each with
+    :data:`MAX_LIKERT_ROWS` items several (``likert_<id>-1`` ..., titled "(1 of 4)"), each with
     its own index entry carrying ``part`` and ``parts``."""
     label = codebook.constructs[cid].label
     title = likert_title(ag, label=label)
