@@ -37,17 +37,18 @@ with open(numbers, encoding="utf-8") as fh:
     N = json.load(fh)
 with open(provenance, encoding="utf-8") as fh:
     P = json.load(fh)
+FIGURES = {}  # (kind, model or construct) -> its figures (a wide construct's Likert chart has parts)
 with open(Path(figures_dir) / "index.json", encoding="utf-8") as fh:
-    FIGURES = {(f["kind"], f["model"] or f["construct"]): f for f in json.load(fh)}
+    for f in json.load(fh):
+        FIGURES.setdefault((f["kind"], f["model"] or f["construct"]), []).append(f)
 
 doc = Doc(renderer, figures_dir)
 
 
 def figure(kind, key=None):
-    """Show the figure of the index of this kind (and construct or model), if there is one, with its
-    caption and alt text (its title, the finding, is in the image)."""
-    entry = FIGURES.get((kind, key))
-    if entry:
+    """Show the figures of the index of this kind (and construct or model), if there are any, each
+    with its caption and alt text (its title, the finding, is in the image)."""
+    for entry in FIGURES.get((kind, key), []):
         doc.figure(entry["file"], caption=entry.get("caption") or entry["title"], alt=entry["alt"])
 
 
@@ -107,6 +108,7 @@ for s in N["subgroups"] if H["subgroups"] else []:
     elif s["sentences"]:
         doc.heading(s["label"], 2)
         doc.bullets(s["sentences"])
+        figure("subgroups", s["construct"])
     else:
         quiet.append(s["label"])
 if quiet:

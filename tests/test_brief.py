@@ -443,11 +443,15 @@ def test_html_has_every_section_and_figure_and_no_code(study):
         assert section in text, section
     index = json.loads((res / "figures" / "index.json").read_text(encoding="utf-8"))
     numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
+    # an outcome's subgroup figure, and that of every construct with a subgroup finding
+    with_subgroup_figure = {
+        s["construct"] for s in numbers["subgroups"] if s["outcome"] or s["sentences"]
+    }
     shown = [
         e
         for e in index
         if e["kind"] in ("likert", "drivers", "reliability", "published")
-        or (e["kind"] == "subgroups" and e["construct"] in numbers["outcomes"])
+        or (e["kind"] == "subgroups" and e["construct"] in with_subgroup_figure)
     ]
     assert page.count('<figure id="figure-') == len(shown) >= 10
     for e in shown:
@@ -671,24 +675,61 @@ def test_brief_html_reads_on_a_phone_and_a_desktop(study, width):
 
 
 @pytest.mark.slow
-def test_pdf_pages_never_end_with_a_heading(study):
+def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study, tmp_path):
+    # issue 15 part 5: not only the driver models' outcomes. The study's numbers with a finding
+    # given to every construct that is not an outcome, rendered by the brief's own notebook.
+    import html as _html
     import re
 
-    from pypdf import PdfReader
+    from workflow_helpers import ROOT
+
+    from mscsurvey.render import render_brief
+
+    res = study / "results"
+    numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
+    index = json.loads((res / "figures" / "index.json").read_text(encoding="utf-8"))
+    alt = {e["construct"]: e["alt"] for e in index if e["kind"] == "subgroups"}
+    found = [s for s in numbers["subgroups"] if not s["outcome"] and s["construct"] in alt][:2]
+    assert found
+    for s in found:
+        s["sentences"] = [f"A finding about {s['label']}."]
+    (tmp_path / "numbers.json").write_text(json.dumps(numbers), encoding="utf-8")
+    render_brief(
+        ROOT / "notebooks" / "brief.py",
+        params={"numbers": str(tmp_path / "numbers.json")}
+        | {
+            "provenance": str(res / "brief" / "provenance.json"),
+            "figures_dir": str(res / "figures"),
+        },
+        workdir=tmp_path,
+        html_out=tmp_path / "brief.html",
+        pdf_out=tmp_path / "brief.pdf",
+        metadata={"title": "Subgroup figures"},
+        use_quarto=False,
+    )
+    page = (tmp_path / "brief.html").read_text(encoding="utf-8")
+    who = page[page.index(">Who perceives what</h1>") :]
+    for s in numbers["subgroups"]:
+        shown = 'alt="' + _html.escape(alt[s["construct"]]) + '"' in who
+        assert shown == bool(s["outcome"] or s["sentences"]), s["construct"]
+    # each under its own heading, after its finding, before the next heading
+    for s in found:
+        start = who.index(">" + _html.escape(s["label"], quote=False) + "</h2>")
+        section = who[start : start + who[start:].index("</figure>")]
+        assert not re.search(r"<h[12][ >]", section), s["construct"]
+        assert f"A finding about {s['label']}." in section
+        assert 'alt="' + _html.escape(alt[s["construct"]]) + '"' in section
+
+
+@pytest.mark.slow
+def test_pdf_pages_never_end_with_a_heading_nor_half_empty(study, tmp_path):
+    # issue 17 part 2: no heading as a page's last line; no page more than half empty unless the
+    # next page starts a top-level section (figures float to the next page when they do not fit)
+    from pdf_pages import page_problems
 
     res = study / "results" / "brief"
     page = (res / "brief.html").read_text(encoding="utf-8")
-    headings = {
-        _squash(re.sub(r"<[^>]+>", "", h))
-        for h in re.findall(r"<h[12][^>]*>(.*?)</h[12]>", page, flags=re.DOTALL)
-    }
-    reader = PdfReader(res / "brief.pdf")
-    for number, pdf_page in enumerate(reader.pages, start=1):
-        lines = [ln for ln in pdf_page.extract_text().splitlines() if ln.strip()]
-        # the footer (notice and page number) is the last line; the header the first
-        body = [ln for ln in lines if not re.search(r"\d+ / \d+\s*$", ln)]
-        assert body, number
-        assert _squash(body[-1]) not in headings, (number, body[-1])
+    assert page_problems(res / "brief.pdf", page, tmp_path / "pages") == []
 
 
 def test_codebook_appendix_has_every_question_scale_and_group(cb):

@@ -3,8 +3,10 @@ cells without a point, colour-blind-safe palettes, and byte-identical PNG/SVG fi
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import re
 
 import matplotlib
 import numpy as np
@@ -368,3 +370,115 @@ def test_every_text_colour_of_every_figure_passes_wcag_aa(tmp_path, mini):
                 rgb = tuple(int(m.group(1)[i : i + 2], 16) for i in (0, 2, 4)) if m else (0, 0, 0)
                 ratio = contrast(f"rgb{rgb}", "rgb(255, 255, 255)")
                 assert ratio >= 4.5, (palette, e["svg"], m.group(1) if m else "black", ratio)
+
+
+# -- wide constructs --------------------------------------------------------------------------------
+
+
+def test_likert_parts_are_few_contiguous_and_even():
+    from mscsurvey.figures import LIKERT_PART_ROWS, MAX_LIKERT_ROWS, likert_parts
+
+    assert [len(p) for p in likert_parts(40)] == [10, 10, 10, 10]
+    assert [len(p) for p in likert_parts(25)] == [9, 8, 8]
+    assert [len(p) for p in likert_parts(19)] == [10, 9]
+    assert likert_parts(MAX_LIKERT_ROWS) == [range(0, MAX_LIKERT_ROWS)]
+    for n in (1, 17, 18, 19, 36, 37, 40, 100):
+        parts = likert_parts(n)
+        assert [i for p in parts for i in p] == list(range(n))
+        assert len(parts) == 1 or max(len(p) for p in parts) <= LIKERT_PART_ROWS
+        assert max(len(p) for p in parts) - min(len(p) for p in parts) <= 1
+    with pytest.raises(ValueError):
+        likert_parts(5, max_rows=0)
+
+
+def _wide(mini_codebook_dict, n_items: int = 40):
+    """The mini codebook with a construct ``wide`` of ``n_items`` five-point items, and its rows of
+    the agreement and distribution tables (item k: k% strongly agree, the rest spread evenly)."""
+    d = copy.deepcopy(mini_codebook_dict)
+    items = [f"w{k:02d}" for k in range(1, n_items + 1)]
+    d["constructs"]["wide"] = {"items": items, "label": "Wide measure"}
+    for k, item in enumerate(items, start=1):
+        d["items"][item] = {"scale": "agree5", "text": f"Statement {k}.", "short": f"Item {k:02d}"}
+    cb = parse_codebook(d, source="tests/data/mini_codebook.yaml")
+    agree = pd.DataFrame(
+        {
+            "item": items,
+            "construct": "wide",
+            "agree_label": "agreed",
+            "short": [f"Item {k:02d}" for k in range(1, n_items + 1)],
+            "text": "A statement.",
+            "reverse": [k % 7 == 0 for k in range(1, n_items + 1)],
+            "n": 100,
+            "n_agree": [k + (100 - k) // 4 for k in range(1, n_items + 1)],
+            "ci_level": 0.95,
+        }
+    )
+    agree["pct_agree"] = agree["n_agree"].astype(float)
+    agree["ci_low"], agree["ci_high"] = agree["pct_agree"] - 5, agree["pct_agree"] + 5
+    labels = ["SD", "D", "N", "A", "SA"]
+    dist = pd.DataFrame(
+        [
+            {
+                "item": item,
+                "construct": "wide",
+                "code": code,
+                "label": labels[code - 1],
+                "agree": code >= 4,
+                "n": n,
+                "pct": float(n),
+                "n_answering": 100,
+            }
+            for k, item in enumerate(items, start=1)
+            for code, n in zip(range(1, 6), [(100 - k) // 4] * 4 + [k], strict=True)
+        ]
+    )
+    return cb, agree, dist
+
+
+def test_a_40_item_construct_is_split_into_readable_figures(tmp_path, mini_codebook_dict):
+    cb, agree, dist = _wide(mini_codebook_dict, 40)
+    tables = all_tables(cb)
+    tables["agreement"] = pd.concat([tables["agreement"], agree], ignore_index=True)
+    tables["distribution"] = pd.concat([tables["distribution"], dist], ignore_index=True)
+    tables["style"] = FigureStyle()  # the default look: 7 in wide, 9 pt
+    index = build_figures(**tables, out_dir=tmp_path / "figures")
+    wide = [e for e in index if e["construct"] == "wide" and e["kind"] == "likert"]
+    assert [(e["part"], e["parts"], e["file"]) for e in wide] == [
+        (k, 4, f"likert_wide-{k}.png") for k in (1, 2, 3, 4)
+    ]
+    # one finding for the whole construct, numbered parts: "Wide measure: 25–55% agreed (1 of 4)"
+    assert [e["title"] for e in wide] == [
+        f"Wide measure: 25–55% agreed ({k} of 4)" for k in (1, 2, 3, 4)
+    ]
+    assert [e["caption"].rsplit("Part ", 1)[1] for e in wide] == [
+        "1 of 4: items 1–10.",
+        "2 of 4: items 11–20.",
+        "3 of 4: items 21–30.",
+        "4 of 4: items 31–40.",
+    ]
+    assert "answers to items 11–20 of the 40 Wide measure items" in wide[1]["alt"]
+    assert "Item 15: 36% agreed (n = 100)" in wide[1]["alt"]
+    assert "Item 10" not in wide[1]["alt"] and "Item 21" not in wide[1]["alt"]
+    # every item in exactly one part, in the codebook's order; a construct of few items stays whole
+    order = []
+    for e in wide:
+        svg = (tmp_path / "figures" / e["svg"]).read_text(encoding="utf-8")
+        order += re.findall(r">(Item \d\d)(?: †)?<", svg)
+    assert order == [f"Item {k:02d}" for k in range(1, 41)]
+    assert [e["file"] for e in index if e["construct"] == "alpha" and e["kind"] == "likert"] == [
+        "likert_alpha.png"
+    ]
+    # each part with its caption fits half an A4 page's text (9.9 in) at the brief's text width
+    # (6.5 in), so the PDF keeps it in the text; labels are at least 7 pt there
+    from PIL import Image
+
+    text_width = (210 - 2 * 22) / 25.4
+    for e in wide:
+        with Image.open(tmp_path / "figures" / e["file"]) as im:
+            w, h = im.size
+        # + 0.55 in: three caption lines at 8.5 pt and the space above them
+        assert h / w * text_width + 0.55 <= (297 - 24 - 22) / 25.4 / 2, e["file"]
+    rows = agree.iloc[:10]
+    fig = likert_figure(dist[dist["item"].isin(rows["item"])], rows, label="W", style=FigureStyle())
+    sizes = {t.get_fontsize() for t in fig.axes[0].get_yticklabels()}
+    assert min(sizes) * text_width / FigureStyle().width >= 7.0

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 from brief_helpers import FRAME_PHRASES
+from pdf_pages import page_problems
 from sklearn.metrics import adjusted_rand_score
 from workflow_helpers import ROOT, snakemake, write_config
 
@@ -112,6 +113,46 @@ def test_from_a_numbered_inventory_to_a_brief(tmp_path, monkeypatch, capsys):
     assert cli(["--config", "mystudy/config.yaml", "scan-leaks"]) == 0
     assert cli(["--config", "mystudy/config.yaml", "verify"]) == 0
     assert (work / "data/raw/bfi.csv").read_bytes() == raw_before
+    # 6. its PDF's pages end well: no heading last, none half empty but before a section
+    page = (work / "results/mine/brief/brief.html").read_text(encoding="utf-8")
+    assert page_problems(work / "results/mine/brief/brief.pdf", page, tmp_path / "pages") == []
+
+
+def test_one_construct_of_every_item_draws_in_parts_and_pages_well(tmp_path, monkeypatch):
+    """The draft's old mistake kept on purpose (one construct holding all 25 items): its chart
+    comes in three figures of 9, 8 and 8 items, all in the brief and the Data Walk, and the PDF's
+    pages still end well."""
+    work = tmp_path / "wide"
+    (work / "data/raw").mkdir(parents=True)
+    shutil.copy(ROOT / "examples/bfi/bfi.csv", work / "data/raw/bfi.csv")
+    monkeypatch.chdir(work)
+    assert cli(["codebook", "draft", "data/raw/bfi.csv", "--constructs", "1", "-o", "s/codebook.yaml"]) == 0  # fmt: skip
+    text = (work / "s/codebook.yaml").read_text(encoding="utf-8")
+    (construct,) = yaml.safe_load(text)["constructs"]
+    text = text.replace("\ndraft: true\n", "\ndraft: false\n", 1)
+    text = re.sub(r'title: "TODO[^"]*"', 'title: "All 25 items"', text, count=1)
+    (work / "s/codebook.yaml").write_text(text, encoding="utf-8")
+    (work / "s/config.yaml").write_text(
+        "datasets:\n  mine:\n    raw: data/raw/bfi.csv\n    codebook: s/codebook.yaml\n"
+        "    results: results/mine\n    key_file: secrets/pseudonym.key\n",
+        encoding="utf-8",
+    )
+    (work / "secrets").mkdir()
+    (work / "secrets/pseudonym.key").write_text("cd" * 32 + "\n", encoding="utf-8")
+    snakemake(work, "--configfile", "s/config.yaml")
+    res = work / "results/mine"
+    index = json.loads((res / "figures/index.json").read_text(encoding="utf-8"))
+    likert = [e for e in index if e["kind"] == "likert"]
+    assert [(e["construct"], e["part"], e["parts"]) for e in likert] == [
+        (construct, k, 3) for k in (1, 2, 3)
+    ]
+    page = (res / "brief/brief.html").read_text(encoding="utf-8")
+    for e in likert:
+        assert e["caption"] in page.replace("&#x27;", "'").replace("&quot;", '"')
+    # the Data Walk's page of the construct shows both parts too
+    walk = (res / "walk" / f"{construct}.html").read_text(encoding="utf-8")
+    assert all(f'src="figures/{e["svg"]}"' in walk for e in likert)
+    assert page_problems(res / "brief/brief.pdf", page, tmp_path / "pages") == []
 
 
 def test_a_qualtrics_style_export_with_named_items_drafts_and_runs(tmp_path, monkeypatch, capsys):

@@ -1,7 +1,7 @@
 -- Pandoc Lua filter of the brief's HTML -> Typst step.
 -- nbconvert wraps every output in <div>s: unwrap them (keeping only the classes the brief styles),
 -- turn caveat boxes and quote attributions into the template's functions, and give every figure its
--- alt text and the full text width.
+-- alt text, the full text width and the template's flow (flow-figure).
 
 local function typst(blocks)
   return pandoc.write(pandoc.Pandoc(blocks), "typst")
@@ -53,9 +53,10 @@ function Figure(el)
   local alt = pandoc.utils.stringify(img.caption)
   if img.attributes["alt"] then alt = img.attributes["alt"] end
   local caption = typst(el.caption.long)
+  -- flow-figure (the template's): in the text when small, else floated to a page's foot
   return pandoc.RawBlock("typst",
-    "#figure(image(" .. typst_string(img.src) .. ", width: 100%, alt: " .. typst_string(alt) ..
-    "), caption: [" .. caption .. "])")
+    "#flow-figure(" .. typst_string(img.src) .. ", alt: " .. typst_string(alt) ..
+    ")[" .. caption .. "]")
 end
 
 -- Text columns left-aligned (pandoc leaves them "auto", which inherits the table's centring);
@@ -87,4 +88,16 @@ function Table(tbl)
     return pandoc.RawBlock("typst", "#block(breakable: false)[" .. head .. body .. "]")
   end
   return pandoc.RawBlock("typst", head .. "#block(breakable: true)[" .. body .. "]")
+end
+
+-- A top-level section after the first starts a new page: a figure floated to a page's foot (the
+-- template's flow-figure) then never lands under the next section's heading; pending floats are
+-- placed first. The page before a section may be part empty; every other page is filled.
+local sections = 0
+
+function Header(el)
+  if el.level ~= 1 then return nil end
+  sections = sections + 1
+  if sections == 1 then return nil end
+  return { pandoc.RawBlock("typst", "#place.flush()\n#pagebreak(weak: true)"), el }
 end

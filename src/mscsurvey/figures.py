@@ -54,6 +54,9 @@ __all__ = [
     "likert_sides",
     "likert_title",
     "likert_figure",
+    "likert_parts",
+    "MAX_LIKERT_ROWS",
+    "LIKERT_PART_ROWS",
     "subgroup_title",
     "subgroup_figure",
     "driver_title",
@@ -299,6 +302,45 @@ def likert_sides(codes: Sequence[int], agree: Sequence[int]) -> dict[str, list[i
     return {"left": left, "neutral": neutral, "right": right}
 
 
+#: Most items in one Likert figure. A construct with more items is drawn as several figures of at
+#: most :data:`LIKERT_PART_ROWS` items each, of about equal size ("(1 of 4)"): one chart of 40 rows
+#: would be shrunk to unreadable labels or clipped at an A4 page's foot.
+MAX_LIKERT_ROWS = 18
+
+#: Most items in one part of a split construct: 10 rows keep a part with its caption within half an
+#: A4 page at the brief's text width (labels ≥ 7.5 pt there), so in the PDF it stays in the text
+#: instead of floating (the Typst template floats figures taller than half a page).
+LIKERT_PART_ROWS = 10
+
+
+def likert_parts(
+    n_items: int, max_rows: int = MAX_LIKERT_ROWS, part_rows: int = LIKERT_PART_ROWS
+) -> list[range]:
+    """The rows of each figure of a construct's Likert chart: all ``n_items`` in one figure up to
+    ``max_rows``, else the fewest parts of at most ``part_rows`` rows, in order, their sizes
+    differing by at most one (40 items: four of 10; 25 items: 9, 8, 8).
+
+    Examples
+    --------
+    >>> [len(p) for p in likert_parts(25)]
+    [9, 8, 8]
+    >>> likert_parts(5)
+    [range(0, 5)]
+    """
+    if max_rows < 1 or part_rows < 1:
+        raise ValueError(f"max_rows and part_rows must be at least 1, got {max_rows}, {part_rows}")
+    if n_items <= max_rows:
+        return [range(0, n_items)]
+    count = math.ceil(n_items / part_rows)
+    size, extra = divmod(n_items, count)
+    parts, start = [], 0
+    for k in range(count):
+        stop = start + size + (1 if k < extra else 0)
+        parts.append(range(start, stop))
+        start = stop
+    return parts
+
+
 def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     """``"Shared purpose: 78–96% agreed"`` from a construct's rows of the agreement table."""
     rows = agreement.dropna(subset=["pct_agree"])
@@ -308,6 +350,19 @@ def likert_title(agreement: pd.DataFrame, *, label: str) -> str:
     lo, hi = float(rows["pct_agree"].min()), float(rows["pct_agree"].max())
     words = str(rows["agree_label"].iloc[0])
     return phrasing.likert_title(label, words, lo, hi, suppressed=bool(suppressed))
+
+
+def _likert_labels(agreement: pd.DataFrame, style: FigureStyle) -> list[str]:
+    """Each item's short wording, wrapped to the label column; negatively worded items get †."""
+    reverse = (
+        agreement["reverse"].fillna(False).astype(bool)
+        if "reverse" in agreement
+        else pd.Series(False, index=agreement.index)
+    )
+    return [
+        style.wrap(str(s) + (" †" if r else ""), 0.3)
+        for s, r in zip(agreement["short"], reverse, strict=True)
+    ]
 
 
 def likert_figure(
@@ -362,7 +417,10 @@ def likert_figure(
     pct = distribution.pivot_table(index="item", columns="code", values="pct", aggfunc="sum")
     pct = pct.reindex(index=items, columns=codes).fillna(0.0)
 
-    fig = _new_figure(style, 0.34 * len(items) + 1.25)
+    row_labels = _likert_labels(agreement, style)
+    # a row fits two lines of label; longer wordings get taller rows, never overlapping labels
+    lines = max((t.count("\n") + 1 for t in row_labels), default=1)
+    fig = _new_figure(style, max(0.34, 0.13 * lines + 0.08) * len(items) + 1.25)
     with style_context(style):
         ax = fig.add_subplot()
         y = np.arange(len(items))
@@ -385,18 +443,7 @@ def likert_figure(
         ax.set_xlim(-100, 100)
         ticks = [-100, -50, 0, 50, 100]
         ax.set_xticks(ticks, [f"{abs(t)}%" for t in ticks])
-        reverse = (
-            agreement["reverse"].fillna(False).astype(bool)
-            if "reverse" in agreement
-            else pd.Series(False, index=agreement.index)
-        )
-        ax.set_yticks(
-            y,
-            [
-                style.wrap(str(s) + (" †" if r else ""), 0.3)
-                for s, r in zip(agreement["short"], reverse, strict=True)
-            ],
-        )
+        ax.set_yticks(y, row_labels)
         ax.set_ylim(len(items) - 0.4, -0.6)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
@@ -1146,7 +1193,8 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], *, dpi: int) -> list[
     return out
 
 
-def _alt_likert(agreement: pd.DataFrame, label: str) -> str:
+def _alt_likert(agreement: pd.DataFrame, label: str, part: str = "") -> str:
+    """The chart in words; ``part`` names the rows of a construct drawn over several figures."""
     parts = [
         f"{r['short']}: suppressed ({r.get('note') or 'too few answers'})"
         if bool(r.get("suppressed", False))
@@ -1154,8 +1202,8 @@ def _alt_likert(agreement: pd.DataFrame, label: str) -> str:
         for r in agreement.to_dict("records")
     ]
     return (
-        f"Diverging stacked bar chart of the answers to the {len(parts)} {label} items, "
-        f"disagreement to the left and agreement to the right. " + "; ".join(parts) + "."
+        f"Diverging stacked bar chart of the answers to {part or f'the {len(parts)}'} {label} "
+        f"items, disagreement to the left and agreement to the right. " + "; ".join(parts) + "."
     )
 
 
@@ -1340,6 +1388,65 @@ def _atomic_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _likert_caption(codebook: Codebook, cid: str, ag: pd.DataFrame) -> str:
+    """The caption of a construct's Likert figure (words from :mod:`mscsurvey.phrasing`)."""
+    con = codebook.constructs[cid]
+    return phrasing.likert_caption(
+        len(ag),
+        con.label,
+        str(ag["agree_label"].iloc[0]),
+        _left_out(codebook, con.items),
+        reversed_items="reverse" in ag and bool(ag["reverse"].fillna(False).astype(bool).any()),
+    )
+
+
+def _likert_parts(
+    codebook: Codebook,
+    cid: str,
+    ag: pd.DataFrame,
+    head: pd.DataFrame,
+    dist: pd.DataFrame,
+    style: FigureStyle,
+) -> Iterator[tuple[Figure, str, str, dict[str, Any]]]:
+    """The Likert figure(s) of one construct: one figure, or for more than
+    :data:`MAX_LIKERT_ROWS` items several (``likert_<id>-1`` ..., titled "(1 of 4)"), each with
+    its own index entry carrying ``part`` and ``parts``. ``ag`` carries the scale's words for
+    sentences, ``head`` the same rows with the chart's short column header."""
+    label = codebook.constructs[cid].label
+    title = likert_title(ag, label=label)
+    caption = _likert_caption(codebook, cid, ag)
+    parts = likert_parts(len(ag))
+    for k, rows in enumerate(parts, start=1):
+        sub = ag.iloc[rows.start : rows.stop]
+        name, part_title, part_caption = f"likert_{cid}", title, caption
+        if len(parts) > 1:
+            name = f"likert_{cid}-{k}"
+            part_title = f"{title} ({k} of {len(parts)})"
+            part_caption = (
+                f"{caption} Part {k} of {len(parts)}: items {rows.start + 1}–{rows.stop}."
+            )
+        fig = likert_figure(
+            dist[dist["item"].isin(set(sub["item"]))],
+            head.iloc[rows.start : rows.stop],
+            label=label,
+            style=style,
+            title=part_title,
+        )
+        entry = {
+            "kind": "likert",
+            "construct": cid,
+            "part": k,
+            "parts": len(parts),
+            "alt": _alt_likert(
+                sub,
+                label,
+                f"items {rows.start + 1}–{rows.stop} of the {len(ag)}" if len(parts) > 1 else "",
+            ),
+            "caption": part_caption,
+        }
+        yield fig, name, part_title, entry
+
+
 def _build(
     out: Path,
     *,
@@ -1384,32 +1491,14 @@ def _build(
             if ag.empty:
                 continue
             ag = ag.set_index("item").reindex([i for i in con.items if i in set(ag["item"])])
-            ag = ag.reset_index()
             dist = distribution[distribution["construct"] == cid]
             # the words of this scale (mscsurvey.phrasing): "agreed" only on an agreement scale
             scale = codebook.scale_of(con.items[0])
+            ag = ag.reset_index()
             head = ag.assign(agree_label=phrasing.agree_header(scale))
             ag = ag.assign(agree_label=phrasing.agree_words(scale))
-            title = likert_title(ag, label=con.label)
-            fig = likert_figure(dist, head, label=con.label, style=style, title=title)
-            emit(
-                fig,
-                f"likert_{cid}",
-                title,
-                {
-                    "kind": "likert",
-                    "construct": cid,
-                    "alt": _alt_likert(ag, con.label),
-                    "caption": phrasing.likert_caption(
-                        len(ag),
-                        con.label,
-                        str(ag["agree_label"].iloc[0]),
-                        _left_out(codebook, con.items),
-                        reversed_items="reverse" in ag
-                        and bool(ag["reverse"].fillna(False).astype(bool).any()),
-                    ),
-                },
-            )
+            for fig, name, title, entry in _likert_parts(codebook, cid, ag, head, dist, style):
+                emit(fig, name, title, entry)
 
         for cid, con in codebook.constructs.items():
             m = subgroups[subgroups["construct"] == cid]

@@ -622,9 +622,8 @@ def compile_pdf(
     import typst
 
     try:
-        typst.compile(
+        pdf, warnings = typst.compile_with_warnings(
             str(typ),
-            output=str(out),
             root=str(root),
             font_paths=_fonts(),
             ignore_system_fonts=True,
@@ -632,6 +631,10 @@ def compile_pdf(
         )
     except Exception as exc:  # typst.TypstError and friends
         raise SurveyError(f"typst could not compile the brief: {_one_line(exc)}") from None
+    # e.g. "document did not converge": the PDF is written but its figure numbers may be wrong
+    for warning in warnings:
+        log.warning("typst: %s", _one_line(warning))
+    Path(out).write_bytes(pdf)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -184,15 +184,17 @@ def _table(rows: Sequence[Mapping[str, Any]], columns: Mapping[str, str], numeri
 
 
 def _construct_page(
-    c: Mapping[str, Any],
-    numbers: Mapping[str, Any],
-    figures: Mapping[tuple[str, str | None], Mapping[str, Any]],
+    c: Mapping[str, Any], numbers: Mapping[str, Any], likert: Sequence[Mapping[str, Any]]
 ) -> Page:
+    """One construct's page; ``likert``: its Likert figure(s) (a wide construct's come in parts)."""
     parts = [f"<h1>{_e(c['label'])}</h1>\n", _para(c.get("description"), "lead")]
     parts.append("<h2>Findings</h2>\n" + _para(c.get("summary")))
     parts.append(_bullets([i["sentence"] for i in c.get("items", []) if i.get("sentence")]))
-    fig, svgs = _figure(figures.get(("likert", c["id"])))
-    parts.append(fig)
+    svgs: tuple[str, ...] = ()
+    for entry in likert:
+        fig, found = _figure(entry)
+        parts.append(fig)
+        svgs += found
     parts.append(
         _table(
             c.get("items", []),
@@ -321,7 +323,13 @@ def _about(numbers: Mapping[str, Any]) -> Page:
 def walk_pages(numbers: Mapping[str, Any], figure_index: Sequence[Mapping[str, Any]]) -> list[Page]:
     """The pages of the walk, in reading order: overview, constructs, who, drivers, about."""
     figures = {(f["kind"], f.get("model") or f.get("construct")): f for f in figure_index}
-    topics = [_construct_page(c, numbers, figures) for c in numbers.get("constructs", [])]
+    likert: dict[str, list[Mapping[str, Any]]] = {}
+    for f in figure_index:
+        if f["kind"] == "likert":
+            likert.setdefault(str(f["construct"]), []).append(f)
+    topics = [
+        _construct_page(c, numbers, likert.get(c["id"], [])) for c in numbers.get("constructs", [])
+    ]
     topics += [p for p in (_who(numbers, figures), _drivers(numbers, figures)) if p is not None]
     topics.append(_about(numbers))
     return [_overview(numbers, topics), *topics]
