@@ -41,7 +41,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from mscsurvey.codebook import Codebook
-from mscsurvey.figure_index import FIGURE_KINDS, KIND_TABLES, atomic_dir
+from mscsurvey.figure_index import FIGURE_KINDS, FIGURE_PARTS, atomic_dir, part_tables, shard
 from mscsurvey.io import atomic_path, write_json
 
 __all__ = [
@@ -62,7 +62,7 @@ __all__ = [
     "published_figure",
     "save_figure",
     "build_figures",
-    "build_figure_kind",
+    "build_figure_part",
 ]
 
 MISSING = "–"
@@ -1331,7 +1331,7 @@ def build_figures(
         "published": published,
     }
     return _write_kinds(
-        FIGURE_KINDS,
+        tuple((kind, 0, 1) for kind in FIGURE_KINDS),
         codebook=codebook,
         tables=tables,
         models=models,
@@ -1342,8 +1342,8 @@ def build_figures(
     )
 
 
-def build_figure_kind(
-    kind: str,
+def build_figure_part(
+    part: str,
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1353,18 +1353,18 @@ def build_figure_kind(
     out_dir: str | os.PathLike[str],
     min_n: int = 1,
 ) -> list[dict[str, Any]]:
-    """Draw the figures of one kind into ``out_dir`` with their part of the index.
+    """Draw the figures of one figure job (some kinds, or a slice of one kind) into ``out_dir``.
 
-    One Snakemake job per kind (``figure_kind`` rule) draws these in parallel;
-    :func:`mscsurvey.figure_index.gather_figures` joins the parts into the folder and index that
-    :func:`build_figures` writes in one call (same files, same bytes).
+    The ``figure_part`` rule runs one job per part of :data:`mscsurvey.figure_index.FIGURE_PARTS`
+    in parallel; :func:`mscsurvey.figure_index.gather_figures` joins the parts into the folder and
+    index that :func:`build_figures` writes in one call (same files, same bytes).
 
     Parameters
     ----------
-    kind : str
-        One of :data:`mscsurvey.figure_index.FIGURE_KINDS`.
+    part : str
+        A key of :data:`mscsurvey.figure_index.FIGURE_PARTS`.
     tables : mapping of str to DataFrame
-        The tables the kind draws from (:data:`mscsurvey.figure_index.KIND_TABLES`); others are
+        The tables the part draws from (:func:`mscsurvey.figure_index.part_tables`); others are
         ignored.
     codebook, models, thresholds, style, out_dir, min_n
         As in :func:`build_figures`.
@@ -1372,14 +1372,14 @@ def build_figure_kind(
     Returns
     -------
     list of dict
-        This kind's index entries (also written to ``out_dir/index.json``).
+        This part's index entries (also written to ``out_dir/index.json``).
     """
-    if kind not in FIGURE_KINDS:
-        raise ValueError(f"unknown figure kind {kind!r} (expected one of {FIGURE_KINDS})")
+    if part not in FIGURE_PARTS:
+        raise ValueError(f"unknown figure part {part!r} (expected one of {tuple(FIGURE_PARTS)})")
     return _write_kinds(
-        (kind,),
+        FIGURE_PARTS[part],
         codebook=codebook,
-        tables={name: tables[name] for name in KIND_TABLES[kind]},
+        tables={name: tables[name] for name in part_tables(part)},
         models=models,
         thresholds=thresholds,
         style=style,
@@ -1389,7 +1389,7 @@ def build_figure_kind(
 
 
 def _write_kinds(
-    kinds: Sequence[str],
+    kinds: Sequence[tuple[str, int, int]],
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1399,7 +1399,8 @@ def _write_kinds(
     out_dir: str | os.PathLike[str],
     min_n: int,
 ) -> list[dict[str, Any]]:
-    """Draw ``kinds`` in order into a fresh folder that replaces ``out_dir``; write the index."""
+    """Draw ``kinds`` ((kind, shard i, of n) in order) into a fresh folder that replaces
+    ``out_dir``; write the index."""
     tables = dict(tables)
     reliability = tables.get("reliability")
     if reliability is not None and "n_complete" in reliability and len(reliability):
@@ -1415,9 +1416,10 @@ def _write_kinds(
         index: list[dict[str, Any]] = []
         emit = _emitter(out, style, index)
         with style_context(style):
-            for kind in kinds:
+            for kind, i, n in kinds:
                 _KIND_BUILDERS[kind](
                     emit,
+                    (i, n),
                     codebook=codebook,
                     tables=tables,
                     models=models,
@@ -1464,6 +1466,7 @@ def _labels(codebook: Codebook) -> tuple[dict[str, str], dict[str, str]]:
 
 def _likert_figures(
     emit: _Emit,
+    part: tuple[int, int],
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1471,9 +1474,9 @@ def _likert_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
 ) -> None:
-    """One Likert chart per construct."""
+    """One Likert chart per construct of the shard ``part`` = (i, n) of the constructs."""
     agreement, distribution = tables["agreement"], tables["distribution"]
-    for cid, con in codebook.constructs.items():
+    for cid, con in shard(codebook.constructs.items(), *part):
         ag = agreement[agreement["construct"] == cid]
         if ag.empty:
             continue
@@ -1507,6 +1510,7 @@ def _likert_figures(
 
 def _subgroup_figures(
     emit: _Emit,
+    part: tuple[int, int],
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1514,11 +1518,11 @@ def _subgroup_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
 ) -> None:
-    """One subgroup chart per construct."""
+    """One subgroup chart per construct of the shard ``part`` = (i, n) of the constructs."""
     subgroups, subgroup_tests = tables["subgroups"], tables["subgroup_tests"]
     group_labels, _ = _labels(codebook)
     unit = codebook.cluster_noun
-    for cid, con in codebook.constructs.items():
+    for cid, con in shard(codebook.constructs.items(), *part):
         m = subgroups[subgroups["construct"] == cid]
         if m.empty:
             continue
@@ -1554,6 +1558,7 @@ def _subgroup_figures(
 
 def _drivers_figures(
     emit: _Emit,
+    part: tuple[int, int],
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1561,11 +1566,11 @@ def _drivers_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
 ) -> None:
-    """One driver chart per model, in the config's order."""
+    """One driver chart per model of the shard ``part`` = (i, n) of the models, in config order."""
     regressions, importance = tables["regressions"], tables["importance"]
     _, labels = _labels(codebook)
     unit = codebook.cluster_noun
-    for model, spec in models.items():
+    for model, spec in shard(models.items(), *part):
         reg = regressions[regressions["model"] == model]
         if "status" in reg:
             reg = reg[reg["status"] == "estimated"]
@@ -1597,6 +1602,7 @@ def _drivers_figures(
 
 def _reliability_figures(
     emit: _Emit,
+    part: tuple[int, int],
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1604,7 +1610,9 @@ def _reliability_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
 ) -> None:
-    """The reliability chart."""
+    """The reliability chart (one chart: drawn by the first shard only)."""
+    if part[0] != 0:
+        return
     reliability = tables["reliability"]
     _, labels = _labels(codebook)
     if not reliability.empty:
@@ -1631,6 +1639,7 @@ def _reliability_figures(
 
 def _published_figures(
     emit: _Emit,
+    part: tuple[int, int],
     *,
     codebook: Codebook,
     tables: Mapping[str, pd.DataFrame],
@@ -1638,7 +1647,9 @@ def _published_figures(
     thresholds: Mapping[str, float],
     style: FigureStyle,
 ) -> None:
-    """The published-vs-reproduced chart."""
+    """The published-vs-reproduced chart (one chart: drawn by the first shard only)."""
+    if part[0] != 0:
+        return
     published = tables["published"]
     _, labels = _labels(codebook)
     if not published.empty:

@@ -1,8 +1,9 @@
 # Analyses and reliability tables -> the brief's figures (PNG and SVG) and their index.
 # Only drawing: a change to the `figures:` config block reruns these rules and the brief, nothing else.
-# One job per kind of figure (both cores draw; the Likert charts start once the agreement table
-# exists), then a gather job copies the parts into the one folder the brief reads.
-from mscsurvey.figure_index import FIGURE_KINDS, KIND_TABLES
+# A few figure jobs (mscsurvey.figure_index.FIGURE_PARTS: some kinds, or a slice of one kind's
+# constructs) so that both cores draw and the Likert charts start once the agreement table exists;
+# then a gather job copies the parts into the one folder the brief reads.
+from mscsurvey.figure_index import FIGURE_PARTS, part_tables
 
 FIGURE_TABLES = {
     "agreement": "{res}/analyses/agreement.parquet",
@@ -16,23 +17,23 @@ FIGURE_TABLES = {
 }
 
 
-def figure_kind_input(wildcards):
-    """The tables one kind of figure draws from, and the codebook."""
-    tables = {name: FIGURE_TABLES[name] for name in KIND_TABLES[wildcards.kind]}
+def figure_part_input(wildcards):
+    """The tables one figure job draws from, and the codebook."""
+    tables = {name: FIGURE_TABLES[name] for name in part_tables(wildcards.part)}
     return {**tables, "codebook": dataset(wildcards).codebook}
 
 
-rule figure_kind:
+rule figure_part:
     input:
-        unpack(figure_kind_input),
+        unpack(figure_part_input),
     output:
-        part=directory("{res}/figure_parts/{kind}"),
+        part=directory("{res}/figure_parts/{part}"),
     log:
-        "{res}/logs/figures_{kind}.log",
+        "{res}/logs/figures_{part}.log",
     benchmark:
-        "{res}/benchmarks/figures_{kind}.tsv"
+        "{res}/benchmarks/figures_{part}.tsv"
     wildcard_constraints:
-        kind="|".join(FIGURE_KINDS),
+        part="|".join(FIGURE_PARTS),
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
@@ -47,12 +48,12 @@ rule figure_kind:
         notice=lambda wc: "Synthetic data" if dataset(wc).synthetic else "",
         min_group_n=config["analyses"]["min_group_n"],
     script:
-        "../scripts/figure_kind.py"
+        "../scripts/figure_part.py"
 
 
 rule figures:
     input:
-        parts=expand("{{res}}/figure_parts/{kind}", kind=FIGURE_KINDS),
+        parts=expand("{{res}}/figure_parts/{part}", part=FIGURE_PARTS),
     output:
         figures=report(
             directory("{res}/figures"),
