@@ -3,26 +3,6 @@
 # A few figure jobs (mscsurvey.figure_index.FIGURE_PARTS: some kinds, or a slice of one kind's
 # constructs) so that both cores draw and the Likert charts start once the agreement table exists;
 # then a gather job copies the parts into the one folder the brief reads.
-from mscsurvey.figure_index import FIGURE_PARTS, part_tables
-
-FIGURE_TABLES = {
-    "agreement": "{res}/analyses/agreement.parquet",
-    "distribution": "{res}/analyses/agreement_distribution.parquet",
-    "published": "{res}/analyses/published_vs_reproduced.parquet",
-    "subgroups": "{res}/analyses/subgroups.parquet",
-    "subgroup_tests": "{res}/analyses/subgroup_tests.parquet",
-    "regressions": "{res}/analyses/regressions.parquet",
-    "importance": "{res}/analyses/importance.parquet",
-    "reliability": "{res}/scales/reliability.parquet",
-}
-
-
-def figure_part_input(wildcards):
-    """The tables one figure job draws from, and the codebook."""
-    tables = {name: FIGURE_TABLES[name] for name in part_tables(wildcards.part)}
-    return {**tables, "codebook": dataset(wildcards).codebook}
-
-
 rule figure_part:
     input:
         unpack(figure_part_input),
