@@ -55,13 +55,31 @@ def test_gathered_kinds_equal_the_one_job_folder_byte_for_byte(tmp_path, mini):
     assert a == b and len(a) == 15
     index = json.loads((tmp_path / "gathered" / "index.json").read_text(encoding="utf-8"))
     assert index == one
-    # each part holds its own figures only, with its own index: the subgroup charts are split
-    # between two jobs, one construct each (the mini codebook has two)
-    first = json.loads((tmp_path / "parts" / "subgroups1" / "index.json").read_text("utf-8"))
-    second = json.loads((tmp_path / "parts" / "subgroups2" / "index.json").read_text("utf-8"))
-    assert [e["file"] for e in first + second] == ["subgroups_alpha.png", "subgroups_beta.png"]
+    # each part holds its own figures only, with its own index
+    sub = json.loads((tmp_path / "parts" / "subgroups" / "index.json").read_text("utf-8"))
+    assert [e["file"] for e in sub] == ["subgroups_alpha.png", "subgroups_beta.png"]
     overview = json.loads((tmp_path / "parts" / "overview" / "index.json").read_text("utf-8"))
     assert "subgroups" not in {e["kind"] for e in overview} and len(overview) == 5
+
+
+def test_shards_of_a_kind_gather_in_construct_order(tmp_path, mini, monkeypatch):
+    # a kind split across jobs (the subgroup charts in two halves) keeps one job's order
+    import mscsurvey.figure_index as fi
+    import mscsurvey.figures as figs
+
+    parts = {
+        "overview": fi.FIGURE_PARTS["overview"],
+        "subgroups1": (("subgroups", 0, 2),),
+        "subgroups2": (("subgroups", 1, 2),),
+    }
+    monkeypatch.setattr(fi, "FIGURE_PARTS", parts)
+    monkeypatch.setattr(figs, "FIGURE_PARTS", parts)
+    one = build_figures(**all_tables(mini), out_dir=tmp_path / "one")
+    made = _parts(tmp_path, mini, ["subgroups2", "overview", "subgroups1"])
+    assert gather_figures(made, tmp_path / "gathered") == one
+    assert _digests(tmp_path / "one") == _digests(tmp_path / "gathered")
+    second = json.loads((tmp_path / "parts" / "subgroups2" / "index.json").read_text("utf-8"))
+    assert [e["file"] for e in second] == ["subgroups_beta.png"]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +91,7 @@ def test_shards_are_contiguous_slices_that_cover_the_items_in_order(n_items, n, 
 
 
 def test_gather_refuses_a_part_without_its_index_or_a_listed_file(tmp_path, mini):
-    parts = _parts(tmp_path, mini, ("overview", "subgroups1"))
+    parts = _parts(tmp_path, mini, ("overview", "subgroups"))
     (parts[0] / "published.svg").unlink()
     with pytest.raises(SurveyError, match=r"overview/index.json.*names published.svg"):
         gather_figures(parts, tmp_path / "figures")

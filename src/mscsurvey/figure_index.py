@@ -48,15 +48,14 @@ KIND_TABLES = {
 }
 
 # What each figure job draws: (kind, shard i, of n shards), a shard being a contiguous slice of the
-# kind's constructs (or models). Measured on the default study (CPU s, load ~8): subgroups 8.7 (ten
-# charts with many panels), likert 2.9, drivers 1.4, reliability 0.6, published 0.6, and ~1.4 s to
-# start a job that imports pandas and matplotlib. Three jobs of about 4-6 s each keep both cores busy
-# without paying the start-up five times; the Likert charts start as soon as the agreement table exists
-# (the overview part waits for the regressions too).
+# kind's constructs (or models). Two jobs for two cores: the subgroup charts (the most expensive kind,
+# ten charts of many panels) and the rest. Measured at load ~1.5 (CPU s of each rule's benchmark
+# file): one job drawing everything 9.5; three jobs (the subgroup charts halved) 4.4 + 4.0 + 4.0, as a
+# job's start-up (Python, pandas, matplotlib, Snakemake's preamble, ~1.4 s) is paid per job and a third
+# job waits for a core anyway. The Likert charts start once the agreement table exists.
 FIGURE_PARTS = {
     "overview": (("likert", 0, 1), ("drivers", 0, 1), ("reliability", 0, 1), ("published", 0, 1)),
-    "subgroups1": (("subgroups", 0, 2),),
-    "subgroups2": (("subgroups", 1, 2),),
+    "subgroups": (("subgroups", 0, 1),),
 }
 
 INDEX = "index.json"
