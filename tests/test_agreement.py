@@ -215,6 +215,7 @@ def test_without_published_findings_the_table_is_empty(study):
         # the comparison table changes, so its figure and the brief follow; nothing upstream
         assert planned_jobs(study) - {"all"} == {
             "agreement",
+            "figure_part",  # the overview part draws the comparison (issue 20)
             "figures",
             "brief_numbers",
             "brief",

@@ -26,10 +26,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
-import tempfile
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from matplotlib.patches import Patch
 
 from mscsurvey import phrasing
 from mscsurvey.codebook import Codebook
+from mscsurvey.figure_index import FIGURE_KINDS, FIGURE_PARTS, atomic_dir, part_tables, shard
 from mscsurvey.io import atomic_path, write_json
 
 __all__ = [
@@ -67,6 +66,7 @@ __all__ = [
     "published_figure",
     "save_figure",
     "build_figures",
+    "build_figure_part",
 ]
 
 MISSING = "–"
@@ -1342,50 +1342,117 @@ def build_figures(
     ``min_n`` (config ``analyses.min_group_n``): a reliability estimate resting on fewer complete
     respondents is not drawn; items and subgroup cells come suppressed from the analyses tables.
     """
-    if "n_complete" in reliability and len(reliability):
+    tables = {
+        "agreement": agreement,
+        "distribution": distribution,
+        "subgroups": subgroups,
+        "subgroup_tests": subgroup_tests,
+        "regressions": regressions,
+        "importance": importance,
+        "reliability": reliability,
+        "published": published,
+    }
+    return _write_kinds(
+        tuple((kind, 0, 1) for kind in FIGURE_KINDS),
+        codebook=codebook,
+        tables=tables,
+        models=models,
+        thresholds=thresholds,
+        style=style,
+        out_dir=out_dir,
+        min_n=min_n,
+    )
+
+
+def build_figure_part(
+    part: str,
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+    out_dir: str | os.PathLike[str],
+    min_n: int = 1,
+) -> list[dict[str, Any]]:
+    """Draw the figures of one figure job (some kinds, or a slice of one kind) into ``out_dir``.
+
+    The ``figure_part`` rule runs one job per part of :data:`mscsurvey.figure_index.FIGURE_PARTS`
+    in parallel; :func:`mscsurvey.figure_index.gather_figures` joins the parts into the folder and
+    index that :func:`build_figures` writes in one call (same files, same bytes).
+
+    Parameters
+    ----------
+    part : str
+        A key of :data:`mscsurvey.figure_index.FIGURE_PARTS`.
+    tables : mapping of str to DataFrame
+        The tables the part draws from (:func:`mscsurvey.figure_index.part_tables`); others are
+        ignored.
+    codebook, models, thresholds, style, out_dir, min_n
+        As in :func:`build_figures`.
+
+    Returns
+    -------
+    list of dict
+        This part's index entries (also written to ``out_dir/index.json``).
+    """
+    if part not in FIGURE_PARTS:
+        raise ValueError(f"unknown figure part {part!r} (expected one of {tuple(FIGURE_PARTS)})")
+    return _write_kinds(
+        FIGURE_PARTS[part],
+        codebook=codebook,
+        tables={name: tables[name] for name in part_tables(part)},
+        models=models,
+        thresholds=thresholds,
+        style=style,
+        out_dir=out_dir,
+        min_n=min_n,
+    )
+
+
+def _write_kinds(
+    kinds: Sequence[tuple[str, int, int]],
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+    out_dir: str | os.PathLike[str],
+    min_n: int,
+) -> list[dict[str, Any]]:
+    """Draw ``kinds`` ((kind, shard i, of n) in order) into a fresh folder that replaces
+    ``out_dir``; write the index."""
+    tables = dict(tables)
+    reliability = tables.get("reliability")
+    if reliability is not None and "n_complete" in reliability and len(reliability):
         small = pd.to_numeric(reliability["n_complete"], errors="coerce") < min_n
         if small.any():
             reliability = reliability.copy()
             cols = [c for c in ("alpha", "alpha_ci_low", "alpha_ci_high") if c in reliability]
             reliability.loc[small, cols] = float("nan")
+            tables["reliability"] = reliability
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_dir(target) as out:
-        return _build(
-            out,
-            codebook=codebook,
-            agreement=agreement,
-            distribution=distribution,
-            subgroups=subgroups,
-            subgroup_tests=subgroup_tests,
-            regressions=regressions,
-            importance=importance,
-            reliability=reliability,
-            published=published,
-            models=models,
-            thresholds=thresholds,
-            style=style,
-        )
+    with atomic_dir(target) as out:
+        index: list[dict[str, Any]] = []
+        emit = _emitter(out, style, index)
+        with style_context(style):
+            for kind, i, n in kinds:
+                _KIND_BUILDERS[kind](
+                    emit,
+                    (i, n),
+                    codebook=codebook,
+                    tables=tables,
+                    models=models,
+                    thresholds=thresholds,
+                    style=style,
+                )
+        write_json(index, out / "index.json")
+        return index
 
 
-@contextlib.contextmanager
-def _atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder beside ``target``; it replaces ``target`` if the block succeeds."""
-    for stale in target.parent.glob(f".{target.name}.*.tmpdir"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmpdir", dir=target.parent))
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old.tmpdir")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+_Emit = Callable[[Figure, str, str, dict[str, Any]], None]
 
 
 def _likert_caption(codebook: Codebook, cid: str, ag: pd.DataFrame) -> str:
@@ -1447,27 +1514,8 @@ def _likert_parts(
         yield fig, name, part_title, entry
 
 
-def _build(
-    out: Path,
-    *,
-    codebook: Codebook,
-    agreement: pd.DataFrame,
-    distribution: pd.DataFrame,
-    subgroups: pd.DataFrame,
-    subgroup_tests: pd.DataFrame,
-    regressions: pd.DataFrame,
-    importance: pd.DataFrame,
-    reliability: pd.DataFrame,
-    published: pd.DataFrame,
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-) -> list[dict[str, Any]]:
-    index: list[dict[str, Any]] = []
-    group_labels = {g: grp.label for g, grp in codebook.groups.items()}
-    labels = {**group_labels, **{c: con.label for c, con in codebook.constructs.items()}}
-
-    unit = codebook.cluster_noun
+def _emitter(out: Path, style: FigureStyle, index: list[dict[str, Any]]) -> _Emit:
+    """A function that stamps the notice on a figure, saves it and appends its index entry."""
 
     def emit(fig: Figure, name: str, title: str, entry: dict[str, Any]) -> None:
         if style.notice:
@@ -1485,132 +1533,221 @@ def _build(
         entry.update({"file": f"{name}.png", "svg": f"{name}.svg", "title": title})
         index.append(entry)
 
-    with style_context(style):
-        for cid, con in codebook.constructs.items():
-            ag = agreement[agreement["construct"] == cid]
-            if ag.empty:
-                continue
-            ag = ag.set_index("item").reindex([i for i in con.items if i in set(ag["item"])])
-            dist = distribution[distribution["construct"] == cid]
-            # the words of this scale (mscsurvey.phrasing): "agreed" only on an agreement scale
-            scale = codebook.scale_of(con.items[0])
-            ag = ag.reset_index()
-            head = ag.assign(agree_label=phrasing.agree_header(scale))
-            ag = ag.assign(agree_label=phrasing.agree_words(scale))
-            for fig, name, title, entry in _likert_parts(codebook, cid, ag, head, dist, style):
-                emit(fig, name, title, entry)
+    return emit
 
-        for cid, con in codebook.constructs.items():
-            m = subgroups[subgroups["construct"] == cid]
-            if m.empty:
-                continue
-            t = subgroup_tests[subgroup_tests["construct"] == cid]
-            title = subgroup_title(m, t, label=con.label, group_labels=group_labels)
-            fig = subgroup_figure(
-                m,
-                t,
-                label=con.label,
-                group_labels=group_labels,
-                style=style,
-                scale_note=_scale_note(codebook, cid),
-                title=title,
-            )
-            emit(
-                fig,
-                f"subgroups_{cid}",
-                title,
-                {
-                    "kind": "subgroups",
-                    "construct": cid,
-                    "group": list(dict.fromkeys(m["group"])),
-                    "alt": _alt_subgroups(m, con.label, group_labels),
-                    "caption": (
-                        f"Mean {con.label} score by subgroup with its {_ci(m)} and n; the dashed "
-                        "line is the mean of the group's respondents; categories too small to "
-                        "report are marked, never shown; adj. p: the group's Holm-adjusted test "
-                        f"({unit}-level groups: mixed model)."
-                    ),
-                },
-            )
 
-        for model, spec in models.items():
-            reg = regressions[regressions["model"] == model]
-            if "status" in reg:
-                reg = reg[reg["status"] == "estimated"]
-            imp = importance[importance["model"] == model]
-            if reg.empty or imp.empty:
-                continue
-            outcome = str(spec["outcome"])
-            olabel = labels.get(outcome, outcome)
-            title = driver_title(imp, outcome_label=olabel)
-            fig = driver_figure(
-                reg, imp, outcome_label=olabel, labels=labels, style=style, title=title
-            )
-            emit(
-                fig,
-                f"drivers_{model}",
-                title,
-                {
-                    "kind": "drivers",
-                    "model": model,
-                    "construct": outcome,
-                    "alt": _alt_drivers(reg, imp, olabel),
-                    "caption": (
-                        f"Standardised coefficients of the {olabel} model with {_ci(reg)}s "
-                        f"(standard errors clustered by {unit}), predictors in order of relative "
-                        f"importance{_controls_clause(imp)}; right: each predictor's share of R² "
-                        "(general dominance)."
-                    ),
-                },
-            )
+def _labels(codebook: Codebook) -> tuple[dict[str, str], dict[str, str]]:
+    """Group labels, and group plus construct labels."""
+    group_labels = {g: grp.label for g, grp in codebook.groups.items()}
+    return group_labels, {
+        **group_labels,
+        **{c: con.label for c, con in codebook.constructs.items()},
+    }
 
-        if not reliability.empty:
-            rel = reliability.copy()
-            if "label" not in rel:
-                rel["label"] = [labels.get(c, c) for c in rel["construct"]]
-            title = reliability_title(rel, thresholds=thresholds)
-            fig = reliability_figure(rel, thresholds=thresholds, style=style, title=title)
-            emit(
-                fig,
-                "reliability",
-                title,
-                {
-                    "kind": "reliability",
-                    "alt": _alt_reliability(rel),
-                    "caption": (
-                        "Cronbach's α of each measure with its confidence interval, against the "
-                        f"thresholds ok ≥ {thresholds['ok']:.2f} (dashed) and weak ≥ "
-                        f"{thresholds['weak']:.2f} (dotted)."
-                    ),
-                },
-            )
 
-        if not published.empty:
-            item_labels = {i: it.short for i, it in codebook.items.items()}
-            title = published_title(published)
-            fig = published_figure(
-                published,
-                item_labels=item_labels,
-                construct_labels=labels,
-                style=style,
-                title=title,
-                agree_phrase=codebook.agree_phrase(
-                    [i for i in published["item"] if i in codebook.items]
+def _likert_figures(
+    emit: _Emit,
+    part: tuple[int, int],
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+) -> None:
+    """One Likert chart per construct of the shard ``part`` = (i, n) of the constructs."""
+    agreement, distribution = tables["agreement"], tables["distribution"]
+    for cid, con in shard(codebook.constructs.items(), *part):
+        ag = agreement[agreement["construct"] == cid]
+        if ag.empty:
+            continue
+        ag = ag.set_index("item").reindex([i for i in con.items if i in set(ag["item"])])
+        dist = distribution[distribution["construct"] == cid]
+        # the words of this scale (mscsurvey.phrasing): "agreed" only on an agreement scale
+        scale = codebook.scale_of(con.items[0])
+        ag = ag.reset_index()
+        head = ag.assign(agree_label=phrasing.agree_header(scale))
+        ag = ag.assign(agree_label=phrasing.agree_words(scale))
+        for fig, name, title, entry in _likert_parts(codebook, cid, ag, head, dist, style):
+            emit(fig, name, title, entry)
+
+
+def _subgroup_figures(
+    emit: _Emit,
+    part: tuple[int, int],
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+) -> None:
+    """One subgroup chart per construct of the shard ``part`` = (i, n) of the constructs."""
+    subgroups, subgroup_tests = tables["subgroups"], tables["subgroup_tests"]
+    group_labels, _ = _labels(codebook)
+    unit = codebook.cluster_noun
+    for cid, con in shard(codebook.constructs.items(), *part):
+        m = subgroups[subgroups["construct"] == cid]
+        if m.empty:
+            continue
+        t = subgroup_tests[subgroup_tests["construct"] == cid]
+        title = subgroup_title(m, t, label=con.label, group_labels=group_labels)
+        fig = subgroup_figure(
+            m,
+            t,
+            label=con.label,
+            group_labels=group_labels,
+            style=style,
+            scale_note=_scale_note(codebook, cid),
+            title=title,
+        )
+        emit(
+            fig,
+            f"subgroups_{cid}",
+            title,
+            {
+                "kind": "subgroups",
+                "construct": cid,
+                "group": list(dict.fromkeys(m["group"])),
+                "alt": _alt_subgroups(m, con.label, group_labels),
+                "caption": (
+                    f"Mean {con.label} score by subgroup with its {_ci(m)} and n; the dashed "
+                    "line is the mean of the group's respondents; categories too small to "
+                    "report are marked, never shown; adj. p: the group's Holm-adjusted test "
+                    f"({unit}-level groups: mixed model)."
                 ),
-            )
-            emit(
-                fig,
-                "published",
-                title,
-                {
-                    "kind": "published",
-                    "alt": _alt_published(published, item_labels),
-                    "caption": (
-                        "Published percentages (open diamonds) and the reproduced ones with their "
-                        f"{_ci(published)}s (dots); right: reproduced and published n."
-                    ),
-                },
-            )
+            },
+        )
 
-    write_json(index, out / "index.json")
-    return index
+
+def _drivers_figures(
+    emit: _Emit,
+    part: tuple[int, int],
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+) -> None:
+    """One driver chart per model of the shard ``part`` = (i, n) of the models, in config order."""
+    regressions, importance = tables["regressions"], tables["importance"]
+    _, labels = _labels(codebook)
+    unit = codebook.cluster_noun
+    for model, spec in shard(models.items(), *part):
+        reg = regressions[regressions["model"] == model]
+        if "status" in reg:
+            reg = reg[reg["status"] == "estimated"]
+        imp = importance[importance["model"] == model]
+        if reg.empty or imp.empty:
+            continue
+        outcome = str(spec["outcome"])
+        olabel = labels.get(outcome, outcome)
+        title = driver_title(imp, outcome_label=olabel)
+        fig = driver_figure(reg, imp, outcome_label=olabel, labels=labels, style=style, title=title)
+        emit(
+            fig,
+            f"drivers_{model}",
+            title,
+            {
+                "kind": "drivers",
+                "model": model,
+                "construct": outcome,
+                "alt": _alt_drivers(reg, imp, olabel),
+                "caption": (
+                    f"Standardised coefficients of the {olabel} model with {_ci(reg)}s "
+                    f"(standard errors clustered by {unit}), predictors in order of relative "
+                    f"importance{_controls_clause(imp)}; right: each predictor's share of R² "
+                    "(general dominance)."
+                ),
+            },
+        )
+
+
+def _reliability_figures(
+    emit: _Emit,
+    part: tuple[int, int],
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+) -> None:
+    """The reliability chart (one chart: drawn by the first shard only)."""
+    if part[0] != 0:
+        return
+    reliability = tables["reliability"]
+    _, labels = _labels(codebook)
+    if not reliability.empty:
+        rel = reliability.copy()
+        if "label" not in rel:
+            rel["label"] = [labels.get(c, c) for c in rel["construct"]]
+        title = reliability_title(rel, thresholds=thresholds)
+        fig = reliability_figure(rel, thresholds=thresholds, style=style, title=title)
+        emit(
+            fig,
+            "reliability",
+            title,
+            {
+                "kind": "reliability",
+                "alt": _alt_reliability(rel),
+                "caption": (
+                    "Cronbach's α of each measure with its confidence interval, against the "
+                    f"thresholds ok ≥ {thresholds['ok']:.2f} (dashed) and weak ≥ "
+                    f"{thresholds['weak']:.2f} (dotted)."
+                ),
+            },
+        )
+
+
+def _published_figures(
+    emit: _Emit,
+    part: tuple[int, int],
+    *,
+    codebook: Codebook,
+    tables: Mapping[str, pd.DataFrame],
+    models: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: FigureStyle,
+) -> None:
+    """The published-vs-reproduced chart (one chart: drawn by the first shard only)."""
+    if part[0] != 0:
+        return
+    published = tables["published"]
+    _, labels = _labels(codebook)
+    if not published.empty:
+        item_labels = {i: it.short for i, it in codebook.items.items()}
+        title = published_title(published)
+        fig = published_figure(
+            published,
+            item_labels=item_labels,
+            construct_labels=labels,
+            style=style,
+            title=title,
+            agree_phrase=codebook.agree_phrase(
+                [i for i in published["item"] if i in codebook.items]
+            ),
+        )
+        emit(
+            fig,
+            "published",
+            title,
+            {
+                "kind": "published",
+                "alt": _alt_published(published, item_labels),
+                "caption": (
+                    "Published percentages (open diamonds) and the reproduced ones with their "
+                    f"{_ci(published)}s (dots); right: reproduced and published n."
+                ),
+            },
+        )
+
+
+_KIND_BUILDERS = {
+    "likert": _likert_figures,
+    "subgroups": _subgroup_figures,
+    "drivers": _drivers_figures,
+    "reliability": _reliability_figures,
+    "published": _published_figures,
+}

@@ -11,6 +11,8 @@ from mscsurvey.config import load_codebooks
 from mscsurvey.config import path_warnings
 from mscsurvey.config import validate_config
 from mscsurvey.errors import SurveyError
+from mscsurvey.figure_index import FIGURE_PARTS
+from mscsurvey.figure_index import part_tables
 from mscsurvey.release import PUBLIC_TABLES
 from mscsurvey.schema import load_yaml
 
@@ -238,3 +240,22 @@ def all_outputs(wildcards):
     for comp in COMPARISONS.values():
         out += comparison_outputs(comp)
     return out
+
+
+# The figure jobs (workflow/rules/figures.smk): the tables each part of the figures reads.
+FIGURE_TABLES = {
+    "agreement": "{res}/analyses/agreement.parquet",
+    "distribution": "{res}/analyses/agreement_distribution.parquet",
+    "published": "{res}/analyses/published_vs_reproduced.parquet",
+    "subgroups": "{res}/analyses/subgroups.parquet",
+    "subgroup_tests": "{res}/analyses/subgroup_tests.parquet",
+    "regressions": "{res}/analyses/regressions.parquet",
+    "importance": "{res}/analyses/importance.parquet",
+    "reliability": "{res}/scales/reliability.parquet",
+}
+
+
+def figure_part_input(wildcards):
+    """The tables one figure job draws from, and the codebook."""
+    tables = {name: FIGURE_TABLES[name] for name in part_tables(wildcards.part)}
+    return {**tables, "codebook": dataset(wildcards).codebook}

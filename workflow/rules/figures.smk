@@ -1,18 +1,40 @@
 # Analyses and reliability tables -> the brief's figures (PNG and SVG) and their index.
-# Only drawing: a change to the `figures:` config block reruns this rule and the brief, nothing else.
+# Only drawing: a change to the `figures:` config block reruns these rules and the brief, nothing else.
+# A few figure jobs (mscsurvey.figure_index.FIGURE_PARTS: some kinds, or a slice of one kind's
+# constructs) so that both cores draw and the Likert charts start once the agreement table exists;
+# then a gather job copies the parts into the one folder the brief reads.
+rule figure_part:
+    input:
+        unpack(figure_part_input),
+    output:
+        # temporary: the gather job copies them, so results/ holds each figure once
+        part=temp(directory("{res}/figure_parts/{part}")),
+    log:
+        "{res}/logs/figures_{part}.log",
+    benchmark:
+        "{res}/benchmarks/figures_{part}.tsv"
+    wildcard_constraints:
+        part="|".join(FIGURE_PARTS),
+    conda:
+        "../../envs/mscsurvey.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        style=config["figures"],
+        models=config["analyses"]["models"],
+        thresholds=config["scales"]["thresholds"],
+        # every figure of a synthetic dataset says so
+        notice=lambda wc: "Synthetic data" if dataset(wc).synthetic else "",
+        min_group_n=config["analyses"]["min_group_n"],
+    script:
+        "../scripts/figure_part.py"
 
 
 rule figures:
     input:
-        agreement="{res}/analyses/agreement.parquet",
-        distribution="{res}/analyses/agreement_distribution.parquet",
-        published="{res}/analyses/published_vs_reproduced.parquet",
-        subgroups="{res}/analyses/subgroups.parquet",
-        subgroup_tests="{res}/analyses/subgroup_tests.parquet",
-        regressions="{res}/analyses/regressions.parquet",
-        importance="{res}/analyses/importance.parquet",
-        reliability="{res}/scales/reliability.parquet",
-        codebook=lambda wc: dataset(wc).codebook,
+        parts=expand("{{res}}/figure_parts/{part}", part=FIGURE_PARTS),
     output:
         figures=report(
             directory("{res}/figures"),
@@ -28,14 +50,7 @@ rule figures:
         "../../envs/mscsurvey.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
-    params:
-        style=config["figures"],
-        models=config["analyses"]["models"],
-        thresholds=config["scales"]["thresholds"],
-        # every figure of a synthetic dataset says so
-        notice=lambda wc: "Synthetic data" if dataset(wc).synthetic else "",
-        min_group_n=config["analyses"]["min_group_n"],
+        mem_mb=500,
+        runtime=5,
     script:
         "../scripts/figures.py"
