@@ -12,10 +12,10 @@ each compared like with like:
 - listwise: the same data, ``nan_policy="listwise"`` beside ``scale_reliability()`` (pingouin's
   interval then still counts every row, n - 1 degrees of freedom, so only alpha is compared).
 
-mscsurvey's call is :func:`mscsurvey.reliability.scale_reliability`: alpha, the Feldt interval at
+mscsurvey's call is :func:`mscsurvey.stats.reliability.scale_reliability`: alpha, the Feldt interval at
 full precision *and* the item statistics (mean, sd, corrected item-total r, alpha if deleted), which
 pingouin does not compute; pingouin returns alpha and a CI rounded to 3 decimals. The two-pass
-:func:`mscsurvey.reliability.cronbach_alpha` (alpha and CI only) is timed as well. Both run with the same number of BLAS threads (``--blas-threads``, default 1).
+:func:`mscsurvey.stats.reliability.cronbach_alpha` (alpha and CI only) is timed as well. Both run with the same number of BLAS threads (``--blas-threads``, default 1).
 Times are the best of ``--repeats`` calls, the libraries called alternately, after one warm-up call each. Not a test:
 it prints figures, with the load average (timings on a shared machine are inflated).
 """
@@ -38,8 +38,8 @@ import pandas as pd
 import pingouin as pg
 from threadpoolctl import threadpool_limits
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.reliability import cronbach_alpha, scale_reliability
+from mscsurvey.codebook.spec import load_codebook
+from mscsurvey.stats.reliability import cronbach_alpha, scale_reliability
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

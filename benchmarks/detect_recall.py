@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import planted  # noqa: E402
 
-from mscsurvey.scrub import Scrubber  # noqa: E402
+from mscsurvey.privacy.scrub import Scrubber  # noqa: E402
 
 
 def recall(scrubber: Scrubber, seed: int, per_kind: int = 40) -> dict[str, tuple[int, int]]:

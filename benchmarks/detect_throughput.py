@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import planted  # noqa: E402
 
 from mscsurvey import entities, patterns, scrub  # noqa: E402
-from mscsurvey.scrub import Scrubber  # noqa: E402
+from mscsurvey.privacy.scrub import Scrubber  # noqa: E402
 
 
 def comments(n: int, seed: int = 1) -> list[str]:
@@ -68,7 +68,7 @@ def main(n: int) -> None:
     print("where the time goes (seconds for these comments):")
     layers = {
         "patterns: presidio + layer": lambda ts: [no_ner._pattern_spans(t) for t in ts],
-        "  of which mscsurvey.patterns": lambda ts: [patterns.pattern_spans(t) for t in ts],
+        "  of which mscsurvey.privacy.patterns": lambda ts: [patterns.pattern_spans(t) for t in ts],
         "roster (folded trie regex)": lambda ts: [no_ner._roster_spans(t, None) for t in ts],
         "spaCy model (nlp.pipe)": lambda ts: entities.tag_many(ts),
         "name dictionary": lambda ts: [entities.dictionary_name_spans(t) for t in ts],

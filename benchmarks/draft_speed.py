@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from inventory import inventory  # noqa: E402
 
-from mscsurvey.draft import draft_codebook, render_draft  # noqa: E402
+from mscsurvey.codebook.draft import draft_codebook, render_draft  # noqa: E402
 from mscsurvey.io import read_raw  # noqa: E402
 
 

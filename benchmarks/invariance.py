@@ -5,9 +5,9 @@
 1. The default study: the clean responses of a run (``--responses``; default
    ``results/clean/responses.parquet``, else drawn from the synthetic model with
    ``benchmarks/scale_data.py`` at 575 respondents): seconds for ``run_scales`` as a whole and for its
-   three new parts, each timed alone: :func:`mscsurvey.scales.invariance_table` (every construct x
+   three new parts, each timed alone: :func:`mscsurvey.stages.scales.invariance_table` (every construct x
    compared group, configural to strict, partial scalar where needed), the ordinal reliability
-   (polychoric matrix, ordinal alpha and omega of each construct) and :func:`mscsurvey.scales.wlsmv_fit`.
+   (polychoric matrix, ordinal alpha and omega of each construct) and :func:`mscsurvey.stages.scales.wlsmv_fit`.
 2. A seeded sample of ``--n`` respondents drawn from the same model (``scale_data.clean_responses``):
    the same three parts (invariance and WLSMV on the stage's seeded ``cfa_max_n`` sample, as the CFA;
    polychorics on every respondent).
@@ -43,7 +43,7 @@ def _best(fn, repeat: int) -> tuple[str, object]:
 
 
 def _ordinal_all(responses: pd.DataFrame, cb) -> int:
-    from mscsurvey.scales import _ordinal, keyed_items
+    from mscsurvey.stages.scales import _ordinal, keyed_items
 
     done = 0
     for cid in cb.constructs:
@@ -55,7 +55,7 @@ def _ordinal_all(responses: pd.DataFrame, cb) -> int:
 
 
 def _measure(label: str, responses: pd.DataFrame, cb, repeat: int, whole: bool) -> None:
-    from mscsurvey.scales import invariance_table, run_scales, wlsmv_fit
+    from mscsurvey.stages.scales import invariance_table, run_scales, wlsmv_fit
 
     print(
         f"\n{label}: {len(responses):,} respondents, {len(cb.items)} items, load {os.getloadavg()}"
@@ -80,8 +80,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    from mscsurvey.codebook import load_codebook
-    from mscsurvey.scales import input_columns
+    from mscsurvey.codebook.spec import load_codebook
+    from mscsurvey.stages.scales import input_columns
 
     sys.path.insert(0, str(HERE))
     from scale_data import clean_responses

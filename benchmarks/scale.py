@@ -83,10 +83,11 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     import pyarrow.parquet  # noqa: F401 (imported here so that its import is not timed as a read)
 
-    from mscsurvey import agreement, regression, scales, subgroups
-    from mscsurvey.brief import brief_numbers
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.io import read_parquet, write_json, write_parquet
+    from mscsurvey.stages import agreement, scales, subgroups
+    from mscsurvey.stages import regressions as regression
+    from mscsurvey.stages.brief_numbers import brief_numbers
 
     cb = load_codebook(codebook_path)
     cfg = _config()
@@ -194,7 +195,7 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         write_json(numbers, folder / "numbers.json")
         out["numbers_json_bytes"] = (folder / "numbers.json").stat().st_size
     elif stage == "figures":
-        from mscsurvey.figures import FigureStyle, build_figures
+        from mscsurvey.report.figures import FigureStyle, build_figures
 
         names = {"distribution": "agreement_distribution", "published": "published_vs_reproduced"}
         tables = ("agreement", "distribution", "published", "subgroups", "subgroup_tests")
@@ -213,8 +214,8 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         out["compute_s"] = time.perf_counter() - t
         t = time.perf_counter()
     elif stage == "brief":
-        from mscsurvey.brief import provenance
-        from mscsurvey.render import render_brief
+        from mscsurvey.report.render import render_brief
+        from mscsurvey.stages.brief_numbers import provenance
 
         out["read_s"] = 0.0
         t = time.perf_counter()
@@ -245,10 +246,10 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
 
 def raw_stage(stage: str, folder: Path, cb, cfg: dict) -> dict[str, float]:
     """De-identify the raw export or clean the de-identified table, as the workflow's adapters do."""
-    from mscsurvey.clean import clean
-    from mscsurvey.deidentify import deidentify
     from mscsurvey.io import read_parquet, read_raw, write_json, write_parquet
-    from mscsurvey.pseudonym import PseudonymKey
+    from mscsurvey.privacy.pseudonym import PseudonymKey
+    from mscsurvey.stages.clean import clean
+    from mscsurvey.stages.deidentify import deidentify
 
     out: dict[str, float] = {}
     t = time.perf_counter()
@@ -289,7 +290,7 @@ def make_raw(folder: Path, codebook_path: Path, n: int) -> float:
     sys.path.insert(0, str(HERE))
     from scale_data import base_export, raw_export
 
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
 
     t = time.perf_counter()
     cached = codebook_path.parent / "base.parquet"
@@ -314,7 +315,7 @@ def make_data(folder: Path, codebook_path: Path, n: int) -> float:
     sys.path.insert(0, str(HERE))
     from scale_data import clean_responses
 
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.io import write_parquet
 
     t = time.perf_counter()

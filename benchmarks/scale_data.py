@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mscsurvey.codebook import Codebook, load_codebook
+from mscsurvey.codebook.spec import Codebook, load_codebook
 from mscsurvey.synthesize import load_published, parse_model
 from mscsurvey.synthesize.latent import (
     calibrate_thresholds,

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from scale_data import clean_responses  # noqa: E402
 
-from mscsurvey.codebook import load_codebook  # noqa: E402
-from mscsurvey.sensitivity import imputed_table, respondent_design, weighted_table  # noqa: E402
+from mscsurvey.codebook.spec import load_codebook  # noqa: E402
+from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table  # noqa: E402
 
 
 def _weights_cfg(responses: pd.DataFrame) -> dict:

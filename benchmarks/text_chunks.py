@@ -16,9 +16,9 @@ import os
 import sys
 import time
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.deidentify import gather_free_text, scrub_free_text, scrubber_for
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_raw
+from mscsurvey.stages.deidentify import gather_free_text, scrub_free_text, scrubber_for
 
 
 def main(raw_path: str, codebook_path: str, counts: list[int]) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore")
 
-from mscsurvey.render import Doc  # noqa: E402
+from mscsurvey.report.render import Doc  # noqa: E402
 
 with open(numbers, encoding="utf-8") as fh:
     N = json.load(fh)
@@ -57,7 +57,7 @@ def lower_first(label):
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
-# The headings and which sections exist come from numbers.json (mscsurvey.phrasing): a section is
+# The headings and which sections exist come from numbers.json (mscsurvey.report.phrasing): a section is
 # shown only when the study has its content (groups, models, published findings, comments).
 H = N["headings"]
 HAS = N["has"]

@@ -17,7 +17,7 @@ change, among all blocks / among predictors) and the missed terms.
 Scores are computed from the raw export of the analysed respondents (codes, reverse keying, the
 min-items rule), independently of the pipeline's clean and scales stages.
 
-Result for seeds 1-30 (2026-11, quoted in tests/test_regression.py and tests/test_subgroups.py):
+Result for seeds 1-30 (2026-11, quoted in tests/test_regressions.py and tests/test_subgroups.py):
 regression coverage mean 95.1% (min 86.8%), group means 98.1% (min 95.2%); shared purpose top three
 among blocks on 3 seeds, among numeric predictors on 27; systems change on 30.
 
@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mscsurvey.codebook import Codebook, load_codebook, normalise_label
-from mscsurvey.regression import run_models
+from mscsurvey.codebook.spec import Codebook, load_codebook, normalise_label
 from mscsurvey.schema import load_yaml
-from mscsurvey.subgroups import group_means
+from mscsurvey.stages.regressions import run_models
+from mscsurvey.stages.subgroups import group_means
 from mscsurvey.synthesize import generate, load_published
 
 ROOT = Path(__file__).resolve().parents[1]

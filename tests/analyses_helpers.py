@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 
 
 def scores_from_clean(clean: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

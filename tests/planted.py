@@ -288,10 +288,10 @@ def planted_corpus(seed: int, per_kind: int = 40) -> list[Planted]:
 
 
 def roster() -> dict[str, str]:
-    """The planted people, organisations and cities as a roster (see ``mscsurvey.scrub.build_roster``)."""
+    """The planted people, organisations and cities as a roster (see ``mscsurvey.privacy.scrub.build_roster``)."""
     import pandas as pd
 
-    from mscsurvey.scrub import build_roster
+    from mscsurvey.privacy.scrub import build_roster
 
     raw = pd.DataFrame(
         {

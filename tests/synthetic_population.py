@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mscsurvey import cfa
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 from mscsurvey.schema import load_yaml
+from mscsurvey.stats import cfa
 from mscsurvey.synthesize.latent import (
     apply_thresholds,
     draw_people,

@@ -12,7 +12,9 @@ import pytest
 from analyses_helpers import default_study
 from scipy.stats import norm
 
-from mscsurvey.agreement import (
+from mscsurvey.codebook.spec import load_codebook, parse_codebook
+from mscsurvey.errors import SurveyError
+from mscsurvey.stages.agreement import (
     AGREEMENT_COLUMNS,
     COMPARISON_COLUMNS,
     DISTRIBUTION_COLUMNS,
@@ -24,8 +26,6 @@ from mscsurvey.agreement import (
     read_published,
     wilson_ci,
 )
-from mscsurvey.codebook import load_codebook, parse_codebook
-from mscsurvey.errors import SurveyError
 
 
 @pytest.fixture(scope="module")

@@ -32,13 +32,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from mscsurvey.clean import clean
 from mscsurvey.cli import main as cli
-from mscsurvey.codebook import load_codebook
-from mscsurvey.deidentify import deidentify
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import read_raw
-from mscsurvey.scales import run_scales
+from mscsurvey.stages.clean import clean
+from mscsurvey.stages.deidentify import deidentify
+from mscsurvey.stages.scales import run_scales
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))

@@ -28,7 +28,9 @@ from brief_helpers import (
     validation_report,
 )
 
-from mscsurvey.brief import (
+from mscsurvey.codebook.spec import parse_codebook
+from mscsurvey.errors import SurveyError
+from mscsurvey.stages.brief_numbers import (
     brief_numbers,
     config_hash,
     deidentification_summary,
@@ -46,8 +48,6 @@ from mscsurvey.brief import (
     subgroup_sentences,
     takeaways,
 )
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.errors import SurveyError
 
 MODELS = {"m": {"outcome": "alpha", "predictors": ["beta", "colour", "size"]}}
 
@@ -569,7 +569,7 @@ def test_unknown_attribution_group_stops_before_any_job(study):
 def test_driver_summaries_list_controls_after_the_ranked_predictors(cb):
     """A model's controls (role "control" in drivers.parquet) come after its ranked predictors,
     with "control" for a rank, and are named in the methods table; the caveat covers them too."""
-    from mscsurvey.brief import driver_summaries
+    from mscsurvey.stages.brief_numbers import driver_summaries
 
     models = {"m": {"outcome": "alpha", "predictors": ["colour", "size"], "controls": ["beta"]}}
     drv = drivers_table().assign(
@@ -600,7 +600,7 @@ def test_driver_summaries_list_controls_after_the_ranked_predictors(cb):
 
 @pytest.mark.slow
 def test_data_walk_pages_have_menu_steps_and_numbers(study):
-    from mscsurvey.walk import walk_pages
+    from mscsurvey.report.walk import walk_pages
 
     site = study / "results" / "walk"
     pages = json.loads((site / "pages.json").read_text(encoding="utf-8"))
@@ -691,7 +691,7 @@ def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study
 
     from workflow_helpers import ROOT
 
-    from mscsurvey.render import render_brief
+    from mscsurvey.report.render import render_brief
 
     res = study / "results"
     numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
@@ -741,7 +741,7 @@ def test_pdf_pages_never_end_with_a_heading_nor_half_empty(study, tmp_path):
 
 
 def test_codebook_appendix_has_every_question_scale_and_group(cb):
-    from mscsurvey.brief import codebook_appendix
+    from mscsurvey.stages.brief_numbers import codebook_appendix
 
     app = codebook_appendix(cb)
     items = [i for con in app["constructs"] for i in con["items"]]

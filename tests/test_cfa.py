@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey import cfa
+from mscsurvey.stats import cfa
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
 TOL2 = 5e-3  # 2 decimals

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.datacheck import check_data, ignored_columns, placeholders
+from mscsurvey.codebook.check import check_data, ignored_columns, placeholders
+from mscsurvey.codebook.spec import parse_codebook
 
 
 def test_placeholders_name_each_key_holding_todo_text():

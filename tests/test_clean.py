@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.clean import (
+from mscsurvey.codebook.spec import parse_codebook
+from mscsurvey.errors import SurveyError
+from mscsurvey.stages.clean import (
     REASONS,
     answer_problem,
     clean,
@@ -17,8 +19,6 @@ from mscsurvey.clean import (
     straightliners,
     validate_responses,
 )
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.errors import SurveyError
 
 SETTINGS = {
     "speeder_min_seconds": 180,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from mscsurvey.codebook import load_codebook, normalise_label, parse_codebook
+from mscsurvey.codebook.spec import load_codebook, normalise_label, parse_codebook
 from mscsurvey.errors import SurveyError
 
 
@@ -38,7 +38,7 @@ def test_min_items_rounds_up(mini_codebook_dict):
     [(0.66, 3, 2), (0.66, 4, 3), (0.66, 5, 4), (1.0, 4, 4), (0.5, 4, 2), (0.01, 3, 1)],
 )
 def test_min_items(share, n, need):
-    from mscsurvey.codebook import Construct
+    from mscsurvey.codebook.spec import Construct
 
     c = Construct("c", "c", "", tuple(f"i{j}" for j in range(n)), share, ())
     assert c.min_items() == need

@@ -8,10 +8,10 @@ import copy
 import pandas as pd
 import pytest
 
-from mscsurvey.clean import code_groups, validate_responses
-from mscsurvey.codebook import parse_codebook
+from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import integral_codes, read_raw
+from mscsurvey.stages.clean import code_groups, validate_responses
 
 
 def _coded(d: dict, **size) -> dict:

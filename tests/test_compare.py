@@ -17,8 +17,10 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.compare import (
+from mscsurvey.codebook.spec import parse_codebook
+from mscsurvey.config import comparisons, validate_config
+from mscsurvey.errors import SurveyError
+from mscsurvey.stages.compare import (
     CONSTRUCT_COLUMNS,
     ITEM_COLUMNS,
     compare_construct_means,
@@ -27,8 +29,6 @@ from mscsurvey.compare import (
     hedges_g,
     welch_difference,
 )
-from mscsurvey.config import comparisons, validate_config
-from mscsurvey.errors import SurveyError
 
 NAMES = ("wave1", "wave2")
 
@@ -386,7 +386,7 @@ def test_two_synthetic_waves_end_to_end(tmp_path, root):
 
     from workflow_helpers import snakemake
 
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.io import sha256_file
 
     _waves_config(tmp_path, root)

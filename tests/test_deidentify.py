@@ -1,4 +1,4 @@
-"""De-identification (mscsurvey.deidentify): errors, generalisation, and a planted-identifier leak test."""
+"""De-identification (mscsurvey.stages.deidentify): errors, generalisation, and a planted-identifier leak test."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from faker import Faker
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.deidentify import PERSON_COLUMN, SOURCE_ROW, age_bands, deidentify, zip3
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import write_json, write_parquet
-from mscsurvey.leaks import NAME_TOKEN, roster_values, scan
-from mscsurvey.pseudonym import PseudonymKey, pseudonymise
+from mscsurvey.privacy.leaks import NAME_TOKEN, roster_values, scan
+from mscsurvey.privacy.pseudonym import PseudonymKey, pseudonymise
+from mscsurvey.stages.deidentify import PERSON_COLUMN, SOURCE_ROW, age_bands, deidentify, zip3
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "data/raw/survey.csv"
@@ -42,7 +42,14 @@ def _background() -> str:
     """Text that legitimately fills the outputs: the codebook and the code that writes the report.
     Planted name tokens must not occur in it, so that a plain substring search is a valid test."""
     parts = [(ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8")]
-    for module in ("deidentify", "leaks", "scrub", "kanonymity", "pseudonym", "io"):
+    for module in (
+        "stages/deidentify",
+        "privacy/leaks",
+        "privacy/scrub",
+        "privacy/kanonymity",
+        "privacy/pseudonym",
+        "io",
+    ):
         parts.append((ROOT / "src" / "mscsurvey" / f"{module}.py").read_text(encoding="utf-8"))
     return "\n".join(parts).casefold()
 
@@ -167,7 +174,7 @@ def codebook():
     """The study's codebook, with ZIP generalised to ZIP3 (the study drops it) so that path is tested."""
     import yaml
 
-    from mscsurvey.codebook import parse_codebook
+    from mscsurvey.codebook.spec import parse_codebook
 
     data = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8"))
     data["identifiers"]["zip"]["method"] = "zip3"
@@ -382,7 +389,7 @@ def test_zip_in_output_and_drop_method(raw, codebook, codebook_dict):
     assert out.loc[0, "zip3"] == "000"
     assert out["zip3"].str.fullmatch(r"\d{3}").all()
     assert report["zip"]["restricted_to_000"] >= 1
-    from mscsurvey.codebook import parse_codebook
+    from mscsurvey.codebook.spec import parse_codebook
 
     codebook_dict["identifiers"]["zip"]["method"] = "drop"
     codebook_dict["identifiers"]["quasi_identifiers"] = ["age_band", "gender"]
@@ -528,7 +535,7 @@ def test_planted_identifiers_do_not_leak(planted, codebook, tmp_path):
 
 
 def test_chunk_positions_cover_every_row_once_in_order():
-    from mscsurvey.deidentify import chunk_positions
+    from mscsurvey.stages.deidentify import chunk_positions
 
     parts = [chunk_positions(10, i, 3) for i in (1, 2, 3)]
     assert [len(p) for p in parts] == [4, 3, 3]
@@ -540,7 +547,7 @@ def test_chunk_positions_cover_every_row_once_in_order():
 
 
 def _chunked(raw, codebook, parts):
-    from mscsurvey.deidentify import scrub_free_text, scrubber_for
+    from mscsurvey.stages.deidentify import scrub_free_text, scrubber_for
 
     scrubber, _ = scrubber_for(raw, codebook)
     return [
@@ -549,7 +556,7 @@ def _chunked(raw, codebook, parts):
 
 
 def test_free_text_scrubbed_in_chunks_gives_byte_identical_output(raw, codebook, tmp_path):
-    from mscsurvey.deidentify import gather_free_text
+    from mscsurvey.stages.deidentify import gather_free_text
 
     one, one_report = run(raw, codebook)
     chunks = _chunked(raw, codebook, 3)
@@ -575,7 +582,7 @@ def test_free_text_scrubbed_in_chunks_gives_byte_identical_output(raw, codebook,
 
 
 def test_chunks_of_another_raw_file_stop_with_the_file_named(raw, codebook):
-    from mscsurvey.deidentify import gather_free_text
+    from mscsurvey.stages.deidentify import gather_free_text
 
     chunks = _chunked(raw, codebook, 2)
     with pytest.raises(SurveyError) as err:

@@ -8,16 +8,16 @@ import unicodedata
 import planted
 import pytest
 
-from mscsurvey import scrub
-from mscsurvey.entities import (
+from mscsurvey.privacy import scrub
+from mscsurvey.privacy.entities import (
     dictionary_name_spans,
     fold,
     ordinary_words,
     tag_many,
     word_like_names,
 )
-from mscsurvey.patterns import pattern_spans
-from mscsurvey.scrub import Scrubber, Span, detect, detect_many, fold_with_offsets
+from mscsurvey.privacy.patterns import pattern_spans
+from mscsurvey.privacy.scrub import Scrubber, Span, detect, detect_many, fold_with_offsets
 
 
 def found(text: str) -> list[tuple[str, str]]:

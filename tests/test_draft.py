@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from mscsurvey.cli import main
-from mscsurvey.codebook import load_codebook, normalise_label, parse_codebook
-from mscsurvey.draft import draft_codebook, render_draft
+from mscsurvey.codebook.draft import draft_codebook, render_draft
+from mscsurvey.codebook.spec import load_codebook, normalise_label, parse_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import read_raw
 from mscsurvey.schema import load_yaml

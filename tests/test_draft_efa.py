@@ -13,9 +13,9 @@ from inventory import inventory
 from sklearn.metrics import adjusted_rand_score
 
 from mscsurvey.cli import main
-from mscsurvey.draft import draft_codebook, render_draft
-from mscsurvey.efa import fit_efa, parallel_analysis
+from mscsurvey.codebook.draft import draft_codebook, render_draft
 from mscsurvey.io import read_raw
+from mscsurvey.stats.efa import fit_efa, parallel_analysis
 
 BFI = "/work/shared/reference/bfi.csv"
 #: the bfi's reverse-keyed items (psychTools' bfi.keys)

@@ -25,8 +25,8 @@ from brief_helpers import (
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.figures import (
+from mscsurvey.codebook.spec import parse_codebook
+from mscsurvey.report.figures import (
     PALETTES,
     FigureStyle,
     build_figures,
@@ -376,7 +376,7 @@ def test_every_text_colour_of_every_figure_passes_wcag_aa(tmp_path, mini):
 
 
 def test_likert_parts_are_few_contiguous_and_even():
-    from mscsurvey.figures import LIKERT_PART_ROWS, MAX_LIKERT_ROWS, likert_parts
+    from mscsurvey.report.figures import LIKERT_PART_ROWS, MAX_LIKERT_ROWS, likert_parts
 
     assert [len(p) for p in likert_parts(40)] == [10, 10, 10, 10]
     assert [len(p) for p in likert_parts(25)] == [9, 8, 8]

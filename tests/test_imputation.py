@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.imputation import design_with_dummies, impute_pmm
-from mscsurvey.pooling import pool
+from mscsurvey.stats.imputation import design_with_dummies, impute_pmm
+from mscsurvey.stats.pooling import pool
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
 TERMS = ["(Intercept)", "age", "chl"]

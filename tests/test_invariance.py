@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey import invariance as inv
+from mscsurvey.stats import invariance as inv
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
 HS_MODEL = {
@@ -146,7 +146,7 @@ def test_planted_intercept_is_recovered():
 
 
 def test_brief_marks_comparisons_without_scalar_invariance():
-    from mscsurvey.brief import invariance_marks, mark_subgroup_sentences
+    from mscsurvey.stages.brief_numbers import invariance_marks, mark_subgroup_sentences
 
     def rows(cid, gid, levels):
         return [
@@ -200,7 +200,7 @@ def test_synthetic_generator_plants_non_invariance_that_is_recovered():
     partial model frees tr3; across state (MSC-level, drawn independently of role) it holds."""
     import copy
 
-    from mscsurvey.codebook import load_codebook, normalise_label
+    from mscsurvey.codebook.spec import load_codebook, normalise_label
     from mscsurvey.schema import load_yaml
     from mscsurvey.synthesize.core import generate
     from mscsurvey.synthesize.model import load_published

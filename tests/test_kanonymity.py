@@ -1,4 +1,4 @@
-"""k-anonymity by local suppression (mscsurvey.kanonymity), on tables small enough to solve by hand."""
+"""k-anonymity by local suppression (mscsurvey.privacy.kanonymity), on tables small enough to solve by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.kanonymity import (
+from mscsurvey.privacy.kanonymity import (
     enforce_k_anonymity,
     equivalence_class_sizes,
     k_achieved,

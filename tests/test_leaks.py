@@ -1,4 +1,4 @@
-"""The leak scan (mscsurvey.leaks): matching rules, decoding, masking."""
+"""The leak scan (mscsurvey.privacy.leaks): matching rules, decoding, masking."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ import json
 
 import pandas as pd
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import write_json, write_parquet
-from mscsurvey.leaks import NAME_TOKEN, Needles, mask, roster_values, scan, scan_frame, scan_text
+from mscsurvey.privacy.leaks import (
+    NAME_TOKEN,
+    Needles,
+    mask,
+    roster_values,
+    scan,
+    scan_frame,
+    scan_text,
+)
 
 NEEDLES = {
     "name": ["Ottoline Vasquerra"],

@@ -1,4 +1,4 @@
-"""The audit manifest (mscsurvey.manifest) and `mscsurvey verify`: every file hashed with the rule
+"""The audit manifest (mscsurvey.audit.manifest) and `mscsurvey verify`: every file hashed with the rule
 that made it, its inputs' digests and a params hash; a tampered, deleted or added file is named."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mscsurvey.audit.manifest import build_manifest, verify, write_manifest
 from mscsurvey.cli import main as cli
 from mscsurvey.errors import SurveyError
-from mscsurvey.manifest import build_manifest, verify, write_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.agreement import agreement_distribution, item_agreement
-from mscsurvey.brief import construct_findings, reliability_summary, suppression_summary
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.figures import _alt_likert, likert_title
-from mscsurvey.regression import run_models
+from mscsurvey.codebook.spec import parse_codebook
+from mscsurvey.report.figures import _alt_likert, likert_title
+from mscsurvey.stages.agreement import agreement_distribution, item_agreement
+from mscsurvey.stages.brief_numbers import (
+    construct_findings,
+    reliability_summary,
+    suppression_summary,
+)
+from mscsurvey.stages.regressions import run_models
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +143,7 @@ def _brief(mini_codebook_dict, min_n, **kw):
         validation_report,
     )
 
-    from mscsurvey.brief import brief_numbers
+    from mscsurvey.stages.brief_numbers import brief_numbers
 
     cb = parse_codebook(quote_codebook(mini_codebook_dict), source="mini")
     return brief_numbers(

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from mscsurvey.codebook import parse_codebook
-from mscsurvey.deidentify import deidentify
-from mscsurvey.draft import draft_codebook, render_draft
+from mscsurvey.codebook.draft import draft_codebook, render_draft
+from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.io import read_raw
-from mscsurvey.pseudonym import PseudonymKey
+from mscsurvey.privacy.pseudonym import PseudonymKey
+from mscsurvey.stages.deidentify import deidentify
 
 KEY = PseudonymKey(bytes(range(32)), "file")
 

@@ -1,4 +1,4 @@
-"""The phrasing rules (mscsurvey.phrasing) and the brief's numbers built with them: agreement
+"""The phrasing rules (mscsurvey.report.phrasing) and the brief's numbers built with them: agreement
 language only on an agreement scale, the confidence level from the settings, sections and sentences
 only for what the study has, the least-endorsed takeaway from reverse-keyed scores."""
 
@@ -25,9 +25,14 @@ from brief_helpers import (
     validation_report,
 )
 
-from mscsurvey import phrasing
-from mscsurvey.brief import brief_numbers, deidentification_summary, exclusion_flow, takeaways
-from mscsurvey.codebook import Scale, parse_codebook
+from mscsurvey.codebook.spec import Scale, parse_codebook
+from mscsurvey.report import phrasing
+from mscsurvey.stages.brief_numbers import (
+    brief_numbers,
+    deidentification_summary,
+    exclusion_flow,
+    takeaways,
+)
 
 MODELS = {"m": {"outcome": "alpha", "predictors": ["beta", "colour", "size"]}}
 

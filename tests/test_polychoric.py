@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mscsurvey import polychoric as pc
-from mscsurvey.reliability import cronbach_alpha
+from mscsurvey.stats import polychoric as pc
+from mscsurvey.stats.reliability import cronbach_alpha
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
 
@@ -103,7 +103,7 @@ def test_bad_input_names_the_column():
 
 
 def test_wlsmv_matches_lavaan():
-    from mscsurvey.wlsmv import fit_wlsmv
+    from mscsurvey.stats.wlsmv import fit_wlsmv
 
     ref = json.loads((REF_DIR / "sensitivity_reference.json").read_text(encoding="utf-8"))
     ref = ref["ordinal_bfi"]["wlsmv_cfa"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.pooling import barnard_rubin_df, pool
+from mscsurvey.stats.pooling import barnard_rubin_df, pool
 
 REF = Path(__file__).resolve().parent / "data" / "reference" / "sensitivity_reference.json"
 TERMS = ["(Intercept)", "age", "chl"]

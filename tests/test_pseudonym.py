@@ -1,4 +1,4 @@
-"""Keyed pseudonyms and key loading (mscsurvey.pseudonym)."""
+"""Keyed pseudonyms and key loading (mscsurvey.privacy.pseudonym)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mscsurvey.errors import SurveyError
-from mscsurvey.pseudonym import (
+from mscsurvey.privacy.pseudonym import (
     KEY_COMMAND,
     load_key,
     method_label,

@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 from brief_helpers import quote_codebook, quote_responses
 
-from mscsurvey.brief import quotes_summary, select_quotes
-from mscsurvey.codebook import parse_codebook
+from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.quotes import (
+from mscsurvey.privacy.quotes import (
     comment_hash,
     detect,
     read_reviewed,
     review_candidates,
     write_review_file,
 )
+from mscsurvey.stages.brief_numbers import quotes_summary, select_quotes
 
 ATTR = ["colour", "size"]
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.codebook import parse_codebook
+from mscsurvey.audit.manifest import access_of
+from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.kanonymity import equivalence_class_sizes, k_achieved
-from mscsurvey.manifest import access_of
-from mscsurvey.release import (
+from mscsurvey.privacy.kanonymity import equivalence_class_sizes, k_achieved
+from mscsurvey.stages.release import (
     RECORD_ID,
     attribution_cell_sizes,
     disclosure_report,
@@ -75,7 +75,7 @@ def test_a_key_variable_that_is_not_a_group_is_refused(mini_codebook_dict):
 
 
 def test_the_shipped_codebooks_declare_their_key_variables():
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
 
     cb = load_codebook("data/codebook.yaml")
     assert cb.identifiers.key_variables
@@ -249,7 +249,7 @@ def test_manifest_access_labels(path, access):
 
 
 def test_manifest_entries_carry_their_access(tmp_path, monkeypatch):
-    from mscsurvey.manifest import build_manifest
+    from mscsurvey.audit.manifest import build_manifest
 
     monkeypatch.chdir(tmp_path)
     for rel in ("res/public/brief.pdf", "res/clean/responses.parquet", "res/logs/clean.log"):
@@ -266,7 +266,7 @@ def test_manifest_entries_carry_their_access(tmp_path, monkeypatch):
 
 
 def test_release_summary_sentence_for_the_brief(cb):
-    from mscsurvey.brief import release_summary
+    from mscsurvey.stages.brief_numbers import release_summary
 
     df = responses()
     md, sup = public_microdata(df, cb, keys=KEYS, k=5, seed=3)

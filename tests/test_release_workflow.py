@@ -17,9 +17,9 @@ import pytest
 import yaml
 from workflow_helpers import snakemake, write_config
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.kanonymity import k_achieved
-from mscsurvey.release import RECORD_ID, attribution_cell_sizes
+from mscsurvey.codebook.spec import load_codebook
+from mscsurvey.privacy.kanonymity import k_achieved
+from mscsurvey.stages.release import RECORD_ID, attribution_cell_sizes
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from mscsurvey import reliability as rl
+from mscsurvey.stats import reliability as rl
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
 TOL = 5e-4  # 3 decimals

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from mscsurvey.errors import SurveyError
-from mscsurvey.render import (
+from mscsurvey.report.render import (
     Doc,
     inject_parameters,
     read_notebook,
@@ -39,7 +39,7 @@ renderer = "quarto"
 import warnings
 
 warnings.warn("this warning must not reach the brief")
-from mscsurvey.render import Doc
+from mscsurvey.report.render import Doc
 
 doc = Doc(renderer, ".")
 doc.para(f"The value is {value} and costs $200 < $300.")
@@ -95,7 +95,12 @@ def test_doc_escapes_html(monkeypatch):
 
 
 def test_headings_get_unique_anchors_a_contents_and_linked_references():
-    from mscsurvey.render import _headings, anchor_headings, link_references, table_of_contents
+    from mscsurvey.report.render import (
+        _headings,
+        anchor_headings,
+        link_references,
+        table_of_contents,
+    )
 
     body = anchor_headings(
         '<h1 id="Survey-findings">Survey findings</h1><h2>Trust</h2>'

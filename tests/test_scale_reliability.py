@@ -10,7 +10,7 @@ import pingouin as pg
 import pytest
 from test_reliability import CONSTRUCTS, TOL, bfi, items_of, ref, ref_construct  # noqa: F401
 
-from mscsurvey import reliability as rl
+from mscsurvey.stats import reliability as rl
 
 SUMMARY = ["n", "n_items", "alpha", "ci_low", "ci_high"]
 ITEMS = ["n", "mean", "sd", "r_drop", "alpha_if_deleted"]

@@ -1,6 +1,6 @@
 """The scales stage: construct scores, reliability table, item flags, the gate, edge cases, recovery.
 
-Expected values are computed independently of :mod:`mscsurvey.scales`:
+Expected values are computed independently of :mod:`mscsurvey.stages.scales`:
 
 * scores by hand on small frames built from the mini codebook (``tests/data/mini_codebook.yaml``);
 * reliability statistics in closed form from a covariance matrix, on data built to have *exactly* that
@@ -26,10 +26,10 @@ import pytest
 from scipy import stats
 from workflow_helpers import ROOT, planned_jobs, snakemake, write_config
 
-from mscsurvey.clean import reverse_key
-from mscsurvey.codebook import Codebook, load_codebook, parse_codebook
+from mscsurvey.codebook.spec import Codebook, load_codebook, parse_codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.scales import (
+from mscsurvey.stages.clean import reverse_key
+from mscsurvey.stages.scales import (
     ITEM_COLUMNS,
     RELIABILITY_COLUMNS,
     apply_gate,
@@ -39,7 +39,7 @@ from mscsurvey.scales import (
     scale_settings,
     score,
 )
-from mscsurvey.subgroups import excluded_constructs
+from mscsurvey.stages.subgroups import excluded_constructs
 
 NAN = float("nan")
 

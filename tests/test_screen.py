@@ -1,12 +1,12 @@
-"""Screening of typed cells and safe messages (mscsurvey.screen)."""
+"""Screening of typed cells and safe messages (mscsurvey.privacy.screen)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from mscsurvey.screen import display_value, masked, other_answer, screen_cells
-from mscsurvey.scrub import Scrubber
+from mscsurvey.privacy.screen import display_value, masked, other_answer, screen_cells
+from mscsurvey.privacy.scrub import Scrubber
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_display_value_shows_only_slips_of_labels(value, shown):
 
 def test_screen_cells_maps_other_answers_and_suppresses_identifiers():
     # exercised end to end on the default codebook in tests/test_deidentify.py; here the kinds
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
 
     cb = load_codebook("data/codebook.yaml")
     raw = pd.DataFrame(

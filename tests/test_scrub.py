@@ -1,4 +1,4 @@
-"""Free-text scrubbing (mscsurvey.scrub): presidio patterns offline, the roster, overlaps."""
+"""Free-text scrubbing (mscsurvey.privacy.scrub): presidio patterns offline, the roster, overlaps."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import socket
 import pandas as pd
 import pytest
 
-from mscsurvey import scrub
-from mscsurvey.codebook import load_codebook
-from mscsurvey.leaks import codebook_vocabulary
-from mscsurvey.scrub import (
+from mscsurvey.codebook.spec import load_codebook
+from mscsurvey.privacy import scrub
+from mscsurvey.privacy.leaks import codebook_vocabulary
+from mscsurvey.privacy.scrub import (
     Scrubber,
     build_roster,
     name_tokens,

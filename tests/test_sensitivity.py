@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.codebook import load_codebook, normalise_label
-from mscsurvey.scales import score
+from mscsurvey.codebook.spec import load_codebook, normalise_label
 from mscsurvey.schema import load_yaml
-from mscsurvey.sensitivity import imputed_table, respondent_design, weighted_table
+from mscsurvey.stages.scales import score
+from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
+from mscsurvey.stats.weights import SurveyDesign, svy_mean
 from mscsurvey.synthesize import generate
 from mscsurvey.synthesize.model import load_published
-from mscsurvey.weights import SurveyDesign, svy_mean
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -187,7 +187,7 @@ def test_unanswered_margin_variable_gets_weight_zero(cb, small):
 
 
 def test_brief_takeaway_only_when_a_conclusion_changes(cb):
-    from mscsurvey.sensitivity import brief_sentences
+    from mscsurvey.stages.sensitivity import brief_sentences
 
     def table(mi_estimate: float) -> pd.DataFrame:
         base = {"analysis": "construct_mean", "name": "trust", "term": "mean", "se": 0.05}

@@ -1,4 +1,4 @@
-"""The shape scan (mscsurvey.shape_scan): identifier shapes in outputs, not only the raw values."""
+"""The shape scan (mscsurvey.privacy.shape_scan): identifier shapes in outputs, not only the raw values."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from mscsurvey.scrub import detect_many
-from mscsurvey.shape_scan import run_dates, scan_shapes, visible_text
+from mscsurvey.privacy.scrub import detect_many
+from mscsurvey.privacy.shape_scan import run_dates, scan_shapes, visible_text
 
 
 def _results(tmp_path):
@@ -66,7 +66,7 @@ def test_visible_text_skips_markup_and_keeps_alt():
 def test_a_library_path_in_a_log_is_not_a_url(tmp_path):
     """A Python warning in a log names its library's source file ("linear_model.py:2257" has a web
     address's shape): a file that exists on this machine is the run's own; a typed address is not."""
-    import mscsurvey.reliability as lib
+    import mscsurvey.stats.reliability as lib
 
     logs = tmp_path / "results" / "logs"
     logs.mkdir(parents=True)

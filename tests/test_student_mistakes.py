@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from mscsurvey.cli import main
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.schema import load_yaml
 from mscsurvey.synthesize import generate, load_published, parse_model
 

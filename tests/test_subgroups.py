@@ -16,9 +16,9 @@ from analyses_helpers import default_study, reliability_table
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from mscsurvey.codebook import load_codebook, parse_codebook
+from mscsurvey.codebook.spec import load_codebook, parse_codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.subgroups import (
+from mscsurvey.stages.subgroups import (
     MEANS_COLUMNS,
     PAIRWISE_COLUMNS,
     TESTS_COLUMNS,

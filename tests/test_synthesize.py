@@ -23,11 +23,11 @@ import statsmodels.api as sm
 import yaml
 from statsmodels.stats.proportion import proportion_confint
 
-from mscsurvey.clean import exclusion_flags
-from mscsurvey.codebook import load_codebook, normalise_label
+from mscsurvey.codebook.spec import load_codebook, normalise_label
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import read_raw
 from mscsurvey.schema import load_yaml
+from mscsurvey.stages.clean import exclusion_flags
 from mscsurvey.synthesize import (
     generate,
     load_published,

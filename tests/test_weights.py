@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscsurvey.weights import (
+from mscsurvey.stats.weights import (
     SurveyDesign,
     design_df,
     kish_deff,

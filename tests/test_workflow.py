@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from workflow_helpers import planned_jobs, snakemake, write_config
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_raw
-from mscsurvey.leaks import NAME_TOKEN, roster_values, scan
+from mscsurvey.privacy.leaks import NAME_TOKEN, roster_values, scan
 
 pytestmark = pytest.mark.slow
 

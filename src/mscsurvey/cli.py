@@ -23,10 +23,10 @@ __all__ = ["main"]
 def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from mscsurvey.codebook.check import check_data, placeholders
     from mscsurvey.config import datasets, load_codebooks, load_config, path_warnings
-    from mscsurvey.datacheck import check_data, placeholders
     from mscsurvey.io import read_raw
-    from mscsurvey.regression import validate_models
+    from mscsurvey.stages.regressions import validate_models
 
     errors = 0
     cfg = load_config(args.config)
@@ -92,12 +92,12 @@ PROJECT_TEXTS = [
 def _scan_leaks(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mscsurvey.codebook import load_codebook
-    from mscsurvey.deidentify import PERSON_COLUMN
+    from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.io import read_raw
-    from mscsurvey.leaks import codebook_vocabulary, project_vocabulary, roster_values, scan
-    from mscsurvey.scrub import detect_many
-    from mscsurvey.shape_scan import metadata_tokens, own_tokens, run_dates, scan_shapes
+    from mscsurvey.privacy.leaks import codebook_vocabulary, project_vocabulary, roster_values, scan
+    from mscsurvey.privacy.scrub import detect_many
+    from mscsurvey.privacy.shape_scan import metadata_tokens, own_tokens, run_dates, scan_shapes
+    from mscsurvey.stages.deidentify import PERSON_COLUMN
 
     total = 0
     for ds in _chosen(args).values():
@@ -146,7 +146,7 @@ def _chosen(args: argparse.Namespace) -> dict:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from mscsurvey.manifest import MANIFEST_NAME, NOTES, manifest_digest, verify
+    from mscsurvey.audit.manifest import MANIFEST_NAME, NOTES, manifest_digest, verify
 
     bad = 0
     for ds in _chosen(args).values():
@@ -166,7 +166,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _draft(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mscsurvey.draft import draft_codebook, render_draft
+    from mscsurvey.codebook.draft import draft_codebook, render_draft
     from mscsurvey.io import atomic_open, read_raw
 
     if args.output and Path(args.output).exists() and not args.force:
@@ -218,10 +218,10 @@ def _draft(args: argparse.Namespace) -> int:
 def _quotes(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.config import datasets, load_config
     from mscsurvey.io import read_parquet
-    from mscsurvey.quotes import review_candidates, write_review_file
+    from mscsurvey.privacy.quotes import review_candidates, write_review_file
 
     chosen = _chosen(args)
     if len(chosen) > 1:

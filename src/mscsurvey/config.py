@@ -292,7 +292,7 @@ def comparisons(cfg: dict[str, Any]) -> dict[str, Comparison]:
 def load_codebooks(cfg: dict[str, Any], *, source: str = "config/config.yaml") -> dict[str, Any]:
     """Each dataset's codebook, loaded and validated; a codebook file that is not there is named by
     the config key that points at it."""
-    from mscsurvey.codebook import load_codebook
+    from mscsurvey.codebook.spec import load_codebook
 
     out = {}
     for name, ds in datasets(cfg).items():

@@ -1,6 +1,6 @@
 # Clean responses and construct scores -> item agreement, subgroup comparisons and driver models.
 # Three rules, so that a change to the driver models reruns only `regressions`.
-from mscsurvey.models import validate_models
+from mscsurvey.codebook.models import validate_models
 
 # The driver models name constructs and groups of every dataset's codebook: check before any job runs.
 try:

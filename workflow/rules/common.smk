@@ -11,9 +11,9 @@ from mscsurvey.config import load_codebooks
 from mscsurvey.config import path_warnings
 from mscsurvey.config import validate_config
 from mscsurvey.errors import SurveyError
-from mscsurvey.figure_index import FIGURE_PARTS
-from mscsurvey.figure_index import part_tables
-from mscsurvey.release import PUBLIC_TABLES
+from mscsurvey.report.figure_index import FIGURE_PARTS
+from mscsurvey.report.figure_index import part_tables
+from mscsurvey.stages.release import PUBLIC_TABLES
 from mscsurvey.schema import load_yaml
 
 # The run's config: --configfile replaces config/config.yaml (rather than being merged into it, which

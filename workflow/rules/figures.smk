@@ -1,6 +1,6 @@
 # Analyses and reliability tables -> the brief's figures (PNG and SVG) and their index.
 # Only drawing: a change to the `figures:` config block reruns these rules and the brief, nothing else.
-# A few figure jobs (mscsurvey.figure_index.FIGURE_PARTS: some kinds, or a slice of one kind's
+# A few figure jobs (mscsurvey.report.figure_index.FIGURE_PARTS: some kinds, or a slice of one kind's
 # constructs) so that both cores draw and the Likert charts start once the agreement table exists;
 # then a gather job copies the parts into the one folder the brief reads.
 rule figure_part:

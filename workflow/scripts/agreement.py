@@ -3,7 +3,10 @@ comparison with the dataset's published percentages (an empty table when it has 
 
 import logging
 
-from mscsurvey.agreement import (
+from mscsurvey.codebook.spec import load_codebook
+from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.runner import run_step
+from mscsurvey.stages.agreement import (
     agreement_distribution,
     compare_published,
     empty_comparison,
@@ -11,9 +14,6 @@ from mscsurvey.agreement import (
     item_agreement,
     read_published,
 )
-from mscsurvey.codebook import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
-from mscsurvey.runner import run_step
 
 
 def main(smk):

@@ -3,10 +3,10 @@
 import logging
 from pathlib import Path
 
-from mscsurvey.brief import provenance
 from mscsurvey.io import read_json, write_json
-from mscsurvey.render import render_brief
+from mscsurvey.report.render import render_brief
 from mscsurvey.runner import run_step
+from mscsurvey.stages.brief_numbers import provenance
 
 
 def main(smk):

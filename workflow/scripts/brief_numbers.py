@@ -2,11 +2,11 @@
 
 import logging
 
-from mscsurvey.brief import brief_numbers
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_json, read_parquet, write_json
-from mscsurvey.quotes import read_reviewed
+from mscsurvey.privacy.quotes import read_reviewed
 from mscsurvey.runner import run_step
+from mscsurvey.stages.brief_numbers import brief_numbers
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
 TABLES += ("subgroup_tests", "regressions", "importance", "drivers", "invariance")

@@ -4,10 +4,10 @@ import logging
 
 import pandas as pd
 
-from mscsurvey.clean import clean
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import write_json, write_parquet
 from mscsurvey.runner import NOTE, run_step
+from mscsurvey.stages.clean import clean
 
 
 def main(smk):

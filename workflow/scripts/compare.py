@@ -3,11 +3,11 @@ construct means compared (Parquet and CSV) and item agreement compared."""
 
 import logging
 
-from mscsurvey.agreement import input_columns
-from mscsurvey.codebook import load_codebook
-from mscsurvey.compare import compare_construct_means, compare_item_agreement
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import atomic_open, read_parquet, write_parquet
 from mscsurvey.runner import run_step
+from mscsurvey.stages.agreement import input_columns
+from mscsurvey.stages.compare import compare_construct_means, compare_item_agreement
 
 
 def main(smk):

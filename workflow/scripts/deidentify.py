@@ -3,11 +3,11 @@
 import logging
 from pathlib import Path
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.deidentify import deidentify, gather_free_text
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_json, read_parquet, read_raw, write_json, write_parquet
-from mscsurvey.pseudonym import load_key
+from mscsurvey.privacy.pseudonym import load_key
 from mscsurvey.runner import NOTE, run_step
+from mscsurvey.stages.deidentify import deidentify, gather_free_text
 
 
 def _main(smk):

@@ -4,9 +4,9 @@ import logging
 
 import pandas as pd
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.figure_index import part_tables
-from mscsurvey.figures import FigureStyle, build_figure_part
+from mscsurvey.codebook.spec import load_codebook
+from mscsurvey.report.figure_index import part_tables
+from mscsurvey.report.figures import FigureStyle, build_figure_part
 from mscsurvey.runner import run_step
 
 

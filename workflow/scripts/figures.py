@@ -2,7 +2,7 @@
 
 import logging
 
-from mscsurvey.figure_index import gather_figures
+from mscsurvey.report.figure_index import gather_figures
 from mscsurvey.runner import run_step
 
 

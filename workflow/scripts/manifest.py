@@ -2,9 +2,9 @@
 
 import logging
 
-from mscsurvey.brief import git_state, package_versions
-from mscsurvey.manifest import build_manifest, write_manifest
+from mscsurvey.audit.manifest import build_manifest, write_manifest
 from mscsurvey.runner import run_step
+from mscsurvey.stages.brief_numbers import git_state, package_versions
 
 
 def main(smk):

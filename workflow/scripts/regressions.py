@@ -1,9 +1,9 @@
 """Adapter for rule regressions: construct scores -> driver models, relative importance, drivers."""
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
-from mscsurvey.regression import input_columns, run_models
 from mscsurvey.runner import run_step
+from mscsurvey.stages.regressions import input_columns, run_models
 
 
 def main(smk):

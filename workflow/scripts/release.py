@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from mscsurvey.io import atomic_open, atomic_path, read_json, read_parquet
-from mscsurvey.release import readme_text, suppress_small_cells
 from mscsurvey.runner import run_step
+from mscsurvey.stages.release import readme_text, suppress_small_cells
 
 
 def copy_file(src, dst):

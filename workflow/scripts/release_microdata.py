@@ -3,10 +3,10 @@ the key variables) and the disclosure report."""
 
 import logging
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import atomic_open, read_parquet, write_json, write_parquet
-from mscsurvey.release import disclosure_report, microdata_columns, public_microdata
 from mscsurvey.runner import run_step
+from mscsurvey.stages.release import disclosure_report, microdata_columns, public_microdata
 
 
 def main(smk):

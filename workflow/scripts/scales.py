@@ -3,10 +3,10 @@ measurement invariance."""
 
 import logging
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
-from mscsurvey.scales import input_columns, run_scales
+from mscsurvey.stages.scales import input_columns, run_scales
 
 
 def main(smk):

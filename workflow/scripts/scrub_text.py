@@ -3,10 +3,10 @@ and its counts (JSON). The roster is built from the whole raw file, as in one jo
 
 import logging
 
-from mscsurvey.codebook import load_codebook
-from mscsurvey.deidentify import check_columns, scrub_free_text, scrubber_for
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_raw, write_json, write_parquet
 from mscsurvey.runner import NOTE, run_step
+from mscsurvey.stages.deidentify import check_columns, scrub_free_text, scrubber_for
 
 
 def main(smk):

@@ -2,10 +2,10 @@
 
 import logging
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
-from mscsurvey.sensitivity import imputed_table, respondent_design, weighted_table
+from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
 
 
 def main(smk):

@@ -2,10 +2,10 @@
 
 import logging
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import NOTE, run_step
-from mscsurvey.subgroups import input_columns, subgroup_analysis
+from mscsurvey.stages.subgroups import input_columns, subgroup_analysis
 
 
 def main(smk):

@@ -2,7 +2,7 @@
 
 import logging
 
-from mscsurvey.codebook import load_codebook
+from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.runner import run_step
 from mscsurvey.schema import load_yaml
 from mscsurvey.synthesize import generate, load_published, write_outputs

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import atomic_open, write_json
 from mscsurvey.synthesize import estimands as est

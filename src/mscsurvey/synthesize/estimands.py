@@ -17,7 +17,7 @@ from math import factorial
 
 import numpy as np
 
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 
 __all__ = [
     "keyed_codes",

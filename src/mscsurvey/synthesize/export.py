@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 
 __all__ = [
     "DONT_KNOW",

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 from mscsurvey.synthesize.model import Model
 
 __all__ = [

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from mscsurvey.codebook import Codebook
+from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.synthesize import estimands as est
 from mscsurvey.synthesize.export import BLANK
