@@ -1,1 +1,1 @@
-"""audit"""
+"""Provenance and the manifest: what a reviewer needs to check that outputs match inputs."""

@@ -1,1 +1,3 @@
-"""report"""
+"""What a reader sees: the phrasing rules (every sentence), figures, the brief's rendering and the
+Data Walk pages.
+"""
