@@ -5,6 +5,7 @@ import logging
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
+from mscsurvey.settings import WeightsSettings
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
 
 
@@ -22,7 +23,8 @@ def main(smk):
         )
         write_parquet(table, smk.output.imputed)
         return
-    design, counts = respondent_design(responses, cb, p.weights or {}, source=p.config_source)
+    weights = WeightsSettings.parse(p.weights, source=p.config_source)
+    design, counts = respondent_design(responses, cb, weights, source=p.config_source)
     table = weighted_table(responses, cb, dict(p.models), design, counts, ci_level=p.ci_level)
     log.info(
         "respondents %d; weighted %d; trimmed %d; Kish deff %.3f",

@@ -30,6 +30,7 @@ from scipy import stats
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.settings import WeightsSettings
 from mscsurvey.stages.agreement import as_answered
 from mscsurvey.stages.regressions import model_design, standardised_ols
 from mscsurvey.stages.scales import keyed_items, score
@@ -234,11 +235,12 @@ def _margin_labels(responses: pd.DataFrame, codebook: Codebook, var: str, source
 def respondent_design(
     responses: pd.DataFrame,
     codebook: Codebook,
-    settings: Mapping[str, Any],
+    settings: WeightsSettings,
     *,
     source: str = "config/config.yaml",
 ) -> tuple[SurveyDesign, dict[str, float]]:
-    """Calibrated weights and the design (clusters as PSUs) from the config's ``weights`` section.
+    """Calibrated weights and the design (clusters as PSUs) from the ``weights:`` settings
+    (:class:`~mscsurvey.settings.WeightsSettings`).
 
     Returns the design and counts: ``n_weighted``, ``n_unweightable`` (weight 0: a margin variable
     unanswered), ``n_trimmed`` (capped in the first round), ``kish_deff`` and ``trim_cap``.
@@ -249,7 +251,7 @@ def respondent_design(
         A margin names an unknown variable or misses a category present among the respondents, a
         population category has no respondent, or the weight column is absent or not positive.
     """
-    col = settings.get("column")
+    col = settings.column
     if col:
         if col not in responses.columns:
             raise SurveyError(
@@ -266,7 +268,7 @@ def respondent_design(
             )
     else:
         base = np.ones(len(responses))
-    margins_cfg = settings.get("margins") or {}
+    margins_cfg = settings.margins or {}
     labels = {v: _margin_labels(responses, codebook, v, source) for v in margins_cfg}
     known = np.ones(len(responses), bool)
     for lab in labels.values():
@@ -277,7 +279,7 @@ def respondent_design(
     }
     psu = responses[codebook.cluster].astype(str).to_numpy() if codebook.cluster else None
     try:
-        w, n_trim = trim_and_rake(base[known], margins, cap=settings.get("trim") or np.inf)
+        w, n_trim = trim_and_rake(base[known], margins, cap=settings.trim or np.inf)
         sub = rake_design(w, margins, epsilon=1e-9, max_iter=1000) if margins else None
     except ValueError as exc:
         raise SurveyError(f"weights.margins: {exc}", file=source, key="weights.margins") from exc
@@ -295,7 +297,7 @@ def respondent_design(
         "n_unweightable": int((~known).sum()),
         "n_trimmed": int(n_trim),
         "kish_deff": kish_deff(w),
-        "trim_cap": float(settings["trim"]) if settings.get("trim") else float("nan"),
+        "trim_cap": float(settings.trim) if settings.trim else float("nan"),
     }
     return design, counts
 
