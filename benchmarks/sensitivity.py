@@ -29,13 +29,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scale_data import clean_responses  # noqa: E402
 
 from mscsurvey.codebook.spec import load_codebook  # noqa: E402
+from mscsurvey.settings import WeightsSettings  # noqa: E402
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table  # noqa: E402
 
 
-def _weights_cfg(responses: pd.DataFrame) -> dict:
+def _weights_cfg(responses: pd.DataFrame) -> WeightsSettings:
     counts = responses["role"].value_counts()
     margins = {"role": {str(k): float(v) * 3 for k, v in counts.items() if v > 0}}
-    return {"margins": margins, "trim": 5}
+    return WeightsSettings.parse({"margins": margins, "trim": 5})
 
 
 def measure(responses: pd.DataFrame, cb, models: dict, m: int) -> dict:

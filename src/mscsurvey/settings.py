@@ -281,6 +281,24 @@ class NumbersSettings:
     analyses: AnalysesSettings
     brief: BriefSettings
 
+    @classmethod
+    def parse(
+        cls, config: Mapping[str, Any] | None = None, *, source: str = "settings"
+    ) -> NumbersSettings:
+        """From a (partial) config: ``seed``, ``deidentify.k``, ``scales.thresholds``, ``analyses``
+        and ``brief`` as far as it gives them, the config schema's defaults for the rest."""
+        c = dict(config or {})
+        seed_schema = {"type": "object", "properties": {"seed": section_schema("seed")}}
+        seed = validate_with({k: c[k] for k in ("seed",) if k in c}, seed_schema, source=source)
+        deid = DeidentifySettings.parse(c.get("deidentify"), source=source)
+        return cls(
+            seed=seed["seed"],
+            k=deid.k,
+            thresholds=ScalesSettings.parse(c.get("scales"), source=source).thresholds,
+            analyses=AnalysesSettings.parse(c.get("analyses"), source=source),
+            brief=BriefSettings.parse(c.get("brief"), source=source),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

@@ -6,7 +6,7 @@ from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_json, read_parquet, write_json
 from mscsurvey.privacy.quotes import read_reviewed
 from mscsurvey.runner import run_step
-from mscsurvey.settings import AnalysesSettings, BriefSettings, NumbersSettings, Thresholds
+from mscsurvey.settings import NumbersSettings
 from mscsurvey.stages.brief_numbers import brief_numbers
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
@@ -16,12 +16,9 @@ OPTIONAL = ("imputed", "weighted")
 
 def main(smk):
     p = smk.params
-    settings = NumbersSettings(
-        seed=p.seed,
-        k=p.k,
-        thresholds=Thresholds.parse(p.thresholds),
-        analyses=AnalysesSettings.parse(p.analyses),
-        brief=BriefSettings.parse(p.brief),
+    settings = NumbersSettings.parse(
+        {"seed": p.seed, "deidentify": {"k": p.k}, "scales": {"thresholds": p.thresholds}}
+        | {"analyses": p.analyses, "brief": p.brief}
     )
     cb = load_codebook(smk.input.codebook)
     # the two respondent-level tables are read for the columns the brief uses only (quotes: the
