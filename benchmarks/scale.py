@@ -89,9 +89,9 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
 
     from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.io import read_parquet, write_json, write_parquet
+    from mscsurvey.settings import Settings
     from mscsurvey.stages import agreement, scales, subgroups
     from mscsurvey.stages import regressions as regression
-    from mscsurvey.settings import Settings
     from mscsurvey.stages.brief_numbers import brief_numbers
 
     cb = load_codebook(codebook_path)
@@ -109,7 +109,9 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         responses = read_parquet(folder / "clean.parquet", scales.input_columns(cb))
         out["read_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        res = scales.run_scales(responses, cb, settings=Settings.from_config(cfg).scales, seed=cfg["seed"])
+        res = scales.run_scales(
+            responses, cb, settings=Settings.from_config(cfg).scales, seed=cfg["seed"]
+        )
         out["compute_s"] = time.perf_counter() - t
         t = time.perf_counter()
         write_parquet(res.scores, folder / "scores.parquet")
@@ -253,9 +255,9 @@ def raw_stage(stage: str, folder: Path, cb, cfg: dict) -> dict[str, float]:
     """De-identify the raw export or clean the de-identified table, as the workflow's adapters do."""
     from mscsurvey.io import read_parquet, read_raw, write_json, write_parquet
     from mscsurvey.privacy.pseudonym import PseudonymKey
+    from mscsurvey.settings import Settings
     from mscsurvey.stages.clean import clean
     from mscsurvey.stages.deidentify import deidentify
-    from mscsurvey.settings import Settings
 
     out: dict[str, float] = {}
     t = time.perf_counter()

@@ -36,10 +36,10 @@ from mscsurvey.cli import main as cli
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import read_raw
+from mscsurvey.settings import CleanSettings, ScalesSettings
 from mscsurvey.stages.clean import clean
 from mscsurvey.stages.deidentify import deidentify
 from mscsurvey.stages.scales import run_scales
-from mscsurvey.settings import CleanSettings, ScalesSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
@@ -485,7 +485,9 @@ def test_a_construct_nobody_answered_fails_the_gate_with_its_reason(base, tmp_pa
     path.write_bytes(_csv(df))
     result = _stages(path)
     cb = load_codebook(ROOT / "data/codebook.yaml")
-    scales = run_scales(result.responses, cb, settings=ScalesSettings.parse(CONFIG["scales"]), seed=1)
+    scales = run_scales(
+        result.responses, cb, settings=ScalesSettings.parse(CONFIG["scales"]), seed=1
+    )
     row = scales.reliability.set_index("construct").loc["financing"]
     assert row["status"] == "failed" and row["n_complete"] == 0
     assert str(row["reason"]).startswith(f"item {items[0]} has no answers; kept with a warning")

@@ -44,6 +44,7 @@ from mscsurvey.report.figures import (
     subgroup_figure,
     subgroup_title,
 )
+from mscsurvey.settings import FigureSettings
 
 # the config schema's look (FigureStyle has no defaults of its own), narrower and smaller here
 DEFAULT_STYLE = FigureStyle.from_settings()
@@ -249,7 +250,9 @@ def test_palettes_are_valid_and_style_is_checked():
             matplotlib.colors.to_rgb(colour)
     with pytest.raises(ValueError, match="palette must be one of"):
         replace(DEFAULT_STYLE, palette="rainbow")
-    assert FigureStyle.from_config({"dpi": 300, "palette": "colorbrewer"}).dpi == 300
+    style = FigureStyle.from_settings(FigureSettings.parse({"dpi": 300, "palette": "colorbrewer"}))
+    # the keys not given take the config schema's defaults
+    assert (style.dpi, style.palette, style.width, style.font_size) == (300, "colorbrewer", 7.0, 9)
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -345,7 +348,9 @@ def test_legend_markers_differ_by_status_not_only_colour():
 
 def test_every_figure_of_synthetic_data_says_so(tmp_path, mini):
     tables = all_tables(mini)
-    tables["style"] = replace(DEFAULT_STYLE, dpi=100, width=6.0, font_size=8, notice="Synthetic data")
+    tables["style"] = replace(
+        DEFAULT_STYLE, dpi=100, width=6.0, font_size=8, notice="Synthetic data"
+    )
     index = build_figures(**tables, out_dir=tmp_path / "figures")
     for e in index:
         svg = (tmp_path / "figures" / e["svg"]).read_text(encoding="utf-8")

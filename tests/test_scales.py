@@ -28,6 +28,7 @@ from workflow_helpers import ROOT, planned_jobs, snakemake, write_config
 
 from mscsurvey.codebook.spec import Codebook, load_codebook, parse_codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.settings import ScalesSettings
 from mscsurvey.stages.clean import reverse_key
 from mscsurvey.stages.scales import (
     ITEM_COLUMNS,
@@ -38,7 +39,6 @@ from mscsurvey.stages.scales import (
     run_scales,
     score,
 )
-from mscsurvey.settings import ScalesSettings
 from mscsurvey.stages.subgroups import excluded_constructs
 
 NAN = float("nan")
@@ -309,7 +309,9 @@ def test_reliability_table_matches_closed_forms(known):
 @pytest.mark.parametrize(("ok", "weak"), [(0.70, 0.60), (0.65, 0.20), (0.90, 0.85), (0.30, 0.10)])
 def test_status_follows_configurable_thresholds(known, ok, weak):
     cb, df, sig = known
-    tab = reliability_table(df, cb, settings=ScalesSettings.parse({"thresholds": {"ok": ok, "weak": weak}}))
+    tab = reliability_table(
+        df, cb, settings=ScalesSettings.parse({"thresholds": {"ok": ok, "weak": weak}})
+    )
     got = dict(zip(tab["construct"], tab["status"], strict=True))
     assert got == {c: expected_status(alpha_of(s), ok, weak) for c, s in sig.items()}
     for rec in tab.itertuples(index=False):
@@ -365,7 +367,9 @@ def test_alpha_if_deleted_flag_uses_the_margin(known, margin):
     """mixed_4 (loading 0.2) raises alpha by 0.105 when deleted: flagged at margins 0.02 and 0.10,
     not at 0.11 or 0.5; no other item raises alpha at all."""
     cb, df, sig = known
-    items = item_table(df, cb, settings=ScalesSettings.parse({"alpha_if_deleted_margin": margin})).set_index("item")
+    items = item_table(
+        df, cb, settings=ScalesSettings.parse({"alpha_if_deleted_margin": margin})
+    ).set_index("item")
     s = sig["mixed"]
     gain = alpha_of(s[:3, :3]) - alpha_of(s)
     assert 0.10 < gain < 0.11
@@ -436,7 +440,9 @@ def test_forgotten_reverse_key_is_flagged(mini_codebook_dict):
 
 def test_gate_warn_keeps_failed_constructs_with_their_reason(known):
     cb, df, sig = known
-    tab = reliability_table(df, cb, settings=ScalesSettings.parse({"gate": "warn"})).set_index("construct")
+    tab = reliability_table(df, cb, settings=ScalesSettings.parse({"gate": "warn"})).set_index(
+        "construct"
+    )
     assert tab["included"].all()
     assert tab.loc["noise", "status"] == "failed"
     assert tab.loc["noise", "reason"].endswith("kept with a warning (scales.gate = warn)")
@@ -463,7 +469,9 @@ def test_gate_exclude_also_applies_to_constructs_that_cannot_be_judged(mini):
     df = frame(mini, reversed_trio().to_dict("list"))
     df = reverse_key(df, mini)
     df["b2"] = NAN  # nobody answered b2
-    tab = reliability_table(df, mini, settings=ScalesSettings.parse({"gate": "exclude", "min_complete": 3}))
+    tab = reliability_table(
+        df, mini, settings=ScalesSettings.parse({"gate": "exclude", "min_complete": 3})
+    )
     t = tab.set_index("construct")
     assert t["included"].to_dict() == {"alpha": True, "beta": False}
     assert t.loc["beta", "reason"].startswith("item b2 has no answers")
@@ -482,12 +490,22 @@ def test_gate_error_stops_with_one_line_naming_the_construct(known):
     failed = [c for c, s in sig.items() if alpha_of(s) < 0.7]
     assert len(failed) == 3
     with pytest.raises(SurveyError) as e2:
-        run_scales(df, cb, settings=ScalesSettings.parse({"gate": "error", "thresholds": {"ok": 0.8, "weak": 0.7}}))
+        run_scales(
+            df,
+            cb,
+            settings=ScalesSettings.parse(
+                {"gate": "error", "thresholds": {"ok": 0.8, "weak": 0.7}}
+            ),
+        )
     msg = str(e2.value)
     assert "\n" not in msg
     assert f"construct '{failed[0]}' failed" in msg and "(2 more failed construct(s)" in msg
     # nothing fails: the error gate lets the stage through
-    ok = run_scales(df, cb, settings=ScalesSettings.parse({"gate": "error", "thresholds": {"ok": 0.2, "weak": 0.1}}))
+    ok = run_scales(
+        df,
+        cb,
+        settings=ScalesSettings.parse({"gate": "error", "thresholds": {"ok": 0.2, "weak": 0.1}}),
+    )
     assert ok.reliability["included"].all() and (ok.reliability["status"] == "ok").all()
 
 

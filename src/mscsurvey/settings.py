@@ -89,7 +89,9 @@ class _Section:
             "type": "object",
             "properties": {cls.SECTION: section_schema(cls.SECTION)},
         }
-        filled = validate_with({cls.SECTION: copy.deepcopy(dict(data or {}))}, wrapper, source=source)
+        filled = validate_with(
+            {cls.SECTION: copy.deepcopy(dict(data or {}))}, wrapper, source=source
+        )
         out = cls.from_mapping(filled[cls.SECTION])
         out.check(source)
         return out
@@ -143,7 +145,9 @@ class Thresholds(_Section):
     weak: float
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any] | None = None, *, source: str = "settings") -> Thresholds:
+    def parse(
+        cls, data: Mapping[str, Any] | None = None, *, source: str = "settings"
+    ) -> Thresholds:
         return ScalesSettings.parse({"thresholds": dict(data or {})}, source=source).thresholds
 
     def as_mapping(self) -> dict[str, float]:

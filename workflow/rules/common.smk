@@ -112,7 +112,9 @@ def deidentify_params(wildcards):
     """The dataset's raw-file settings and the deidentify block without text_chunks (the chunk count
     changes the jobs, not the output)."""
     ds = dataset(wildcards)
-    block = {k: v for k, v in SETTINGS.deidentify.as_dict().items() if k != "text_chunks"}
+    block = {
+        k: v for k, v in SETTINGS.deidentify.as_dict().items() if k != "text_chunks"
+    }
     return {
         "dataset": ds.name,
         "raw_name": ds.raw,
@@ -177,7 +179,9 @@ def dataset_outputs(ds):
     """The final outputs of every stage of one dataset (what its manifest covers)."""
     outs = list(DATASET_OUTPUTS)
     if SETTINGS.weights is not None:
-        outs.insert(outs.index(("sensitivity", "imputed")) + 1, ("weighted", "weighted"))
+        outs.insert(
+            outs.index(("sensitivity", "imputed")) + 1, ("weighted", "weighted")
+        )
     return [output_of(rule, name, ds) for rule, name in outs] + release_outputs(ds)
 
 
@@ -216,9 +220,14 @@ def release_microdata_outputs():
 def release_outputs(ds):
     """A dataset's public-use files (what rule all and the manifest ask for)."""
     outs = [("release_microdata", "disclosure")]
-    outs += [("release", n) for n in ("readme", "html", "pdf", "figures", "walk", "tables")]
+    outs += [
+        ("release", n) for n in ("readme", "html", "pdf", "figures", "walk", "tables")
+    ]
     if RELEASE_MICRODATA:
-        outs += [("release_microdata", "microdata"), ("release_microdata", "microdata_csv")]
+        outs += [
+            ("release_microdata", "microdata"),
+            ("release_microdata", "microdata_csv"),
+        ]
     return [output_of(rule, name, ds) for rule, name in outs]
 
 
@@ -285,6 +294,7 @@ def figure_part_input(wildcards):
     """The tables one figure job draws from, and the codebook."""
     ds = dataset(wildcards)
     tables = {
-        name: output_of(*FIGURE_TABLES[name], ds) for name in part_tables(wildcards.part)
+        name: output_of(*FIGURE_TABLES[name], ds)
+        for name in part_tables(wildcards.part)
     }
     return {**tables, "codebook": ds.codebook}

@@ -343,8 +343,7 @@ def _construct_stats(
             )
         else:
             row["reason"] = (
-                f"alpha {alpha:.3f} is below the weak threshold {th.weak} "
-                "(scales.thresholds.weak)"
+                f"alpha {alpha:.3f} is below the weak threshold {th.weak} (scales.thresholds.weak)"
             )
     elif len(complete) >= 3 and k >= 2:
         # reliability is not judged, but item statistics that can be computed still help find the cause
