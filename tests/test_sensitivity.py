@@ -21,6 +21,7 @@ import pytest
 
 from mscsurvey.codebook.spec import load_codebook, normalise_label
 from mscsurvey.schema import load_yaml
+from mscsurvey.settings import SensitivitySettings as S
 from mscsurvey.settings import WeightsSettings as W
 from mscsurvey.stages.scales import score
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
@@ -103,7 +104,7 @@ def test_weights_recover_population_mean_under_group_nonresponse(cb, generated, 
 def test_imputation_recovers_mean_under_mar_skips(cb, generated, responses):
     truth = generated.truth["sensitivity"]
     assert truth["cells_skipped"] > 100
-    table = imputed_table(responses, cb, {}, m=10, seed=1)
+    table = imputed_table(responses, cb, {}, S.parse({"imputations": 10}), seed=1)
     t = table[table["name"] == "trust"].set_index("method")
     target = truth["respondent_mean"]["trust"]
     cc, mi = t.loc["complete_case"], t.loc["multiple_imputation"]
@@ -225,10 +226,10 @@ def test_brief_takeaway_only_when_a_conclusion_changes(cb):
 
 def test_imputed_table_keeps_codes_and_reports_both_methods(cb, small):
     models = {"m1": {"outcome": "shared_purpose", "predictors": ["trust", "equity"]}}
-    table = imputed_table(small, cb, models, m=3, seed=5)
+    table = imputed_table(small, cb, models, S.parse({"imputations": 3}), seed=5)
     assert set(table["method"]) == {"complete_case", "multiple_imputation"}
     drv = table[(table["analysis"] == "driver") & (table["method"] == "multiple_imputation")]
     assert set(drv["term"]) == {"Intercept", "trust", "equity"}
     assert (drv["df"] > 0).all() and drv["fmi"].between(0, 1).all()
-    again = imputed_table(small, cb, models, m=3, seed=5)
+    again = imputed_table(small, cb, models, S.parse({"imputations": 3}), seed=5)
     pd.testing.assert_frame_equal(table, again)

@@ -24,9 +24,9 @@ rule sensitivity:
         runtime=30,
     params:
         models=SETTINGS.analyses.models,
-        imputations=SETTINGS.sensitivity.imputations,
-        max_n=SETTINGS.sensitivity.max_n,
-        seed=SETTINGS.sensitivity.seed_or(SETTINGS.seed),
+        settings=SETTINGS.sensitivity.as_dict(),
+        # the imputations' seed when sensitivity.seed is null
+        seed=SETTINGS.seed,
     script:
         "../scripts/sensitivity.py"
 

@@ -30,7 +30,7 @@ from scipy import stats
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.settings import WeightsSettings
+from mscsurvey.settings import SensitivitySettings, WeightsSettings
 from mscsurvey.stages.agreement import as_answered
 from mscsurvey.stages.regressions import model_design, standardised_ols
 from mscsurvey.stages.scales import keyed_items, score
@@ -186,12 +186,14 @@ def imputed_table(
     responses: pd.DataFrame,
     codebook: Codebook,
     models: Mapping[str, Mapping[str, Any]],
+    settings: SensitivitySettings,
     *,
-    m: int = 20,
-    seed: int = 0,
-    max_n: int | None = 5000,
+    seed: int,
 ) -> pd.DataFrame:
     """Driver coefficients and construct means: complete-case beside pooled over m imputations.
+
+    ``settings`` is the ``sensitivity:`` block (:class:`~mscsurvey.settings.SensitivitySettings`:
+    ``imputations`` m, ``max_n``, ``seed``); ``seed`` the run's seed, used when it has none.
 
     With more than ``max_n`` respondents both columns are computed on one seeded random sample of
     ``max_n`` (``n`` says so): m chained imputations of every respondent of a 10^6 survey would take
@@ -204,6 +206,7 @@ def imputed_table(
         or ``construct_mean`` (``name`` the construct, ``term`` = ``mean``); ``method`` is
         ``complete_case`` or ``multiple_imputation``.
     """
+    m, max_n, seed = settings.imputations, settings.max_n, settings.seed_or(seed)
     if max_n is not None and len(responses) > max_n:
         rows = np.sort(np.random.default_rng(seed).choice(len(responses), max_n, replace=False))
         responses = responses.iloc[rows]
