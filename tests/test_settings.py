@@ -262,3 +262,31 @@ def test_config_yaml_has_no_key_the_settings_do_not_know():
     s = _settings(**{k: v for k, v in cfg.items() if k in SECTIONS})
     assert s.analyses.models == cfg["analyses"]["models"]
     assert s.brief.quote_attribution == tuple(cfg["brief"]["quote_attribution"])
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            {"brief": {"quote_attribution": ["role", "shoe_size"]}},
+            "key 'brief.quote_attribution': 'shoe_size' is not a group of the codebook",
+        ),
+        (
+            {"scales": {"thresholds": {"ok": 0.6, "weak": 0.7}}},
+            "key 'scales.thresholds': thresholds.weak (0.7) is above thresholds.ok (0.6)",
+        ),
+    ],
+)
+def test_check_runs_the_workflows_cross_checks(tmp_path, monkeypatch, capsys, block, expected):
+    """``mscsurvey check`` stops on what common.smk stops on before any job, in one line."""
+    from mscsurvey.cli import main
+
+    monkeypatch.chdir(ROOT)
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    cfg.update(block)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    assert main(["--config", str(path), "check"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0] and err[0].startswith(f"error: {path}")
