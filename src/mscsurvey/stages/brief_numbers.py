@@ -1573,7 +1573,9 @@ def provenance(
     Parameters
     ----------
     config : mapping
-        The run's validated config (hashed as canonical JSON).
+        The validated config the brief was made from, hashed as canonical JSON (the workflow
+        passes its dataset's part: no other dataset, comparison or ``deidentify.text_chunks``,
+        which change none of its outputs, so editing them does not rerun the brief).
     inputs : mapping
         Name -> path of every table the brief reads. A file's entry is ``{"path", "sha256"}``; a
         folder's ``{"path", "sha256", "files"}`` with every file's digest in ``files`` and, as
