@@ -11,7 +11,7 @@ include: "workflow/rules/common.smk"
 # Row chunks of de-identification's free-text work (rule scrub_text): one Snakemake job each, so a
 # cluster run spreads them over nodes; 1 = scrubbed inside rule deidentify (no extra job).
 scattergather:
-    scrub=config["deidentify"]["text_chunks"],
+    scrub=SETTINGS.deidentify.text_chunks,
 
 
 # {res}: a dataset's results folder; {rawdir}: a synthetic dataset's raw folder; {cmp}: a comparison's

@@ -71,11 +71,15 @@ def _rss_mb() -> float:
 def _config() -> dict:
     import yaml
 
+    from mscsurvey.schema import schema_path, validate
+
     with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
         cfg = yaml.safe_load(fh)
     cfg["scales"]["alpha_ci"] = "bootstrap"
     cfg["scales"]["bootstrap_resamples"] = 1000
-    return cfg
+    # the schema fills the defaults the typed settings are built from (no path checks: a benchmark
+    # runs from any folder)
+    return validate(cfg, schema_path("config"), source="config/config.yaml")
 
 
 def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
@@ -85,6 +89,7 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
 
     from mscsurvey.codebook.spec import load_codebook
     from mscsurvey.io import read_parquet, write_json, write_parquet
+    from mscsurvey.settings import Settings
     from mscsurvey.stages import agreement, scales, subgroups
     from mscsurvey.stages import regressions as regression
     from mscsurvey.stages.brief_numbers import brief_numbers
@@ -104,7 +109,9 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         responses = read_parquet(folder / "clean.parquet", scales.input_columns(cb))
         out["read_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        res = scales.run_scales(responses, cb, settings=cfg["scales"], seed=cfg["seed"])
+        res = scales.run_scales(
+            responses, cb, settings=Settings.from_config(cfg).scales, seed=cfg["seed"]
+        )
         out["compute_s"] = time.perf_counter() - t
         t = time.perf_counter()
         write_parquet(res.scores, folder / "scores.parquet")
@@ -180,7 +187,7 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         t = time.perf_counter()
         numbers = brief_numbers(
             codebook=cb,
-            config={k: cfg[k] for k in ("seed", "deidentify", "scales", "analyses", "brief")},
+            settings=Settings.from_config(cfg).numbers(),
             validation={
                 "received": n,
                 "analysed": n,
@@ -208,7 +215,7 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
             **data,
             models=cfg["analyses"]["models"],
             thresholds=cfg["scales"]["thresholds"],
-            style=FigureStyle.from_config(cfg["figures"]),
+            style=FigureStyle.from_settings(Settings.from_config(cfg).figures),
             out_dir=folder / "figures",
         )
         out["compute_s"] = time.perf_counter() - t
@@ -248,6 +255,7 @@ def raw_stage(stage: str, folder: Path, cb, cfg: dict) -> dict[str, float]:
     """De-identify the raw export or clean the de-identified table, as the workflow's adapters do."""
     from mscsurvey.io import read_parquet, read_raw, write_json, write_parquet
     from mscsurvey.privacy.pseudonym import PseudonymKey
+    from mscsurvey.settings import Settings
     from mscsurvey.stages.clean import clean
     from mscsurvey.stages.deidentify import deidentify
 
@@ -275,7 +283,7 @@ def raw_stage(stage: str, folder: Path, cb, cfg: dict) -> dict[str, float]:
         deid = read_parquet(folder / "deidentified.parquet")
         out["read_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        res = clean(deid, cb, settings=cfg["clean"], source="raw.csv")
+        res = clean(deid, cb, settings=Settings.from_config(cfg).clean, source="raw.csv")
         out["compute_s"] = time.perf_counter() - t
         t = time.perf_counter()
         write_parquet(res.responses, folder / "clean_from_raw.parquet")

@@ -29,18 +29,20 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scale_data import clean_responses  # noqa: E402
 
 from mscsurvey.codebook.spec import load_codebook  # noqa: E402
+from mscsurvey.settings import SensitivitySettings, WeightsSettings  # noqa: E402
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table  # noqa: E402
 
 
-def _weights_cfg(responses: pd.DataFrame) -> dict:
+def _weights_cfg(responses: pd.DataFrame) -> WeightsSettings:
     counts = responses["role"].value_counts()
     margins = {"role": {str(k): float(v) * 3 for k, v in counts.items() if v > 0}}
-    return {"margins": margins, "trim": 5}
+    return WeightsSettings.parse({"margins": margins, "trim": 5})
 
 
 def measure(responses: pd.DataFrame, cb, models: dict, m: int) -> dict:
     t0 = time.perf_counter()
-    imp = imputed_table(responses, cb, models, m=m, seed=20200601)
+    settings = SensitivitySettings.parse({"imputations": m})  # max_n: the schema's default
+    imp = imputed_table(responses, cb, models, settings, seed=20200601)
     t1 = time.perf_counter()
     design, counts = respondent_design(responses, cb, _weights_cfg(responses))
     weighted_table(responses, cb, models, design, counts)

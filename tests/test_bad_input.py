@@ -36,6 +36,7 @@ from mscsurvey.cli import main as cli
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import read_raw
+from mscsurvey.settings import CleanSettings, ScalesSettings
 from mscsurvey.stages.clean import clean
 from mscsurvey.stages.deidentify import deidentify
 from mscsurvey.stages.scales import run_scales
@@ -72,7 +73,8 @@ def _stages(path: Path, settings: dict | None = None, **read_options):
         pseudonym_length=d["pseudonym_length"],
         source=path.name,
     )
-    return clean(out, cb, settings=CONFIG["clean"] | (settings or {}), source=path.name)
+    block = CONFIG["clean"] | (settings or {})
+    return clean(out, cb, settings=CleanSettings.parse(block), source=path.name)
 
 
 def _sha(path: Path) -> str:
@@ -483,13 +485,20 @@ def test_a_construct_nobody_answered_fails_the_gate_with_its_reason(base, tmp_pa
     path.write_bytes(_csv(df))
     result = _stages(path)
     cb = load_codebook(ROOT / "data/codebook.yaml")
-    scales = run_scales(result.responses, cb, settings=CONFIG["scales"], seed=1)
+    scales = run_scales(
+        result.responses, cb, settings=ScalesSettings.parse(CONFIG["scales"]), seed=1
+    )
     row = scales.reliability.set_index("construct").loc["financing"]
     assert row["status"] == "failed" and row["n_complete"] == 0
     assert str(row["reason"]).startswith(f"item {items[0]} has no answers; kept with a warning")
     # the error gate stops on it (here on the first of the failed constructs, named with its reason)
     with pytest.raises(SurveyError, match=r"key 'scales.gate': construct '\w+' failed the reli"):
-        run_scales(result.responses, cb, settings=CONFIG["scales"] | {"gate": "error"}, seed=1)
+        run_scales(
+            result.responses,
+            cb,
+            settings=ScalesSettings.parse(CONFIG["scales"] | {"gate": "error"}),
+            seed=1,
+        )
 
 
 def _check(tmp_path: Path, cfg: dict | None = None, cb: dict | str | None = None) -> list[str]:

@@ -30,6 +30,7 @@ from brief_helpers import (
 
 from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.settings import NumbersSettings
 from mscsurvey.stages.brief_numbers import (
     brief_numbers,
     config_hash,
@@ -229,7 +230,7 @@ def _numbers(cb, synthetic=None, **config):
     cfg.update(config)
     return brief_numbers(
         codebook=cb,
-        config=cfg,
+        settings=NumbersSettings.parse(cfg),
         synthetic=synthetic,
         responses=quote_responses(),
         validation=validation_report(),
@@ -282,7 +283,7 @@ def test_brief_numbers_has_every_section_and_no_missing_words(cb):
 def test_brief_numbers_with_no_published_findings(cb):
     n = brief_numbers(
         codebook=cb,
-        config={"analyses": {"models": MODELS}},
+        settings=NumbersSettings.parse({"analyses": {"models": MODELS}}),
         responses=quote_responses(),
         validation=validation_report(),
         deid_report=deid_report(),

@@ -3,12 +3,15 @@ exclusions and their flow, reverse keying."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.settings import CleanSettings
 from mscsurvey.stages.clean import (
     REASONS,
     answer_problem,
@@ -20,12 +23,9 @@ from mscsurvey.stages.clean import (
     validate_responses,
 )
 
-SETTINGS = {
-    "speeder_min_seconds": 180,
-    "straightline_min_items": 3,
-    "min_answered_share": 0.5,
-    "duplicates": "keep_first",
-}
+# the schema's defaults but for a short straight-lining run and a minimum of one analysed respondent
+# (the test frames hold a handful)
+SETTINGS = CleanSettings.parse({"straightline_min_items": 3, "min_analysed_n": 1})
 SRC = "data/raw/survey.csv"
 
 
@@ -230,7 +230,7 @@ def test_exclusions_and_flow(cb):
 )
 def test_duplicate_policies(cb, keep, kept_row):
     rows = [{"a3": "Don't know", "b2": None}, {"person_pid": "h000"}]
-    res = clean(frame(rows), cb, settings={**SETTINGS, "duplicates": keep}, source=SRC)
+    res = clean(frame(rows), cb, settings=replace(SETTINGS, duplicates=keep), source=SRC)
     assert res.responses["source_row"].tolist() == [kept_row]
 
 
@@ -300,4 +300,4 @@ def test_nobody_left_after_the_exclusions_stops(cb):
         "settings in the config (e.g. clean.speeder_min_seconds) and the data, or lower "
         "clean.min_analysed_n"
     )
-    assert clean(frame([{}, {}]), cb, settings=SETTINGS | {"min_analysed_n": 2}, source=SRC)
+    assert clean(frame([{}, {}]), cb, settings=replace(SETTINGS, min_analysed_n=2), source=SRC)

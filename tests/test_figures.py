@@ -7,6 +7,7 @@ import copy
 import hashlib
 import json
 import re
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
@@ -43,8 +44,11 @@ from mscsurvey.report.figures import (
     subgroup_figure,
     subgroup_title,
 )
+from mscsurvey.settings import FigureSettings
 
-STYLE = FigureStyle(dpi=200, width=6.0, font_size=8)
+# the config schema's look (FigureStyle has no defaults of its own), narrower and smaller here
+DEFAULT_STYLE = FigureStyle.from_settings()
+STYLE = replace(DEFAULT_STYLE, width=6.0, font_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -245,8 +249,10 @@ def test_palettes_are_valid_and_style_is_checked():
         for colour in (*pal.disagree, *pal.agree, pal.neutral, pal.accent, *pal.status.values()):
             matplotlib.colors.to_rgb(colour)
     with pytest.raises(ValueError, match="palette must be one of"):
-        FigureStyle(palette="rainbow")
-    assert FigureStyle.from_config({"dpi": 300, "palette": "colorbrewer"}).dpi == 300
+        replace(DEFAULT_STYLE, palette="rainbow")
+    style = FigureStyle.from_settings(FigureSettings.parse({"dpi": 300, "palette": "colorbrewer"}))
+    # the keys not given take the config schema's defaults
+    assert (style.dpi, style.palette, style.width, style.font_size) == (300, "colorbrewer", 7.0, 9)
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -342,7 +348,9 @@ def test_legend_markers_differ_by_status_not_only_colour():
 
 def test_every_figure_of_synthetic_data_says_so(tmp_path, mini):
     tables = all_tables(mini)
-    tables["style"] = FigureStyle(dpi=100, width=6.0, font_size=8, notice="Synthetic data")
+    tables["style"] = replace(
+        DEFAULT_STYLE, dpi=100, width=6.0, font_size=8, notice="Synthetic data"
+    )
     index = build_figures(**tables, out_dir=tmp_path / "figures")
     for e in index:
         svg = (tmp_path / "figures" / e["svg"]).read_text(encoding="utf-8")
@@ -361,7 +369,7 @@ def test_every_text_colour_of_every_figure_passes_wcag_aa(tmp_path, mini):
 
     for palette in PALETTES:
         tables = all_tables(mini)
-        tables["style"] = FigureStyle(dpi=100, width=6.0, font_size=8, palette=palette)
+        tables["style"] = replace(DEFAULT_STYLE, dpi=100, width=6.0, font_size=8, palette=palette)
         index = build_figures(**tables, out_dir=tmp_path / palette)
         for e in index:
             svg = (tmp_path / palette / e["svg"]).read_text(encoding="utf-8")
@@ -440,7 +448,7 @@ def test_a_40_item_construct_is_split_into_readable_figures(tmp_path, mini_codeb
     tables = all_tables(cb)
     tables["agreement"] = pd.concat([tables["agreement"], agree], ignore_index=True)
     tables["distribution"] = pd.concat([tables["distribution"], dist], ignore_index=True)
-    tables["style"] = FigureStyle()  # the default look: 7 in wide, 9 pt
+    tables["style"] = DEFAULT_STYLE  # the default look: 7 in wide, 9 pt
     index = build_figures(**tables, out_dir=tmp_path / "figures")
     wide = [e for e in index if e["construct"] == "wide" and e["kind"] == "likert"]
     assert [(e["part"], e["parts"], e["file"]) for e in wide] == [
@@ -479,6 +487,6 @@ def test_a_40_item_construct_is_split_into_readable_figures(tmp_path, mini_codeb
         # + 0.55 in: three caption lines at 8.5 pt and the space above them
         assert h / w * text_width + 0.55 <= (297 - 24 - 22) / 25.4 / 2, e["file"]
     rows = agree.iloc[:10]
-    fig = likert_figure(dist[dist["item"].isin(rows["item"])], rows, label="W", style=FigureStyle())
+    fig = likert_figure(dist[dist["item"].isin(rows["item"])], rows, label="W", style=DEFAULT_STYLE)
     sizes = {t.get_fontsize() for t in fig.axes[0].get_yticklabels()}
-    assert min(sizes) * text_width / FigureStyle().width >= 7.0
+    assert min(sizes) * text_width / DEFAULT_STYLE.width >= 7.0

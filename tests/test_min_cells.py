@@ -143,20 +143,23 @@ def _brief(mini_codebook_dict, min_n, **kw):
         validation_report,
     )
 
+    from mscsurvey.settings import NumbersSettings
     from mscsurvey.stages.brief_numbers import brief_numbers
 
     cb = parse_codebook(quote_codebook(mini_codebook_dict), source="mini")
     return brief_numbers(
         codebook=cb,
-        config={
-            "seed": 1,
-            "deidentify": {"k": 3},
-            "analyses": {
-                "models": {"m": {"outcome": "alpha", "predictors": ["beta"]}},
-                "min_group_n": min_n,
-            },
-            "brief": {"quote_attribution": ["colour", "size"], "quotes_per_construct": 2},
-        },
+        settings=NumbersSettings.parse(
+            {
+                "seed": 1,
+                "deidentify": {"k": 3},
+                "analyses": {
+                    "models": {"m": {"outcome": "alpha", "predictors": ["beta"]}},
+                    "min_group_n": min_n,
+                },
+                "brief": {"quote_attribution": ["colour", "size"], "quotes_per_construct": 2},
+            }
+        ),
         responses=quote_responses(),
         validation=validation_report(),
         deid_report=deid_report(),

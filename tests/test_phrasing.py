@@ -27,6 +27,7 @@ from brief_helpers import (
 
 from mscsurvey.codebook.spec import Scale, parse_codebook
 from mscsurvey.report import phrasing
+from mscsurvey.settings import NumbersSettings
 from mscsurvey.stages.brief_numbers import (
     brief_numbers,
     deidentification_summary,
@@ -143,7 +144,7 @@ def _numbers(cb, *, ci_level=0.95, models=MODELS, published=None, validation=Non
     }
     return brief_numbers(
         codebook=cb,
-        config=cfg,
+        settings=NumbersSettings.parse(cfg),
         responses=quote_responses(),
         validation=validation or validation_report(),
         deid_report=deid_report(),

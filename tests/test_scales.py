@@ -28,6 +28,7 @@ from workflow_helpers import ROOT, planned_jobs, snakemake, write_config
 
 from mscsurvey.codebook.spec import Codebook, load_codebook, parse_codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.settings import ScalesSettings
 from mscsurvey.stages.clean import reverse_key
 from mscsurvey.stages.scales import (
     ITEM_COLUMNS,
@@ -36,7 +37,6 @@ from mscsurvey.stages.scales import (
     item_table,
     reliability_table,
     run_scales,
-    scale_settings,
     score,
 )
 from mscsurvey.stages.subgroups import excluded_constructs
@@ -261,7 +261,7 @@ def test_standardised_scores_by_hand(mini):
 def test_standardise_setting_adds_z_columns(known):
     cb, df, _ = known
     off = run_scales(df, cb).scores
-    on = run_scales(df, cb, settings={"standardise": True}).scores
+    on = run_scales(df, cb, settings=ScalesSettings.parse({"standardise": True})).scores
     assert not [c for c in off.columns if c.endswith("__z")]
     assert [c for c in on.columns if c.endswith("__z")] == [f"{c}__z" for c in LOADINGS]
     for c in LOADINGS:
@@ -309,7 +309,9 @@ def test_reliability_table_matches_closed_forms(known):
 @pytest.mark.parametrize(("ok", "weak"), [(0.70, 0.60), (0.65, 0.20), (0.90, 0.85), (0.30, 0.10)])
 def test_status_follows_configurable_thresholds(known, ok, weak):
     cb, df, sig = known
-    tab = reliability_table(df, cb, settings={"thresholds": {"ok": ok, "weak": weak}})
+    tab = reliability_table(
+        df, cb, settings=ScalesSettings.parse({"thresholds": {"ok": ok, "weak": weak}})
+    )
     got = dict(zip(tab["construct"], tab["status"], strict=True))
     assert got == {c: expected_status(alpha_of(s), ok, weak) for c, s in sig.items()}
     for rec in tab.itertuples(index=False):
@@ -323,7 +325,7 @@ def test_status_follows_configurable_thresholds(known, ok, weak):
 
 def test_bootstrap_ci_is_stated_seeded_and_order_free(known, mini_codebook_dict):
     cb, df, _ = known
-    settings = {"alpha_ci": "bootstrap", "bootstrap_resamples": 200}
+    settings = ScalesSettings.parse({"alpha_ci": "bootstrap", "bootstrap_resamples": 200})
     a = reliability_table(df, cb, settings=settings, seed=7).set_index("construct")
     b = reliability_table(df, cb, settings=settings, seed=7).set_index("construct")
     f = reliability_table(df, cb).set_index("construct")
@@ -365,7 +367,9 @@ def test_alpha_if_deleted_flag_uses_the_margin(known, margin):
     """mixed_4 (loading 0.2) raises alpha by 0.105 when deleted: flagged at margins 0.02 and 0.10,
     not at 0.11 or 0.5; no other item raises alpha at all."""
     cb, df, sig = known
-    items = item_table(df, cb, settings={"alpha_if_deleted_margin": margin}).set_index("item")
+    items = item_table(
+        df, cb, settings=ScalesSettings.parse({"alpha_if_deleted_margin": margin})
+    ).set_index("item")
     s = sig["mixed"]
     gain = alpha_of(s[:3, :3]) - alpha_of(s)
     assert 0.10 < gain < 0.11
@@ -436,7 +440,9 @@ def test_forgotten_reverse_key_is_flagged(mini_codebook_dict):
 
 def test_gate_warn_keeps_failed_constructs_with_their_reason(known):
     cb, df, sig = known
-    tab = reliability_table(df, cb, settings={"gate": "warn"}).set_index("construct")
+    tab = reliability_table(df, cb, settings=ScalesSettings.parse({"gate": "warn"})).set_index(
+        "construct"
+    )
     assert tab["included"].all()
     assert tab.loc["noise", "status"] == "failed"
     assert tab.loc["noise", "reason"].endswith("kept with a warning (scales.gate = warn)")
@@ -446,7 +452,7 @@ def test_gate_warn_keeps_failed_constructs_with_their_reason(known):
 
 def test_gate_exclude_leaves_failed_constructs_out_downstream(known):
     cb, df, _ = known
-    tab = reliability_table(df, cb, settings={"gate": "exclude"})
+    tab = reliability_table(df, cb, settings=ScalesSettings.parse({"gate": "exclude"}))
     t = tab.set_index("construct")
     assert t["included"].to_dict() == {c: c != "noise" for c in LOADINGS}
     reason = t.loc["noise", "reason"]
@@ -463,7 +469,9 @@ def test_gate_exclude_also_applies_to_constructs_that_cannot_be_judged(mini):
     df = frame(mini, reversed_trio().to_dict("list"))
     df = reverse_key(df, mini)
     df["b2"] = NAN  # nobody answered b2
-    tab = reliability_table(df, mini, settings={"gate": "exclude", "min_complete": 3})
+    tab = reliability_table(
+        df, mini, settings=ScalesSettings.parse({"gate": "exclude", "min_complete": 3})
+    )
     t = tab.set_index("construct")
     assert t["included"].to_dict() == {"alpha": True, "beta": False}
     assert t.loc["beta", "reason"].startswith("item b2 has no answers")
@@ -472,7 +480,7 @@ def test_gate_exclude_also_applies_to_constructs_that_cannot_be_judged(mini):
 def test_gate_error_stops_with_one_line_naming_the_construct(known):
     cb, df, sig = known
     with pytest.raises(SurveyError) as exc:
-        run_scales(df, cb, settings={"gate": "error"})
+        run_scales(df, cb, settings=ScalesSettings.parse({"gate": "error"}))
     msg = str(exc.value)
     assert "\n" not in msg
     assert "construct 'noise' failed the reliability check" in msg
@@ -482,12 +490,22 @@ def test_gate_error_stops_with_one_line_naming_the_construct(known):
     failed = [c for c, s in sig.items() if alpha_of(s) < 0.7]
     assert len(failed) == 3
     with pytest.raises(SurveyError) as e2:
-        run_scales(df, cb, settings={"gate": "error", "thresholds": {"ok": 0.8, "weak": 0.7}})
+        run_scales(
+            df,
+            cb,
+            settings=ScalesSettings.parse(
+                {"gate": "error", "thresholds": {"ok": 0.8, "weak": 0.7}}
+            ),
+        )
     msg = str(e2.value)
     assert "\n" not in msg
     assert f"construct '{failed[0]}' failed" in msg and "(2 more failed construct(s)" in msg
     # nothing fails: the error gate lets the stage through
-    ok = run_scales(df, cb, settings={"gate": "error", "thresholds": {"ok": 0.2, "weak": 0.1}})
+    ok = run_scales(
+        df,
+        cb,
+        settings=ScalesSettings.parse({"gate": "error", "thresholds": {"ok": 0.2, "weak": 0.1}}),
+    )
     assert ok.reliability["included"].all() and (ok.reliability["status"] == "ok").all()
 
 
@@ -496,11 +514,11 @@ def test_gate_and_settings_are_validated():
     with pytest.raises(ValueError, match="gate must be"):
         apply_gate(tab, gate="stop")
     with pytest.raises(SurveyError, match="scales"):
-        scale_settings({"gate": "stop"})
+        ScalesSettings.parse({"gate": "stop"})
     with pytest.raises(SurveyError, match="weak must be the lower bound"):
-        scale_settings({"thresholds": {"ok": 0.5, "weak": 0.6}})
-    s = scale_settings({"thresholds": {"ok": 0.8}})
-    assert s["thresholds"] == {"ok": 0.8, "weak": 0.6} and s["gate"] == "warn"
+        ScalesSettings.parse({"thresholds": {"ok": 0.5, "weak": 0.6}})
+    s = ScalesSettings.parse({"thresholds": {"ok": 0.8}})
+    assert (s.thresholds.ok, s.thresholds.weak, s.gate) == (0.8, 0.6, "warn")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -517,7 +535,7 @@ def trio(mini: Codebook, **override) -> pd.DataFrame:
 
 def test_constant_item(mini):
     df = trio(mini, a3=4.0)
-    res = run_scales(df, mini, settings={"min_complete": 3})
+    res = run_scales(df, mini, settings=ScalesSettings.parse({"min_complete": 3}))
     row = res.reliability.set_index("construct").loc["alpha"]
     assert row["status"] == "failed" and math.isnan(row["alpha"])
     assert row["reason"].startswith("item a3 has no variance")
@@ -533,7 +551,7 @@ def test_constant_item(mini):
 
 def test_all_missing_item(mini):
     df = trio(mini, a2=NAN)
-    res = run_scales(df, mini, settings={"min_complete": 3})
+    res = run_scales(df, mini, settings=ScalesSettings.parse({"min_complete": 3}))
     row = res.reliability.set_index("construct").loc["alpha"]
     assert row["status"] == "failed" and row["n_complete"] == 0
     assert row["reason"].startswith("item a2 has no answers")
@@ -551,7 +569,7 @@ def test_all_missing_item(mini):
 def test_two_item_construct(mini):
     """beta (0/1 items): alpha = 4 cov / (v1 + v2 + 2 cov); no omega, loading or alpha if deleted."""
     df = trio(mini)
-    res = run_scales(df, mini, settings={"min_complete": 3})
+    res = run_scales(df, mini, settings=ScalesSettings.parse({"min_complete": 3}))
     b = df[["b1", "b2"]].dropna().to_numpy()
     c = np.cov(b, rowvar=False)
     a = 4 * c[0, 1] / (c[0, 0] + c[1, 1] + 2 * c[0, 1])
@@ -586,7 +604,7 @@ def test_single_respondent(mini):
     assert res.counts() == {"ok": 0, "weak": 0, "failed": 2, "excluded": 0, "respondents": 1}
     # with the error gate, a single respondent stops the run with the reason
     with pytest.raises(SurveyError, match=r"construct 'alpha' failed .* scales.min_complete = 30"):
-        run_scales(df, mini, settings={"gate": "error"})
+        run_scales(df, mini, settings=ScalesSettings.parse({"gate": "error"}))
 
 
 def test_missing_item_column_is_a_one_line_error(mini):
@@ -768,7 +786,7 @@ def test_invariance_ordinal_and_wlsmv_tables(mini_codebook_dict):
         for j in range(1, m + 1):
             xs = 0.75 * f[:, k] + np.sqrt(1 - 0.75**2) * rng.standard_normal(n)
             items[f"{cid}_{j}"] = np.searchsorted(cuts, xs) + 1
-    res = run_scales(frame(cb, items), cb, settings={"gate": "warn"}, seed=1)
+    res = run_scales(frame(cb, items), cb, settings=ScalesSettings.parse({"gate": "warn"}), seed=1)
     rel = res.reliability.set_index("construct")
     assert (rel.loc[["x", "y", "z"], "ordinal_alpha"] > rel.loc[["x", "y", "z"], "alpha"]).all()
     assert rel.loc[["x", "y"], "ordinal_omega"].notna().all() and pd.isna(

@@ -21,6 +21,8 @@ import pytest
 
 from mscsurvey.codebook.spec import load_codebook, normalise_label
 from mscsurvey.schema import load_yaml
+from mscsurvey.settings import SensitivitySettings as S
+from mscsurvey.settings import WeightsSettings as W
 from mscsurvey.stages.scales import score
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
 from mscsurvey.stats.weights import SurveyDesign, svy_mean
@@ -88,7 +90,7 @@ def test_weights_recover_population_mean_under_group_nonresponse(cb, generated, 
     assert truth["n_responded"] == len(responses) < sum(truth["population_counts"].values())
     y = score(responses, cb)["shared_purpose"].to_numpy(float)
     design, counts = respondent_design(
-        responses, cb, {"margins": {"role": truth["population_counts"]}}
+        responses, cb, W.parse({"margins": {"role": truth["population_counts"]}, "trim": None})
     )
     flat = SurveyDesign(np.ones(len(y)), psu=design.psu)
     unweighted, weighted = svy_mean(y, flat), svy_mean(y, design)
@@ -102,7 +104,7 @@ def test_weights_recover_population_mean_under_group_nonresponse(cb, generated, 
 def test_imputation_recovers_mean_under_mar_skips(cb, generated, responses):
     truth = generated.truth["sensitivity"]
     assert truth["cells_skipped"] > 100
-    table = imputed_table(responses, cb, {}, m=10, seed=1)
+    table = imputed_table(responses, cb, {}, S.parse({"imputations": 10}), seed=1)
     t = table[table["name"] == "trust"].set_index("method")
     target = truth["respondent_mean"]["trust"]
     cc, mi = t.loc["complete_case"], t.loc["multiple_imputation"]
@@ -148,7 +150,7 @@ def small(cb):
 def test_raking_to_proportional_margins_changes_nothing(cb, small):
     counts = small["role"].value_counts()
     margins = {"role": {str(k): 2.0 * v for k, v in counts.items()}}
-    design, info = respondent_design(small, cb, {"margins": margins, "trim": 5})
+    design, info = respondent_design(small, cb, W.parse({"margins": margins, "trim": 5}))
     assert info["kish_deff"] == pytest.approx(1.0)
     assert info["n_trimmed"] == 0
     table = weighted_table(small, cb, {}, design, info)
@@ -162,18 +164,20 @@ def test_weights_config_errors_name_the_key(cb, small):
     from mscsurvey.errors import SurveyError
 
     with pytest.raises(SurveyError, match="weights.margins.nope"):
-        respondent_design(small, cb, {"margins": {"nope": {"a": 1}}})
+        respondent_design(small, cb, W.parse({"margins": {"nope": {"a": 1}}}))
     with pytest.raises(SurveyError, match="no population total"):
-        respondent_design(small, cb, {"margins": {"role": {"MSC staff": 10.0}}})
+        respondent_design(small, cb, W.parse({"margins": {"role": {"MSC staff": 10.0}}}))
     with pytest.raises(SurveyError, match="weights.column"):
-        respondent_design(small, cb, {"column": "w"})
+        respondent_design(small, cb, W.parse({"column": "w"}))
 
 
 def test_unanswered_margin_variable_gets_weight_zero(cb, small):
     s = small.copy()
     s.loc[:9, "role"] = np.nan
     counts = s["role"].value_counts()
-    design, info = respondent_design(s, cb, {"margins": {"role": counts.to_dict()}})
+    design, info = respondent_design(
+        s, cb, W.parse({"margins": {"role": counts.to_dict()}, "trim": None})
+    )
     assert info["n_unweightable"] == 10
     assert (design.weights[:10] == 0).all() and (design.weights[10:] > 0).all()
     y = score(s, cb)["trust"].to_numpy(float)
@@ -182,7 +186,7 @@ def test_unanswered_margin_variable_gets_weight_zero(cb, small):
     assert est.estimate == pytest.approx(np.nanmean(y[10:]))  # margins proportional to the sample
     # two margins (raking) with the same unanswered rows
     margins = {"role": counts.to_dict(), "gender": s.loc[10:, "gender"].value_counts().to_dict()}
-    design2, _ = respondent_design(s, cb, {"margins": margins})
+    design2, _ = respondent_design(s, cb, W.parse({"margins": margins, "trim": None}))
     assert np.isfinite(svy_mean(y, design2).se)
 
 
@@ -222,10 +226,10 @@ def test_brief_takeaway_only_when_a_conclusion_changes(cb):
 
 def test_imputed_table_keeps_codes_and_reports_both_methods(cb, small):
     models = {"m1": {"outcome": "shared_purpose", "predictors": ["trust", "equity"]}}
-    table = imputed_table(small, cb, models, m=3, seed=5)
+    table = imputed_table(small, cb, models, S.parse({"imputations": 3}), seed=5)
     assert set(table["method"]) == {"complete_case", "multiple_imputation"}
     drv = table[(table["analysis"] == "driver") & (table["method"] == "multiple_imputation")]
     assert set(drv["term"]) == {"Intercept", "trust", "equity"}
     assert (drv["df"] > 0).all() and drv["fmi"].between(0, 1).all()
-    again = imputed_table(small, cb, models, m=3, seed=5)
+    again = imputed_table(small, cb, models, S.parse({"imputations": 3}), seed=5)
     pd.testing.assert_frame_equal(table, again)

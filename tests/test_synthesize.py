@@ -27,6 +27,7 @@ from mscsurvey.codebook.spec import load_codebook, normalise_label
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import read_raw
 from mscsurvey.schema import load_yaml
+from mscsurvey.settings import CleanSettings
 from mscsurvey.stages.clean import exclusion_flags
 from mscsurvey.synthesize import (
     generate,
@@ -420,7 +421,7 @@ def test_clean_stage_rules_find_exactly_the_planted_rows(raw, truth, cb, config)
         df,
         pd.DataFrame({i: _code(df[i], cb.scale_of(i).lookup()) for i in cb.items}),
         cb,
-        config["clean"],
+        CleanSettings.parse(config["clean"]),
     )
     expected = pd.Series("", index=df.index)
     reason = {

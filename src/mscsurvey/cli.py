@@ -26,17 +26,23 @@ def _check(args: argparse.Namespace) -> int:
     from mscsurvey.codebook.check import check_data, placeholders
     from mscsurvey.config import datasets, load_codebooks, load_config, path_warnings
     from mscsurvey.io import read_raw
-    from mscsurvey.stages.regressions import validate_models
+    from mscsurvey.settings import Settings, cross_check
 
     errors = 0
     cfg = load_config(args.config)
     codebooks = load_codebooks(cfg, source=args.config)
     for warning in path_warnings(cfg):
         print(f"warning: {warning}", file=sys.stderr)
+    # what the workflow checks before any job (workflow/rules/common.smk): the settings' own
+    # cross-checks, and the driver models and quote attribution against every codebook
+    cross_check(
+        Settings.from_config(cfg, source=args.config),
+        codebooks,
+        codebook_paths={n: ds.codebook for n, ds in datasets(cfg).items()},
+        source=args.config,
+    )
     for name, ds in datasets(cfg).items():
         cb = codebooks[name]
-        # what the workflow checks before any job: the driver models name the codebook's constructs
-        validate_models(cfg["analyses"]["models"], cb, source=args.config)
         todo = placeholders(cb.raw)
         for key in todo:
             print(

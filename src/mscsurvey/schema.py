@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError
 
 from mscsurvey.errors import SurveyError
 
-__all__ = ["SCHEMA_DIR", "load_yaml", "validate", "schema_path"]
+__all__ = ["SCHEMA_DIR", "load_yaml", "validate", "validate_with", "schema_path"]
 
 # The schemas live with the workflow (workflow/schemas/), which the project installs in editable mode.
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
@@ -186,7 +186,7 @@ def _describe(error: ValidationError) -> tuple[str, str]:
 
 
 def validate(instance: Any, schema_file: str | Path, *, source: str) -> Any:
-    """Validate ``instance`` against a YAML schema, fill defaults, and return the filled copy.
+    """Validate ``instance`` against a YAML schema file, fill defaults, and return the filled copy.
 
     Raises
     ------
@@ -194,7 +194,11 @@ def validate(instance: Any, schema_file: str | Path, *, source: str) -> Any:
         one line naming ``source`` and the key at fault, e.g.
         ``config/config.yaml: key 'clean.speeder_min_seconds': expected number, got 'abc'``.
     """
-    schema = load_yaml(schema_file)
+    return validate_with(instance, load_yaml(schema_file), source=source)
+
+
+def validate_with(instance: Any, schema: dict[str, Any], *, source: str) -> Any:
+    """:func:`validate` with the schema given as a mapping (e.g. one block of the config schema)."""
     data = copy.deepcopy(instance) if instance is not None else {}
     validator = _Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), _key(e)))

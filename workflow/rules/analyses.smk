@@ -1,20 +1,12 @@
 # Clean responses and construct scores -> item agreement, subgroup comparisons and driver models.
-# Three rules, so that a change to the driver models reruns only `regressions`.
-from mscsurvey.codebook.models import validate_models
-
-# The driver models name constructs and groups of every dataset's codebook: check before any job runs.
-try:
-    for _cb in CODEBOOKS.values():
-        validate_models(config["analyses"]["models"], _cb, source=_CONFIG_SOURCE)
-except SurveyError as exc:
-    sys.stderr.write(f"error: {exc}\n")
-    sys.exit(1)
+# Three rules, so that a change to the driver models reruns only `regressions` (the models are
+# checked against every codebook in common.smk, before any job runs).
 
 
 rule agreement:
     input:
         unpack(published_input),
-        responses="{res}/clean/responses.parquet",
+        responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         agreement=report(
@@ -44,16 +36,16 @@ rule agreement:
         mem_mb=mem_mb(1000, 25),
         runtime=10,
     params:
-        ci_level=config["analyses"]["ci_level"],
-        min_group_n=config["analyses"]["min_group_n"],
+        ci_level=SETTINGS.analyses.ci_level,
+        min_group_n=SETTINGS.analyses.min_group_n,
     script:
         "../scripts/agreement.py"
 
 
 rule subgroups:
     input:
-        scores="{res}/scales/scores.parquet",
-        reliability="{res}/scales/reliability.parquet",
+        scores=rules.scales.output.scores,
+        reliability=rules.scales.output.reliability,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         means=report(
@@ -83,16 +75,16 @@ rule subgroups:
         mem_mb=mem_mb(1000, 50),
         runtime=20,
     params:
-        min_group_n=config["analyses"]["min_group_n"],
-        ci_level=config["analyses"]["ci_level"],
+        min_group_n=SETTINGS.analyses.min_group_n,
+        ci_level=SETTINGS.analyses.ci_level,
     script:
         "../scripts/subgroups.py"
 
 
 rule regressions:
     input:
-        scores="{res}/scales/scores.parquet",
-        reliability="{res}/scales/reliability.parquet",
+        scores=rules.scales.output.scores,
+        reliability=rules.scales.output.reliability,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         regressions=report(
@@ -122,10 +114,10 @@ rule regressions:
         mem_mb=mem_mb(1000, 100),
         runtime=15,
     params:
-        models=config["analyses"]["models"],
-        ci_level=config["analyses"]["ci_level"],
-        top_drivers=config["analyses"]["top_drivers"],
-        min_group_n=config["analyses"]["min_group_n"],
+        models=SETTINGS.analyses.models,
+        ci_level=SETTINGS.analyses.ci_level,
+        top_drivers=SETTINGS.analyses.top_drivers,
+        min_group_n=SETTINGS.analyses.min_group_n,
         config_source=_CONFIG_SOURCE,
     script:
         "../scripts/regressions.py"

@@ -1,19 +1,6 @@
 # Everything upstream -> the research brief: its numbers (numbers.json), then the notebook rendered to
-# HTML and PDF with the provenance it was made from.
-from mscsurvey.errors import SurveyError as _SurveyError
-
-# Quotes are attributed by grouping variables: check they exist in every codebook before any job runs.
-for _name, _cb in CODEBOOKS.items():
-    _missing = [g for g in config["brief"]["quote_attribution"] if g not in _cb.groups]
-    if _missing:
-        _err = _SurveyError(
-            f"'{_missing[0]}' is not a group of the codebook {DATASETS[_name].codebook} "
-            f"(expected some of: {', '.join(_cb.groups)})",
-            file=_CONFIG_SOURCE,
-            key="brief.quote_attribution",
-        )
-        sys.stderr.write(f"error: {_err}\n")
-        sys.exit(1)
+# HTML and PDF with the provenance it was made from. (The quote attribution's groups are checked
+# against every codebook in common.smk, before any job runs.)
 
 # The project's root (two folders above this file): the notebook, its assets and the git work tree.
 BRIEF_ROOT = str(Path(str(workflow.current_basedir)).resolve().parents[1])
@@ -24,24 +11,25 @@ BRIEF_SOURCE = {
     "lua": f"{BRIEF_ROOT}/notebooks/assets/brief.lua",
 }
 
+# The tables the brief reads: other rules' outputs.
 BRIEF_TABLES = {
-    "responses": "{res}/clean/responses.parquet",
-    "validation": "{res}/clean/validation.json",
-    "deid_report": "{res}/deidentified/deid_report.json",
-    "scores": "{res}/scales/scores.parquet",
-    "reliability": "{res}/scales/reliability.parquet",
-    "invariance": "{res}/scales/invariance.parquet",
-    "agreement": "{res}/analyses/agreement.parquet",
-    "published": "{res}/analyses/published_vs_reproduced.parquet",
-    "subgroups": "{res}/analyses/subgroups.parquet",
-    "subgroup_tests": "{res}/analyses/subgroup_tests.parquet",
-    "regressions": "{res}/analyses/regressions.parquet",
-    "importance": "{res}/analyses/importance.parquet",
-    "drivers": "{res}/analyses/drivers.parquet",
-    "imputed": "{res}/analyses/imputed.parquet",
+    "responses": rules.clean.output.responses,
+    "validation": rules.clean.output.validation,
+    "deid_report": rules.deidentify.output.report,
+    "scores": rules.scales.output.scores,
+    "reliability": rules.scales.output.reliability,
+    "invariance": rules.scales.output.invariance,
+    "agreement": rules.agreement.output.agreement,
+    "published": rules.agreement.output.published,
+    "subgroups": rules.subgroups.output.means,
+    "subgroup_tests": rules.subgroups.output.tests,
+    "regressions": rules.regressions.output.regressions,
+    "importance": rules.regressions.output.importance,
+    "drivers": rules.regressions.output.drivers,
+    "imputed": rules.sensitivity.output.imputed,
 }
-if config.get("weights"):
-    BRIEF_TABLES["weighted"] = "{res}/analyses/weighted.parquet"
+if SETTINGS.weights is not None:
+    BRIEF_TABLES["weighted"] = rules.weighted.output.weighted
 
 
 rule brief_numbers:
@@ -66,14 +54,16 @@ rule brief_numbers:
         # peak 0.15 GB on the study, 0.6 GB at 10^6 respondents
         mem_mb=mem_mb(1000, 20),
         runtime=10,
+    # only what the numbers read (mscsurvey.settings.NumbersSettings): a figure or CFA setting
+    # does not rerun this rule
     params:
-        seed=config["seed"],
+        seed=SETTINGS.seed,
         # the brief says so when its data are synthetic (what made them, what they match)
         synthetic=lambda wc: dataset(wc).synthetic or None,
-        deidentify=config["deidentify"],
-        scales=config["scales"],
-        analyses=config["analyses"],
-        brief=config["brief"],
+        k=SETTINGS.deidentify.k,
+        thresholds=SETTINGS.scales.thresholds.as_dict(),
+        analyses=SETTINGS.analyses.as_dict(),
+        brief=SETTINGS.brief.as_dict(),
     script:
         "../scripts/brief_numbers.py"
 
@@ -82,8 +72,8 @@ rule brief:
     input:
         **BRIEF_SOURCE,
         **BRIEF_TABLES,
-        numbers="{res}/brief/numbers.json",
-        figures="{res}/figures",
+        numbers=rules.brief_numbers.output.numbers,
+        figures=rules.figures.output.figures,
     output:
         html=report(
             "{res}/brief/brief.html",
@@ -107,7 +97,8 @@ rule brief:
         mem_mb=3000,
         runtime=20,
     params:
-        config=config,
+        # hashed into the provenance: this dataset's config only (see brief_config)
+        config=brief_config,
         tables=list(BRIEF_TABLES),
     script:
         "../scripts/brief.py"

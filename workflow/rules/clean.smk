@@ -3,7 +3,7 @@
 
 rule clean:
     input:
-        responses="{res}/deidentified/responses.parquet",
+        responses=rules.deidentify.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         responses="{res}/clean/responses.parquet",
@@ -24,7 +24,7 @@ rule clean:
         mem_mb=2000,
         runtime=20,
     params:
-        settings=config["clean"],
+        settings=SETTINGS.clean.as_dict(),
         raw_name=lambda wc: dataset(wc).raw,
     script:
         "../scripts/clean.py"

@@ -1,4 +1,5 @@
-# Validates config and codebooks before any job runs, and holds every input function.
+# Validates config and codebooks and runs every cross-check before any job runs; builds the typed
+# settings (mscsurvey.settings) that rules pass on as narrow params; holds every input function.
 import re
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from mscsurvey.report.figure_index import FIGURE_PARTS
 from mscsurvey.report.figure_index import part_tables
 from mscsurvey.stages.release import PUBLIC_TABLES
 from mscsurvey.schema import load_yaml
+from mscsurvey.settings import Settings
+from mscsurvey.settings import cross_check
 
 # The run's config: --configfile replaces config/config.yaml (rather than being merged into it, which
 # would mix the default dataset into a student's own); --config key=value overrides either.
@@ -40,6 +43,15 @@ try:
     DATASETS = _datasets(config)
     COMPARISONS = _comparisons(config)
     CODEBOOKS = load_codebooks(config, source=_CONFIG_SOURCE)
+    # typed once; the rules pass on only the blocks they use (so an edit reruns only those rules)
+    SETTINGS = Settings.from_config(config, source=_CONFIG_SOURCE)
+    # settings naming constructs and groups (driver models, quote attribution), against every codebook
+    cross_check(
+        SETTINGS,
+        CODEBOOKS,
+        codebook_paths={n: ds.codebook for n, ds in DATASETS.items()},
+        source=_CONFIG_SOURCE,
+    )
     for _warning in path_warnings(config):
         sys.stderr.write(f"warning: {_warning}\n")
 except SurveyError as exc:
@@ -91,25 +103,30 @@ def synthetic_params(wildcards):
     ds = SYNTHETIC[wildcards.rawdir]
     # A dataset's own seed lets two synthetic waves of one model differ (default: the global seed).
     return {
-        "seed": ds.synthetic.get("seed", config["seed"]),
+        "seed": ds.synthetic.get("seed", SETTINGS.seed),
         "n_respondents": ds.synthetic.get("n_respondents"),
     }
 
 
 def deidentify_params(wildcards):
+    """The dataset's raw-file settings and the deidentify block without text_chunks (the chunk count
+    changes the jobs, not the output)."""
     ds = dataset(wildcards)
+    block = {
+        k: v for k, v in SETTINGS.deidentify.as_dict().items() if k != "text_chunks"
+    }
     return {
         "dataset": ds.name,
         "raw_name": ds.raw,
         "synthetic": ds.synthetic is not None,
         "read_options": ds.read_options,
-        **config["deidentify"],
+        **block,
     }
 
 
 def scrubbed_input(wildcards):
     """The scrub_text chunks of the free text (none when deidentify.text_chunks is 1)."""
-    if config["deidentify"]["text_chunks"] == 1:
+    if SETTINGS.deidentify.text_chunks == 1:
         return {}
     stem = f"{wildcards.res}/deidentified/text/{{scatteritem}}"
     return {
@@ -131,38 +148,59 @@ def published_input(wildcards):
     return {"published": path} if path else {}
 
 
+def output_of(rule, name, ds):
+    """A rule's named output (rules.<rule>.output.<name>) for one dataset: its {res} filled in."""
+    return expand(getattr(getattr(rules, rule).output, name), res=ds.results)[0]
+
+
+# The final outputs of a dataset's stages, as (rule, output name): what rule all and the manifest ask for.
+DATASET_OUTPUTS = [
+    ("deidentify", "responses"),
+    ("deidentify", "report"),
+    ("clean", "responses"),
+    ("clean", "exclusions"),
+    ("clean", "validation"),
+    *[("scales", n) for n in ("scores", "reliability", "item_stats")],
+    *[("scales", n) for n in ("cfa_fit", "cfa_loadings", "invariance")],
+    ("agreement", "agreement"),
+    ("agreement", "published"),
+    ("subgroups", "means"),
+    ("regressions", "regressions"),
+    ("regressions", "drivers"),
+    ("sensitivity", "imputed"),
+    ("figures", "figures"),
+    ("brief", "html"),
+    ("brief", "pdf"),
+    ("walk", "site"),
+]
+
+
 def dataset_outputs(ds):
     """The final outputs of every stage of one dataset (what its manifest covers)."""
-    return [
-        f"{ds.results}/deidentified/responses.parquet",
-        f"{ds.results}/deidentified/deid_report.json",
-        f"{ds.results}/clean/responses.parquet",
-        f"{ds.results}/clean/exclusions.parquet",
-        f"{ds.results}/clean/validation.json",
-        f"{ds.results}/scales/scores.parquet",
-        f"{ds.results}/scales/reliability.parquet",
-        f"{ds.results}/scales/item_stats.parquet",
-        f"{ds.results}/scales/cfa_fit.parquet",
-        f"{ds.results}/scales/cfa_loadings.parquet",
-        f"{ds.results}/scales/invariance.parquet",
-        f"{ds.results}/analyses/agreement.parquet",
-        f"{ds.results}/analyses/published_vs_reproduced.parquet",
-        f"{ds.results}/analyses/subgroups.parquet",
-        f"{ds.results}/analyses/regressions.parquet",
-        f"{ds.results}/analyses/drivers.parquet",
-        f"{ds.results}/analyses/imputed.parquet",
-        *([f"{ds.results}/analyses/weighted.parquet"] if config.get("weights") else []),
-        f"{ds.results}/figures",
-        f"{ds.results}/brief/brief.html",
-        f"{ds.results}/brief/brief.pdf",
-        f"{ds.results}/walk",
-        *release_outputs(ds),
-    ]
+    outs = list(DATASET_OUTPUTS)
+    if SETTINGS.weights is not None:
+        outs.insert(
+            outs.index(("sensitivity", "imputed")) + 1, ("weighted", "weighted")
+        )
+    return [output_of(rule, name, ds) for rule, name in outs] + release_outputs(ds)
+
+
+def brief_config(wildcards):
+    """The config a dataset's brief is made from (its provenance hashes it): this dataset only, and
+    without the comparisons and deidentify.text_chunks, which change none of its outputs; so an edit
+    of another dataset or of a comparison does not rerun this brief."""
+    ds = dataset(wildcards)
+    out = {k: v for k, v in config.items() if k != "comparisons"}
+    out["datasets"] = {ds.name: config["datasets"][ds.name]}
+    out["deidentify"] = {
+        k: v for k, v in config["deidentify"].items() if k != "text_chunks"
+    }
+    return out
 
 
 # The public-use release (workflow/rules/release.smk): microdata on or off, its outputs, the brief's
 # quote inputs.
-RELEASE_MICRODATA = bool(config["release"]["microdata"])
+RELEASE_MICRODATA = SETTINGS.release.microdata
 
 
 def release_microdata_outputs():
@@ -181,30 +219,26 @@ def release_microdata_outputs():
 
 def release_outputs(ds):
     """A dataset's public-use files (what rule all and the manifest ask for)."""
-    files = [
-        f"{ds.results}/public/disclosure.json",
-        f"{ds.results}/public/README.txt",
-        f"{ds.results}/public/brief.html",
-        f"{ds.results}/public/brief.pdf",
-        f"{ds.results}/public/figures",
-        f"{ds.results}/public/walk",
-        f"{ds.results}/public/tables",
+    outs = [("release_microdata", "disclosure")]
+    outs += [
+        ("release", n) for n in ("readme", "html", "pdf", "figures", "walk", "tables")
     ]
     if RELEASE_MICRODATA:
-        files += [
-            f"{ds.results}/public/microdata.parquet",
-            f"{ds.results}/public/microdata.csv",
+        outs += [
+            ("release_microdata", "microdata"),
+            ("release_microdata", "microdata_csv"),
         ]
-    return files
+    return [output_of(rule, name, ds) for rule, name in outs]
 
 
 def quote_inputs(wildcards):
     """The disclosure report, the public-use microdata (quotes are attributed only by cells it cannot
     single out) when released, and the dataset's reviewed-quotes file when the config names one.
     """
-    files = {"disclosure": f"{wildcards.res}/public/disclosure.json"}
+    ds = dataset(wildcards)
+    files = {"disclosure": output_of("release_microdata", "disclosure", ds)}
     if RELEASE_MICRODATA:
-        files["microdata"] = f"{wildcards.res}/public/microdata.parquet"
+        files["microdata"] = output_of("release_microdata", "microdata", ds)
     reviewed = config["datasets"][dataset(wildcards).name].get("quotes_reviewed")
     if reviewed:
         files["quotes_reviewed"] = reviewed
@@ -217,9 +251,9 @@ def comparison_input(wildcards):
     files = {}
     for role, name in (("earlier", comp.earlier), ("later", comp.later)):
         ds = DATASETS[name]
-        files[f"{role}_scores"] = f"{ds.results}/scales/scores.parquet"
-        files[f"{role}_reliability"] = f"{ds.results}/scales/reliability.parquet"
-        files[f"{role}_responses"] = f"{ds.results}/clean/responses.parquet"
+        files[f"{role}_scores"] = output_of("scales", "scores", ds)
+        files[f"{role}_reliability"] = output_of("scales", "reliability", ds)
+        files[f"{role}_responses"] = output_of("clean", "responses", ds)
         files[f"{role}_codebook"] = ds.codebook
     return files
 
@@ -242,20 +276,25 @@ def all_outputs(wildcards):
     return out
 
 
-# The figure jobs (workflow/rules/figures.smk): the tables each part of the figures reads.
+# The figure jobs (workflow/rules/figures.smk): the table each name of
+# mscsurvey.report.figure_index.part_tables means, as (rule, output name).
 FIGURE_TABLES = {
-    "agreement": "{res}/analyses/agreement.parquet",
-    "distribution": "{res}/analyses/agreement_distribution.parquet",
-    "published": "{res}/analyses/published_vs_reproduced.parquet",
-    "subgroups": "{res}/analyses/subgroups.parquet",
-    "subgroup_tests": "{res}/analyses/subgroup_tests.parquet",
-    "regressions": "{res}/analyses/regressions.parquet",
-    "importance": "{res}/analyses/importance.parquet",
-    "reliability": "{res}/scales/reliability.parquet",
+    "agreement": ("agreement", "agreement"),
+    "distribution": ("agreement", "distribution"),
+    "published": ("agreement", "published"),
+    "subgroups": ("subgroups", "means"),
+    "subgroup_tests": ("subgroups", "tests"),
+    "regressions": ("regressions", "regressions"),
+    "importance": ("regressions", "importance"),
+    "reliability": ("scales", "reliability"),
 }
 
 
 def figure_part_input(wildcards):
     """The tables one figure job draws from, and the codebook."""
-    tables = {name: FIGURE_TABLES[name] for name in part_tables(wildcards.part)}
-    return {**tables, "codebook": dataset(wildcards).codebook}
+    ds = dataset(wildcards)
+    tables = {
+        name: output_of(*FIGURE_TABLES[name], ds)
+        for name in part_tables(wildcards.part)
+    }
+    return {**tables, "codebook": ds.codebook}

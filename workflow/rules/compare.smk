@@ -30,6 +30,6 @@ rule compare:
         runtime=10,
     params:
         names=lambda wc: [BY_COMPARISON[wc.cmp].earlier, BY_COMPARISON[wc.cmp].later],
-        ci_level=config["analyses"]["ci_level"],
+        ci_level=SETTINGS.analyses.ci_level,
     script:
         "../scripts/compare.py"

@@ -22,19 +22,21 @@ rule figure_part:
         mem_mb=2000,
         runtime=20,
     params:
-        style=config["figures"],
-        models=config["analyses"]["models"],
-        thresholds=config["scales"]["thresholds"],
+        style=SETTINGS.figures.as_dict(),
+        models=SETTINGS.analyses.models,
+        thresholds=SETTINGS.scales.thresholds.as_dict(),
         # every figure of a synthetic dataset says so
         notice=lambda wc: "Synthetic data" if dataset(wc).synthetic else "",
-        min_group_n=config["analyses"]["min_group_n"],
+        min_group_n=SETTINGS.analyses.min_group_n,
     script:
         "../scripts/figure_part.py"
 
 
 rule figures:
     input:
-        parts=expand("{{res}}/figure_parts/{part}", part=FIGURE_PARTS),
+        parts=expand(
+            rules.figure_part.output.part, part=FIGURE_PARTS, allow_missing=True
+        ),
     output:
         figures=report(
             directory("{res}/figures"),

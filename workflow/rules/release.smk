@@ -6,7 +6,7 @@
 
 rule release_microdata:
     input:
-        responses="{res}/clean/responses.parquet",
+        responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         **release_microdata_outputs(),
@@ -21,10 +21,10 @@ rule release_microdata:
         mem_mb=mem_mb(1000, 20),
         runtime=20,
     params:
-        k=config["deidentify"]["k"],
-        seed=config["seed"],
-        release=config["release"],
-        min_group_n=config["analyses"]["min_group_n"],
+        k=SETTINGS.deidentify.k,
+        seed=SETTINGS.seed,
+        release=SETTINGS.release.as_dict(),
+        min_group_n=SETTINGS.analyses.min_group_n,
     script:
         "../scripts/release_microdata.py"
 
@@ -35,11 +35,11 @@ rule release:
             f"table_{name}": f"{{res}}/{path}"
             for name, (path, _counts) in PUBLIC_TABLES.items()
         },
-        disclosure="{res}/public/disclosure.json",
-        html="{res}/brief/brief.html",
-        pdf="{res}/brief/brief.pdf",
-        figures="{res}/figures",
-        walk="{res}/walk",
+        disclosure=rules.release_microdata.output.disclosure,
+        html=rules.brief.output.html,
+        pdf=rules.brief.output.pdf,
+        figures=rules.figures.output.figures,
+        walk=rules.walk.output.site,
     output:
         html="{res}/public/brief.html",
         pdf="{res}/public/brief.pdf",
@@ -60,7 +60,7 @@ rule release:
     params:
         dataset=lambda wc: dataset(wc).name,
         synthetic=lambda wc: dataset(wc).synthetic is not None,
-        min_group_n=config["analyses"]["min_group_n"],
+        min_group_n=SETTINGS.analyses.min_group_n,
         tables={name: list(counts) for name, (_path, counts) in PUBLIC_TABLES.items()},
     script:
         "../scripts/release.py"

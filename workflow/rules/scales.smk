@@ -5,7 +5,7 @@
 
 rule scales:
     input:
-        responses="{res}/clean/responses.parquet",
+        responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         scores="{res}/scales/scores.parquet",
@@ -46,7 +46,7 @@ rule scales:
         mem_mb=mem_mb(1000, 70),
         runtime=20,
     params:
-        settings=config["scales"],
-        seed=config["seed"],
+        settings=SETTINGS.scales.as_dict(),
+        seed=SETTINGS.seed,
     script:
         "../scripts/scales.py"

@@ -4,7 +4,7 @@
 
 rule sensitivity:
     input:
-        responses="{res}/clean/responses.parquet",
+        responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         imputed=report(
@@ -23,21 +23,17 @@ rule sensitivity:
         mem_mb=mem_mb(1000, 100),
         runtime=30,
     params:
-        models=config["analyses"]["models"],
-        imputations=config["sensitivity"]["imputations"],
-        max_n=config["sensitivity"]["max_n"],
-        seed=(
-            config["sensitivity"]["seed"]
-            if config["sensitivity"]["seed"] is not None
-            else config["seed"]
-        ),
+        models=SETTINGS.analyses.models,
+        settings=SETTINGS.sensitivity.as_dict(),
+        # the imputations' seed when sensitivity.seed is null
+        seed=SETTINGS.seed,
     script:
         "../scripts/sensitivity.py"
 
 
 rule weighted:
     input:
-        responses="{res}/clean/responses.parquet",
+        responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
         weighted=report(
@@ -56,9 +52,9 @@ rule weighted:
         mem_mb=mem_mb(1000, 50),
         runtime=20,
     params:
-        models=config["analyses"]["models"],
-        weights=config.get("weights"),
-        ci_level=config["analyses"]["ci_level"],
+        models=SETTINGS.analyses.models,
+        weights=SETTINGS.weights.as_dict() if SETTINGS.weights else None,
+        ci_level=SETTINGS.analyses.ci_level,
         config_source=_CONFIG_SOURCE,
     script:
         "../scripts/sensitivity.py"

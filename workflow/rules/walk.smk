@@ -4,8 +4,8 @@
 
 rule walk:
     input:
-        numbers="{res}/brief/numbers.json",
-        figures="{res}/figures",
+        numbers=rules.brief_numbers.output.numbers,
+        figures=rules.figures.output.figures,
     output:
         # not in `snakemake --report`: a folder cannot be embedded in its one HTML page
         site=directory("{res}/walk"),

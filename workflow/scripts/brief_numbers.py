@@ -6,6 +6,7 @@ from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_json, read_parquet, write_json
 from mscsurvey.privacy.quotes import read_reviewed
 from mscsurvey.runner import run_step
+from mscsurvey.settings import NumbersSettings
 from mscsurvey.stages.brief_numbers import brief_numbers
 
 TABLES = ("responses", "scores", "reliability", "agreement", "published", "subgroups")
@@ -15,12 +16,16 @@ OPTIONAL = ("imputed", "weighted")
 
 def main(smk):
     p = smk.params
+    settings = NumbersSettings.parse(
+        {"seed": p.seed, "deidentify": {"k": p.k}, "scales": {"thresholds": p.thresholds}}
+        | {"analyses": p.analyses, "brief": p.brief}
+    )
     cb = load_codebook(smk.input.codebook)
     # the two respondent-level tables are read for the columns the brief uses only (quotes: the
     # pseudonym, free text and attribution groups; the cluster count; construct scores)
     columns = {
         "responses": [cb.identifiers.pseudonym, *cb.identifiers.free_text]
-        + list(p.brief["quote_attribution"])
+        + list(settings.brief.quote_attribution)
         + ([cb.cluster] if cb.cluster else []),
         "scores": list(cb.constructs),
     }
@@ -29,8 +34,7 @@ def main(smk):
     numbers = brief_numbers(
         codebook=cb,
         synthetic=p.synthetic,
-        config={"seed": p.seed, "deidentify": p.deidentify, "scales": p.scales}
-        | {"analyses": p.analyses, "brief": p.brief},
+        settings=settings,
         validation=read_json(smk.input.validation),
         deid_report=read_json(smk.input.deid_report),
         **{name: read_parquet(getattr(smk.input, name), columns.get(name)) for name in TABLES},

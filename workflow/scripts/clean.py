@@ -7,6 +7,7 @@ import pandas as pd
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import write_json, write_parquet
 from mscsurvey.runner import NOTE, run_step
+from mscsurvey.settings import CleanSettings
 from mscsurvey.stages.clean import clean
 
 
@@ -15,7 +16,7 @@ def main(smk):
     result = clean(
         pd.read_parquet(smk.input.responses),
         load_codebook(smk.input.codebook),
-        settings=dict(smk.params.settings),
+        settings=CleanSettings.parse(smk.params.settings),
         source=smk.params.raw_name,
     )
     v = result.validation

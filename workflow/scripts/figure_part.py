@@ -8,6 +8,7 @@ from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.report.figure_index import part_tables
 from mscsurvey.report.figures import FigureStyle, build_figure_part
 from mscsurvey.runner import run_step
+from mscsurvey.settings import FigureSettings, Thresholds
 
 
 def main(smk):
@@ -17,8 +18,10 @@ def main(smk):
         codebook=load_codebook(smk.input.codebook),
         tables={name: pd.read_parquet(getattr(smk.input, name)) for name in part_tables(part)},
         models=dict(smk.params.models),
-        thresholds=dict(smk.params.thresholds),
-        style=FigureStyle.from_config(smk.params.style, notice=smk.params.notice),
+        thresholds=Thresholds.parse(smk.params.thresholds).as_mapping(),
+        style=FigureStyle.from_settings(
+            FigureSettings.parse(smk.params.style), notice=smk.params.notice
+        ),
         out_dir=smk.output.part,
         min_n=smk.params.min_group_n,
     )

@@ -6,12 +6,14 @@ import logging
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import atomic_open, read_parquet, write_json, write_parquet
 from mscsurvey.runner import run_step
+from mscsurvey.settings import ReleaseSettings
 from mscsurvey.stages.release import disclosure_report, microdata_columns, public_microdata
 
 
 def main(smk):
     cb = load_codebook(smk.input.codebook)
     p = smk.params
+    release = ReleaseSettings.parse(p.release)
     keys = cb.key_variables
     source = (
         "codebook"
@@ -21,7 +23,7 @@ def main(smk):
     responses = read_parquet(smk.input.responses)
     analysed = responses[microdata_columns(responses, cb, keys)]
     microdata, suppressions = public_microdata(analysed, cb, keys=keys, k=p.k, seed=p.seed)
-    released = bool(p.release["microdata"])
+    released = release.microdata
     report = disclosure_report(
         analysed,
         microdata,
@@ -29,7 +31,7 @@ def main(smk):
         keys=keys,
         key_source=source,
         k=p.k,
-        risk_threshold=float(p.release["risk_threshold"]),
+        risk_threshold=float(release.risk_threshold),
         microdata_released=released,
         min_group_n=p.min_group_n,
     )

@@ -6,6 +6,7 @@ import logging
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
+from mscsurvey.settings import ScalesSettings
 from mscsurvey.stages.scales import input_columns, run_scales
 
 
@@ -15,7 +16,7 @@ def main(smk):
     result = run_scales(
         read_parquet(smk.input.responses, input_columns(cb)),
         cb,
-        settings=dict(smk.params.settings),
+        settings=ScalesSettings.parse(smk.params.settings),
         seed=smk.params.seed,
     )
     c = result.counts()

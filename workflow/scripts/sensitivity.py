@@ -5,6 +5,7 @@ import logging
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.io import read_parquet, write_parquet
 from mscsurvey.runner import run_step
+from mscsurvey.settings import SensitivitySettings, WeightsSettings
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
 
 
@@ -14,15 +15,18 @@ def main(smk):
     p = smk.params
     log = logging.getLogger(smk.rule)
     if smk.rule == "sensitivity":
-        table = imputed_table(
-            responses, cb, dict(p.models), m=p.imputations, seed=p.seed, max_n=p.max_n
-        )
+        settings = SensitivitySettings.parse(p.settings)
+        table = imputed_table(responses, cb, dict(p.models), settings, seed=p.seed)
         log.info(
-            "respondents %d; imputations %d; rows %d", len(responses), p.imputations, len(table)
+            "respondents %d; imputations %d; rows %d",
+            len(responses),
+            settings.imputations,
+            len(table),
         )
         write_parquet(table, smk.output.imputed)
         return
-    design, counts = respondent_design(responses, cb, p.weights or {}, source=p.config_source)
+    weights = WeightsSettings.parse(p.weights, source=p.config_source)
+    design, counts = respondent_design(responses, cb, weights, source=p.config_source)
     table = weighted_table(responses, cb, dict(p.models), design, counts, ci_level=p.ci_level)
     log.info(
         "respondents %d; weighted %d; trimmed %d; Kish deff %.3f",

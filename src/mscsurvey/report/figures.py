@@ -16,7 +16,7 @@ byte-identical files.
 
 Example
 -------
->>> style = FigureStyle()
+>>> style = FigureStyle.from_settings()
 >>> fig = reliability_figure(reliability, thresholds={"ok": 0.7, "weak": 0.6}, style=style)
 >>> save_figure(fig, "results/figures/reliability", dpi=style.dpi)  # doctest: +SKIP
 """
@@ -44,6 +44,7 @@ from mscsurvey.codebook.spec import Codebook
 from mscsurvey.io import atomic_path, write_json
 from mscsurvey.report import phrasing
 from mscsurvey.report.figure_index import FIGURE_KINDS, FIGURE_PARTS, atomic_dir, part_tables, shard
+from mscsurvey.settings import FigureSettings
 
 __all__ = [
     "FigureStyle",
@@ -146,10 +147,11 @@ class FigureStyle:
         so a figure copied out of the brief still says so); empty for none.
     """
 
-    dpi: int = 200
-    width: float = 7.0
-    palette: str = "okabe-ito"
-    font_size: float = 9.0
+    # no defaults here: the config schema holds them (:meth:`from_settings` with no settings)
+    dpi: int
+    width: float
+    palette: str
+    font_size: float
     notice: str = ""
 
     def __post_init__(self) -> None:
@@ -166,14 +168,16 @@ class FigureStyle:
         return PALETTES[self.palette]
 
     @classmethod
-    def from_config(cls, settings: Mapping[str, Any] | None, *, notice: str = "") -> FigureStyle:
-        """Build from the config's ``figures:`` block (missing keys take the defaults)."""
-        settings = dict(settings or {})
+    def from_settings(
+        cls, settings: FigureSettings | None = None, *, notice: str = ""
+    ) -> FigureStyle:
+        """Build from the ``figures:`` settings (None: the config schema's defaults)."""
+        s = settings if settings is not None else FigureSettings.parse()
         return cls(
-            dpi=int(settings.get("dpi", cls.dpi)),
-            width=float(settings.get("width", cls.width)),
-            palette=str(settings.get("palette", cls.palette)),
-            font_size=float(settings.get("font_size", cls.font_size)),
+            dpi=int(s.dpi),
+            width=float(s.width),
+            palette=str(s.palette),
+            font_size=float(s.font_size),
             notice=notice,
         )
 

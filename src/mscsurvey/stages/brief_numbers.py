@@ -38,6 +38,7 @@ from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import sha256_file
 from mscsurvey.report import phrasing
+from mscsurvey.settings import AnalysesSettings, NumbersSettings
 
 __all__ = [
     "MISSING",
@@ -1043,7 +1044,7 @@ def _methods(
     codebook: Codebook,
     *,
     models: Mapping[str, Mapping[str, Any]],
-    settings: Mapping[str, Any],
+    settings: AnalysesSettings,
     drivers: list[dict[str, Any]],
     synthetic: bool = False,
     quoted: bool = True,
@@ -1077,8 +1078,8 @@ def _methods(
     text = phrasing.methods_text(
         words=first + (f" (or {' or '.join(rest)})" if rest else ""),
         agreement=all(phrasing.is_agreement_scale(codebook.scales[s]) for s in scales),
-        level=phrasing.fmt_level(float(settings.get("ci_level", 0.95))),
-        min_n=int(settings.get("min_group_n", 10)),
+        level=phrasing.fmt_level(float(settings.ci_level)),
+        min_n=int(settings.min_group_n),
         unit=codebook.cluster_noun if codebook.cluster else None,
         quotes=whose if quoted else None,
         models=bool(models),
@@ -1189,7 +1190,7 @@ def synthetic_notice(synthetic: Mapping[str, Any] | None, codebook: Codebook) ->
 def brief_numbers(
     *,
     codebook: Codebook,
-    config: Mapping[str, Any],
+    settings: NumbersSettings,
     synthetic: Mapping[str, Any] | None = None,
     responses: pd.DataFrame,
     validation: Mapping[str, Any],
@@ -1219,9 +1220,9 @@ def brief_numbers(
     ----------
     codebook : Codebook
         Study title, labels, scales, groups and quote keywords.
-    config : mapping
-        The run's validated config (``seed``, ``deidentify.k``, ``scales.thresholds``,
-        ``analyses`` (``models``, ``ci_level``, ``min_group_n``), ``brief``).
+    settings : NumbersSettings
+        What the numbers read of the config (:class:`~mscsurvey.settings.NumbersSettings`:
+        ``seed``, ``deidentify.k``, ``scales.thresholds``, ``analyses``, ``brief``).
     responses, validation, deid_report : DataFrame, mapping, mapping
         The clean responses (free text for quotes), the clean stage's validation report and the
         de-identification report.
@@ -1259,13 +1260,13 @@ def brief_numbers(
     # imported here: the sensitivity module brings statsmodels, which the notebook need not load
     from mscsurvey.stages.sensitivity import brief_sentences
 
-    analyses = config.get("analyses", {})
-    models = analyses.get("models", {})
-    ci_level = float(analyses.get("ci_level", 0.95))
+    analyses = settings.analyses
+    models = analyses.models
+    ci_level = float(analyses.ci_level)
     alpha = round(1 - ci_level, 10)
-    thresholds = config.get("scales", {}).get("thresholds", {"ok": 0.7, "weak": 0.6})
-    brief_cfg = config.get("brief", {})
-    k = int(config.get("deidentify", {}).get("k", 5))
+    thresholds = settings.thresholds.as_mapping()
+    brief_cfg = settings.brief
+    k = int(settings.k)
     statements: dict[str, str] = {}
     if len(published) and "statement" in published:
         statements = {
@@ -1273,7 +1274,7 @@ def brief_numbers(
             for i, s in zip(published["item"], published["statement"], strict=True)
             if isinstance(s, str) and s.strip()
         }
-    min_n = int(analyses.get("min_group_n", 10))
+    min_n = int(analyses.min_group_n)
     constructs = construct_findings(
         agreement, codebook, scores=scores, statements=statements, min_n=min_n
     )
@@ -1282,18 +1283,18 @@ def brief_numbers(
     quotes = select_quotes(
         responses,
         codebook,
-        attribution=brief_cfg.get("quote_attribution", []) if enough else [],
+        attribution=brief_cfg.quote_attribution if enough else [],
         k=k,
-        seed=int(config.get("seed", 0)),
-        per_construct=int(brief_cfg.get("quotes_per_construct", 2)),
-        max_placeholder_share=float(brief_cfg.get("max_placeholder_share", 0.2)),
+        seed=int(settings.seed),
+        per_construct=int(brief_cfg.quotes_per_construct),
+        max_placeholder_share=float(brief_cfg.max_placeholder_share),
         released=released,
         reviewed=reviewed,
         require_review=not synthetic,  # real data: only reviewed, approved comments
     )
     quote_info = quotes_summary(
         quotes,
-        attribution=[codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])],
+        attribution=[codebook.groups[g].label for g in brief_cfg.quote_attribution],
         too_few=None if enough else min_n,
         k=k,
         synthetic=bool(synthetic),
@@ -1352,15 +1353,13 @@ def brief_numbers(
                 "none": phrasing.subgroup_none(con.label, alpha) if not sents else None,
             }
         )
-    settings = {
+    shown = {
         "k": k,
-        "min_group_n": int(analyses.get("min_group_n", 10)),
+        "min_group_n": min_n,
         "ci_level": phrasing.fmt_level(ci_level),
         "alpha": fmt_num(alpha),
-        "seed": int(config.get("seed", 0)),
-        "quote_attribution": [
-            codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])
-        ],
+        "seed": int(settings.seed),
+        "quote_attribution": [codebook.groups[g].label for g in brief_cfg.quote_attribution],
     }
     # which sections the study has: a section, or a sentence about it, exists only with its content
     has = {
@@ -1407,11 +1406,11 @@ def brief_numbers(
             driver_labels=[d["label"] for d in drv],
             published=has["published"],
             groups=has["groups"],
-            level=settings["ci_level"],
+            level=shown["ci_level"],
             agreement=_mostly_agreement(codebook),
             group_labels=[g.label for g in codebook.groups.values()],
         ),
-        "settings": settings,
+        "settings": shown,
         "synthetic": notice,
         "codebook": codebook_appendix(codebook),
         "invariance": inv,
@@ -1574,7 +1573,9 @@ def provenance(
     Parameters
     ----------
     config : mapping
-        The run's validated config (hashed as canonical JSON).
+        The validated config the brief was made from, hashed as canonical JSON (the workflow
+        passes its dataset's part: no other dataset, comparison or ``deidentify.text_chunks``,
+        which change none of its outputs, so editing them does not rerun the brief).
     inputs : mapping
         Name -> path of every table the brief reads. A file's entry is ``{"path", "sha256"}``; a
         folder's ``{"path", "sha256", "files"}`` with every file's digest in ``files`` and, as

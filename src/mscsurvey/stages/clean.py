@@ -30,6 +30,7 @@ import pandera.pandas as pa
 from mscsurvey.codebook.spec import Codebook, Group, Scale, normalise_label
 from mscsurvey.errors import SurveyError
 from mscsurvey.privacy.screen import display_value, masked, other_answer
+from mscsurvey.settings import CleanSettings
 from mscsurvey.stages.deidentify import value_shape
 
 __all__ = [
@@ -347,10 +348,10 @@ def _durations(df: pd.DataFrame, column: str, source: str | None) -> pd.Series:
     return duration
 
 
-def _check_analysed_n(flags: pd.DataFrame, settings: dict[str, Any], source: str) -> None:
+def _check_analysed_n(flags: pd.DataFrame, settings: CleanSettings, source: str) -> None:
     """Stop when fewer respondents than ``clean.min_analysed_n`` remain after the exclusions (a brief
-    of "0 of 640 analysed" is no result). Without the setting, at least one must remain."""
-    minimum = int(settings.get("min_analysed_n", 1))
+    of "0 of 640 analysed" is no result)."""
+    minimum = int(settings.min_analysed_n)
     analysed = int(flags["reason"].isna().sum())
     if analysed >= minimum:
         return
@@ -367,7 +368,7 @@ def exclusion_flags(
     df: pd.DataFrame,
     codes: pd.DataFrame,
     codebook: Codebook,
-    settings: dict[str, Any],
+    settings: CleanSettings,
     *,
     source: str | None = None,
 ) -> pd.DataFrame:
@@ -385,14 +386,14 @@ def exclusion_flags(
         flags["no_cluster"] = df[cluster].astype("string").str.strip().fillna("").eq("")
     else:
         flags["no_cluster"] = False
-    flags["duplicate"] = _duplicates(df, codes, settings["duplicates"])
-    flags["too_little_answered"] = share < settings["min_answered_share"]
+    flags["duplicate"] = _duplicates(df, codes, settings.duplicates)
+    flags["too_little_answered"] = share < settings.min_answered_share
     if duration_col in df.columns:
         duration = _durations(df, duration_col, source)
-        flags["speeder"] = (duration < settings["speeder_min_seconds"]).fillna(False).astype(bool)
+        flags["speeder"] = (duration < settings.speeder_min_seconds).fillna(False).astype(bool)
     else:
         flags["speeder"] = False
-    flags["straightliner"] = straightliners(codes, codebook, settings["straightline_min_items"])
+    flags["straightliner"] = straightliners(codes, codebook, settings.straightline_min_items)
     reason = pd.Series(pd.NA, index=df.index, dtype="object")
     for r in reversed(REASONS):
         reason = reason.mask(flags[r], r)
@@ -432,7 +433,7 @@ class CleanResult:
 
 
 def clean(
-    deidentified: pd.DataFrame, codebook: Codebook, *, settings: dict[str, Any], source: str
+    deidentified: pd.DataFrame, codebook: Codebook, *, settings: CleanSettings, source: str
 ) -> CleanResult:
     """Validate, code, exclude and reverse-key de-identified responses.
 
@@ -442,8 +443,9 @@ def clean(
         output of the deidentify stage (labels as text; ``source_row``; ``person_pid`` if the codebook
         names person columns).
     settings
-        the config's ``clean`` block: ``speeder_min_seconds``, ``straightline_min_items``,
-        ``min_answered_share``, ``duplicates``.
+        the ``clean:`` settings (:class:`~mscsurvey.settings.CleanSettings`):
+        ``speeder_min_seconds``, ``straightline_min_items``, ``min_answered_share``, ``duplicates``,
+        ``min_analysed_n``.
     source
         the raw file's name, used in error messages (rows are the raw file's rows).
 
@@ -490,7 +492,7 @@ def clean(
     validation = {
         "source": source,
         "codebook": codebook.path,
-        "settings": dict(settings),
+        "settings": settings.as_dict(),
         "received": len(df),
         "excluded": {r: int((flags["reason"] == r).sum()) for r in REASONS},
         "flagged": {r: int(flags[r].sum()) for r in REASONS},

@@ -33,7 +33,7 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.schema import schema_path, validate
+from mscsurvey.settings import ScalesSettings
 from mscsurvey.stats import cfa as _cfa
 from mscsurvey.stats import invariance as _inv
 from mscsurvey.stats import polychoric as _poly
@@ -105,28 +105,9 @@ ITEM_COLUMNS = [
 _CI_LEVEL = 0.95
 
 
-def scale_settings(settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The config's ``scales`` block with every default filled in (from the config schema).
-
-    Raises
-    ------
-    SurveyError
-        an unknown key or a bad value, named as ``scales.<key>``; ``thresholds.weak`` above
-        ``thresholds.ok``.
-    """
-    wrapped = {
-        "datasets": {"settings": {"raw": "-", "codebook": "-", "results": "-"}},
-        "scales": dict(settings or {}),
-    }
-    out = validate(wrapped, schema_path("config"), source="scales settings")["scales"]
-    th = out["thresholds"]
-    if th["weak"] > th["ok"]:
-        raise SurveyError(
-            f"thresholds.weak ({th['weak']}) is above thresholds.ok ({th['ok']}); "
-            "weak must be the lower bound",
-            key="scales.thresholds",
-        )
-    return out
+def scale_settings(settings: ScalesSettings | None = None) -> ScalesSettings:
+    """``settings``, or the config schema's defaults of the ``scales:`` block when None."""
+    return settings if settings is not None else ScalesSettings.parse()
 
 
 def keyed_items(responses: pd.DataFrame, codebook: Codebook, construct: str) -> pd.DataFrame:
@@ -290,7 +271,7 @@ def _construct_stats(
     responses: pd.DataFrame,
     codebook: Codebook,
     cid: str,
-    settings: dict[str, Any],
+    settings: ScalesSettings,
     seed: int | None,
     scores: pd.DataFrame,
 ) -> _ConstructStats:
@@ -298,7 +279,7 @@ def _construct_stats(
     x = keyed_items(responses, codebook, cid)
     complete = x.dropna()
     k, n = x.shape[1], len(complete)
-    th = settings["thresholds"]
+    th = settings.thresholds
     nan = float("nan")
     row: dict[str, Any] = {
         "construct": cid,
@@ -309,7 +290,7 @@ def _construct_stats(
         "alpha": nan,
         "alpha_ci_low": nan,
         "alpha_ci_high": nan,
-        "alpha_ci_method": settings["alpha_ci"],
+        "alpha_ci_method": settings.alpha_ci,
         "alpha_std": nan,
         "omega_total": nan,
         "ordinal_alpha": nan,
@@ -321,7 +302,7 @@ def _construct_stats(
         "included": True,
         "reason": "",
     }
-    problem = _problem(x, complete, int(settings["min_complete"]))
+    problem = _problem(x, complete, int(settings.min_complete))
     item_rows = pd.DataFrame(
         {
             "item": list(x.columns),
@@ -334,8 +315,8 @@ def _construct_stats(
         a = rel.cronbach_alpha(
             complete,
             ci=_CI_LEVEL,
-            method=settings["alpha_ci"],
-            n_boot=int(settings["bootstrap_resamples"]),
+            method=settings.alpha_ci,
+            n_boot=int(settings.bootstrap_resamples),
             seed=_seed_for(seed, cid),
         ).iloc[0]
         row.update(alpha=float(a["alpha"]), alpha_ci_low=a["ci_low"], alpha_ci_high=a["ci_high"])
@@ -345,7 +326,7 @@ def _construct_stats(
         item_rows["r_drop"] = it["r_drop"].to_numpy()
         item_rows["alpha_if_deleted"] = it["alpha_if_deleted"].to_numpy()
         if k >= 3:
-            lf = rel.one_factor_loadings(complete, method=settings["omega"])
+            lf = rel.one_factor_loadings(complete, method=settings.omega)
             item_rows["loading"] = lf["loading"].to_numpy()
             s = float(lf["loading"].sum())
             row["omega_total"] = s * s / (s * s + float(lf["uniqueness"].sum()))
@@ -353,17 +334,16 @@ def _construct_stats(
         alpha = row["alpha"]
         if not math.isfinite(alpha):
             problem = "alpha is undefined (the total score has no variance)"
-        elif alpha >= th["ok"]:
+        elif alpha >= th.ok:
             row["status"] = "ok"
-        elif alpha >= th["weak"]:
+        elif alpha >= th.weak:
             row["status"] = "weak"
             row["reason"] = (
-                f"alpha {alpha:.3f} is below the ok threshold {th['ok']} (scales.thresholds.ok)"
+                f"alpha {alpha:.3f} is below the ok threshold {th.ok} (scales.thresholds.ok)"
             )
         else:
             row["reason"] = (
-                f"alpha {alpha:.3f} is below the weak threshold {th['weak']} "
-                "(scales.thresholds.weak)"
+                f"alpha {alpha:.3f} is below the weak threshold {th.weak} (scales.thresholds.weak)"
             )
     elif len(complete) >= 3 and k >= 2:
         # reliability is not judged, but item statistics that can be computed still help find the cause
@@ -488,7 +468,7 @@ def apply_gate(table: pd.DataFrame, *, gate: str) -> pd.DataFrame:
 def _all_stats(
     responses: pd.DataFrame,
     codebook: Codebook,
-    settings: dict[str, Any],
+    settings: ScalesSettings,
     seed: int | None,
     scores: pd.DataFrame | None = None,
 ) -> dict[str, _ConstructStats]:
@@ -500,7 +480,7 @@ def _all_stats(
     }
 
 
-def _reliability_frame(stats: dict[str, _ConstructStats], settings: dict[str, Any]) -> pd.DataFrame:
+def _reliability_frame(stats: dict[str, _ConstructStats], settings: ScalesSettings) -> pd.DataFrame:
     table = pd.DataFrame([s.row for s in stats.values()], columns=RELIABILITY_COLUMNS)
     table = table.astype(
         {
@@ -525,18 +505,18 @@ def _reliability_frame(stats: dict[str, _ConstructStats], settings: dict[str, An
             },
         }
     )
-    return apply_gate(table, gate=settings["gate"])
+    return apply_gate(table, gate=settings.gate)
 
 
 def _item_frame(
     responses: pd.DataFrame,
     codebook: Codebook,
     stats: dict[str, _ConstructStats],
-    settings: dict[str, Any],
+    settings: ScalesSettings,
 ) -> pd.DataFrame:
     rows = []
     for cid, st in stats.items():
-        rows += _item_rows(responses, codebook, cid, st, float(settings["alpha_if_deleted_margin"]))
+        rows += _item_rows(responses, codebook, cid, st, float(settings.alpha_if_deleted_margin))
     return pd.DataFrame(rows, columns=ITEM_COLUMNS).astype({"n": "int64"})
 
 
@@ -544,7 +524,7 @@ def reliability_table(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: ScalesSettings | None = None,
     seed: int | None = None,
 ) -> pd.DataFrame:
     """One row per construct: reliability, status and what the gate does with it.
@@ -556,8 +536,9 @@ def reliability_table(
     codebook
         the study's codebook.
     settings
-        the config's ``scales`` block (missing keys take the schema's defaults): ``alpha_ci``,
-        ``bootstrap_resamples``, ``thresholds.ok``/``.weak``, ``gate``, ``min_complete``, ``omega``.
+        the ``scales:`` settings (:class:`~mscsurvey.settings.ScalesSettings`; None = the config
+        schema's defaults): ``alpha_ci``, ``bootstrap_resamples``, ``thresholds``, ``gate``,
+        ``min_complete``, ``omega``.
     seed
         the bootstrap's seed (each construct gets its own stream, derived from this and its id).
 
@@ -568,7 +549,7 @@ def reliability_table(
         (respondents who answered every item: the rows of every statistic), ``n_scored`` (respondents
         with a score), ``alpha`` with its 95% ``alpha_ci_low``/``alpha_ci_high`` by
         ``alpha_ci_method`` (``feldt`` or ``bootstrap``), ``alpha_std``, ``omega_total`` (one-factor
-        model by ``settings["omega"]``; NaN for 2-item constructs, not identified), ``ordinal_alpha``
+        model by ``settings.omega``; NaN for 2-item constructs, not identified), ``ordinal_alpha``
         and ``ordinal_omega`` (the same of the polychoric correlation matrix, items treated as ordinal:
         :mod:`mscsurvey.stats.polychoric`; NaN when not computable), ``average_r``,
         ``mean`` and ``sd`` of the scores, ``status`` (``ok`` alpha >= ok threshold, ``weak`` >= weak,
@@ -595,7 +576,7 @@ def item_table(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: ScalesSettings | None = None,
 ) -> pd.DataFrame:
     """One row per item (codebook order): answers, spread and how the item fits its construct.
 
@@ -641,7 +622,7 @@ def cfa_tables(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: ScalesSettings | None = None,
     seed: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The confirmatory factor model of all constructs together (:func:`mscsurvey.stats.cfa.fit_cfa`).
@@ -656,7 +637,7 @@ def cfa_tables(
 
     Notes
     -----
-    With more respondents than ``settings["cfa_max_n"]`` the model is fitted on a seeded random
+    With more respondents than ``settings.cfa_max_n`` the model is fitted on a seeded random
     sample of that many (:func:`cfa_sample`), and the fit's ``note`` says so: each evaluation of the
     FIML likelihood costs one k x k inverse per missing-data pattern, and with many respondents almost
     every respondent has a pattern of their own (about 40 s for 5,000 respondents x 40 items on one
@@ -666,7 +647,7 @@ def cfa_tables(
     s = scale_settings(settings)
     constructs = {cid: list(con.items) for cid, con in codebook.constructs.items()}
     data = pd.concat([keyed_items(responses, codebook, cid) for cid in constructs], axis=1)
-    rows = cfa_sample(len(data), s["cfa_max_n"], seed)
+    rows = cfa_sample(len(data), s.cfa_max_n, seed)
     sampled = ""
     if rows is not None:
         sampled = (
@@ -676,7 +657,7 @@ def cfa_tables(
         log.info("CFA %s", sampled)
         data = data.iloc[rows]
     try:
-        res = _cfa.fit_cfa(data, constructs, method=s["cfa_missing"], ci=_CI_LEVEL)
+        res = _cfa.fit_cfa(data, constructs, method=s.cfa_missing, ci=_CI_LEVEL)
         if sampled:
             note = res.fit["note"].fillna("").astype(str)
             res.fit["note"] = [f"{t}; {sampled}" if t else sampled for t in note]
@@ -688,7 +669,7 @@ def cfa_tables(
                 {
                     **dict.fromkeys(_cfa.FIT_COLUMNS, float("nan")),
                     "model": "all constructs",
-                    "method": s["cfa_missing"],
+                    "method": s.cfa_missing,
                     "information": "",
                     "n": len(data),
                     "n_complete": int(data.notna().all(axis=1).sum()),
@@ -709,7 +690,7 @@ def cfa_tables(
                 "item": i,
                 "n": int(data[i].notna().sum()),
                 "marker": False,
-                "method": s["cfa_missing"],
+                "method": s.cfa_missing,
                 "note": "CFA not fitted",
             }
             for cid, its in constructs.items()
@@ -729,7 +710,7 @@ def invariance_table(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: ScalesSettings | None = None,
     seed: int | None = None,
 ) -> pd.DataFrame:
     """Measurement invariance of every construct (3+ items) across every compared group.
@@ -740,18 +721,18 @@ def invariance_table(
         :data:`mscsurvey.stats.invariance.INVARIANCE_COLUMNS`, one row per construct x group x level
         (``construct_set`` is the construct: each is tested as a one-factor model on the respondents
         who answered all its items). A construct x group that cannot be tested (fewer than two groups
-        of ``settings["invariance_min_group_n"]`` complete respondents, or a 2-item construct) gets one
+        of ``settings.invariance_min_group_n`` complete respondents, or a 2-item construct) gets one
         row with level ``not_tested`` and the reason in ``note``.
 
     Notes
     -----
-    Above ``settings["cfa_max_n"]`` respondents, fitted on the CFA's seeded sample
+    Above ``settings.cfa_max_n`` respondents, fitted on the CFA's seeded sample
     (:func:`cfa_sample`). See :func:`mscsurvey.stats.invariance.measurement_invariance`.
     """
     s = scale_settings(settings)
-    rows = cfa_sample(len(responses), s["cfa_max_n"], seed)
+    rows = cfa_sample(len(responses), s.cfa_max_n, seed)
     data = responses if rows is None else responses.iloc[rows]
-    min_n = int(s["invariance_min_group_n"])
+    min_n = int(s.invariance_min_group_n)
     frames = []
     for cid, con in codebook.constructs.items():
         items = keyed_items(data, codebook, cid)
@@ -802,7 +783,7 @@ def wlsmv_fit(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: ScalesSettings | None = None,
     seed: int | None = None,
 ) -> pd.DataFrame | None:
     """The CFA of all constructs with the items treated as ordinal (:func:`mscsurvey.stats.wlsmv.fit_wlsmv`),
@@ -811,7 +792,7 @@ def wlsmv_fit(
     s = scale_settings(settings)
     constructs = {cid: list(con.items) for cid, con in codebook.constructs.items()}
     data = pd.concat([keyed_items(responses, codebook, cid) for cid in constructs], axis=1)
-    rows = cfa_sample(len(data), s["cfa_max_n"], seed)
+    rows = cfa_sample(len(data), s.cfa_max_n, seed)
     if rows is not None:
         data = data.iloc[rows]
     complete = data.dropna()
@@ -867,7 +848,7 @@ def run_scales(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: ScalesSettings | None = None,
     seed: int | None = None,
 ) -> ScalesResult:
     """Scores, reliability table (gate applied), item table and CFA, computing each statistic once.
@@ -879,7 +860,7 @@ def run_scales(
         construct). Nothing is returned, so nothing is written.
     """
     s = scale_settings(settings)
-    scores = score(responses, codebook, standardise=bool(s["standardise"]))
+    scores = score(responses, codebook, standardise=bool(s.standardise))
     stats = _all_stats(responses, codebook, s, seed, scores)
     reliability = _reliability_frame(stats, s)
     items = _item_frame(responses, codebook, stats, s)

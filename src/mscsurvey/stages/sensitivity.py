@@ -30,6 +30,7 @@ from scipy import stats
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.settings import SensitivitySettings, WeightsSettings
 from mscsurvey.stages.agreement import as_answered
 from mscsurvey.stages.regressions import model_design, standardised_ols
 from mscsurvey.stages.scales import keyed_items, score
@@ -185,12 +186,14 @@ def imputed_table(
     responses: pd.DataFrame,
     codebook: Codebook,
     models: Mapping[str, Mapping[str, Any]],
+    settings: SensitivitySettings,
     *,
-    m: int = 20,
-    seed: int = 0,
-    max_n: int | None = 5000,
+    seed: int,
 ) -> pd.DataFrame:
     """Driver coefficients and construct means: complete-case beside pooled over m imputations.
+
+    ``settings`` is the ``sensitivity:`` block (:class:`~mscsurvey.settings.SensitivitySettings`:
+    ``imputations`` m, ``max_n``, ``seed``); ``seed`` the run's seed, used when it has none.
 
     With more than ``max_n`` respondents both columns are computed on one seeded random sample of
     ``max_n`` (``n`` says so): m chained imputations of every respondent of a 10^6 survey would take
@@ -203,6 +206,7 @@ def imputed_table(
         or ``construct_mean`` (``name`` the construct, ``term`` = ``mean``); ``method`` is
         ``complete_case`` or ``multiple_imputation``.
     """
+    m, max_n, seed = settings.imputations, settings.max_n, settings.seed_or(seed)
     if max_n is not None and len(responses) > max_n:
         rows = np.sort(np.random.default_rng(seed).choice(len(responses), max_n, replace=False))
         responses = responses.iloc[rows]
@@ -234,11 +238,12 @@ def _margin_labels(responses: pd.DataFrame, codebook: Codebook, var: str, source
 def respondent_design(
     responses: pd.DataFrame,
     codebook: Codebook,
-    settings: Mapping[str, Any],
+    settings: WeightsSettings,
     *,
     source: str = "config/config.yaml",
 ) -> tuple[SurveyDesign, dict[str, float]]:
-    """Calibrated weights and the design (clusters as PSUs) from the config's ``weights`` section.
+    """Calibrated weights and the design (clusters as PSUs) from the ``weights:`` settings
+    (:class:`~mscsurvey.settings.WeightsSettings`).
 
     Returns the design and counts: ``n_weighted``, ``n_unweightable`` (weight 0: a margin variable
     unanswered), ``n_trimmed`` (capped in the first round), ``kish_deff`` and ``trim_cap``.
@@ -249,7 +254,7 @@ def respondent_design(
         A margin names an unknown variable or misses a category present among the respondents, a
         population category has no respondent, or the weight column is absent or not positive.
     """
-    col = settings.get("column")
+    col = settings.column
     if col:
         if col not in responses.columns:
             raise SurveyError(
@@ -266,7 +271,7 @@ def respondent_design(
             )
     else:
         base = np.ones(len(responses))
-    margins_cfg = settings.get("margins") or {}
+    margins_cfg = settings.margins or {}
     labels = {v: _margin_labels(responses, codebook, v, source) for v in margins_cfg}
     known = np.ones(len(responses), bool)
     for lab in labels.values():
@@ -277,7 +282,7 @@ def respondent_design(
     }
     psu = responses[codebook.cluster].astype(str).to_numpy() if codebook.cluster else None
     try:
-        w, n_trim = trim_and_rake(base[known], margins, cap=settings.get("trim") or np.inf)
+        w, n_trim = trim_and_rake(base[known], margins, cap=settings.trim or np.inf)
         sub = rake_design(w, margins, epsilon=1e-9, max_iter=1000) if margins else None
     except ValueError as exc:
         raise SurveyError(f"weights.margins: {exc}", file=source, key="weights.margins") from exc
@@ -295,7 +300,7 @@ def respondent_design(
         "n_unweightable": int((~known).sum()),
         "n_trimmed": int(n_trim),
         "kish_deff": kish_deff(w),
-        "trim_cap": float(settings["trim"]) if settings.get("trim") else float("nan"),
+        "trim_cap": float(settings.trim) if settings.trim else float("nan"),
     }
     return design, counts
 

@@ -18,9 +18,18 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.schema import schema_path, validate
 from mscsurvey.synthesize.missingness import parse_sensitivity
 
-__all__ = ["Cluster", "GroupModel", "Model", "parse_model", "load_published", "Published"]
+__all__ = [
+    "Cluster",
+    "GroupModel",
+    "Model",
+    "validate_model",
+    "parse_model",
+    "load_published",
+    "Published",
+]
 
 #: Generator kinds an identifier column can be filled by.
 IDENTIFIER_KINDS = (
@@ -290,6 +299,20 @@ def _check_sentences(comments: dict[str, Any], cb: Codebook, source: str) -> Non
                 )
 
 
+def validate_model(data: Any, *, source: str = "model") -> dict[str, Any]:
+    """Check the model's shape, types and ranges against ``workflow/schemas/model.schema.yaml``
+    (:func:`parse_model` then checks its names against the codebook); return it unchanged.
+
+    Raises
+    ------
+    SurveyError
+        one line naming ``source`` and the key at fault, e.g. ``model.yaml: key
+        'items.loadings.tr1': 1.2 is out of range (maximum 0.98)``.
+    """
+    validate(data, schema_path("model"), source=source)  # the schema fills no defaults
+    return _mapping(data, "(top level)", source)
+
+
 def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "model") -> Model:
     """Validate the model mapping against ``codebook`` and build a :class:`Model`.
 
@@ -309,7 +332,7 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         one line naming ``source`` and the key at fault.
     """
     cb = codebook
-    m = _mapping(data, "(top level)", source)
+    m = validate_model(data, source=source)
     survey = _mapping(m.get("survey"), "survey", source)
     n_rows = int(_number(survey.get("n_rows"), "survey.n_rows", source, 50))
     fielded_raw = _mapping(survey.get("fielded"), "survey.fielded", source)
