@@ -23,8 +23,8 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from mscsurvey.codebook.spec import Codebook
-from mscsurvey.stages import subgroups
 from mscsurvey.stages.agreement import item_agreement
+from mscsurvey.stats import comparisons
 
 __all__ = [
     "CONSTRUCT_COLUMNS",
@@ -205,14 +205,14 @@ def hedges_g(
     earlier: np.ndarray, later: np.ndarray, *, ci_level: float = 0.95
 ) -> tuple[float, float, float]:
     """Hedges' g of later versus earlier with its confidence interval: the subgroup comparisons'
-    :func:`mscsurvey.stages.subgroups.hedges_g` (pingouin's formulas, unrounded) with the waves in order.
+    :func:`mscsurvey.stats.comparisons.hedges_g` (pingouin's formulas, unrounded) with the waves in order.
 
     Returns
     -------
     (float, float, float)
         g, lower and upper bound; NaN when either sample has fewer than 2 values or the pooled SD is 0.
     """
-    r = subgroups.hedges_g(later, earlier, ci_level=ci_level)
+    r = comparisons.hedges_g(later, earlier, ci_level=ci_level)
     return float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
 
 
