@@ -27,11 +27,8 @@ PENDING: set[tuple[str, str]] = {
     ("codebook/check.py", "check_data"),
     ("codebook/draft.py", "render_draft"),
     ("codebook/spec.py", "_cross_check"),
-    ("stages/scales.py", "_construct_stats"),
-    ("stats/wlsmv.py", "fit_wlsmv"),
     ("synthesize/identities.py", "make_roster"),
     ("synthesize/identities.py", "write_comments"),
-    ("synthesize/model.py", "_parse_latent"),
 }
 
 

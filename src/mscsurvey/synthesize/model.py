@@ -596,6 +596,24 @@ def _parse_latent(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any
             effects[c][g] = _shares_any(
                 by_cat, list(cb.groups[g].categories), f"latent.group_effects.{c}.{g}", source
             )
+    msc, msc_sd = _msc_random_effect(lat, constructs, source)
+    return {
+        "lat": lat,
+        "msc": msc,
+        "order": order,
+        "exogenous": exo,
+        "residual_correlation": r,
+        "paths": paths,
+        "group_effects": effects,
+        "msc_sd": msc_sd,
+    }
+
+
+def _msc_random_effect(
+    lat: dict[str, Any], constructs: list[str], source: str
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """``latent.msc_random_effect``: its mapping and each construct's SD (one for all, or per
+    construct with a default)."""
     msc = _mapping(lat.get("msc_random_effect") or {}, "latent.msc_random_effect", source)
     sd_raw = msc.get("sd", 0.0)
     if isinstance(sd_raw, dict):
@@ -610,16 +628,7 @@ def _parse_latent(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any
         msc_sd = {
             c: _number(sd_raw, "latent.msc_random_effect.sd", source, 0, 1) for c in constructs
         }
-    return {
-        "lat": lat,
-        "msc": msc,
-        "order": order,
-        "exogenous": exo,
-        "residual_correlation": r,
-        "paths": paths,
-        "group_effects": effects,
-        "msc_sd": msc_sd,
-    }
+    return msc, msc_sd
 
 
 def _parse_items(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any]:
