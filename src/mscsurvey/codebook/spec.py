@@ -177,6 +177,14 @@ class Codebook:
     def scale_of(self, item: str) -> Scale:
         return self.scales[self.items[item].scale]
 
+    def label_of(self, name: str) -> str:
+        """A construct's or group's label; any other name (a dummy term, say) as it is."""
+        if name in self.constructs:
+            return self.constructs[name].label
+        if name in self.groups:
+            return self.groups[name].label
+        return name
+
     @property
     def item_ids(self) -> list[str]:
         return list(self.items)

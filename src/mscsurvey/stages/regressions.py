@@ -479,14 +479,6 @@ def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame
 _lower_first = lower_first  # the phrasing module's rule, used for the driver phrases
 
 
-def _label(codebook: Codebook, name: str) -> str:
-    if name in codebook.constructs:
-        return codebook.constructs[name].label
-    if name in codebook.groups:
-        return codebook.groups[name].label
-    return name
-
-
 def drivers(
     regressions: pd.DataFrame,
     importance: pd.DataFrame,
@@ -537,7 +529,7 @@ def drivers(
         for rec in [*preds.to_dict("records"), *ctrls.to_dict("records")]:
             pred = rec["predictor"]
             t = reg[reg["predictor"] == pred]
-            label = _lower_first(_label(codebook, pred))
+            label = _lower_first(codebook.label_of(pred))
             if len(t) == 1 and t["coding"].iloc[0] != CODING["dummy"]:
                 beta = float(t["estimate"].iloc[0])
                 direction = "+" if beta >= 0 else "-"
@@ -570,7 +562,7 @@ def drivers(
                     "outcome": outcome,
                     "rank": rec["rank"],
                     "predictor": pred,
-                    "label": _label(codebook, pred),
+                    "label": codebook.label_of(pred),
                     "role": rec["role"],
                     "general_dominance": float(rec["general_dominance"]),
                     "share": float(rec["share"]),
@@ -578,8 +570,8 @@ def drivers(
                     "detail": detail,
                 }
             )
-        controls = [_lower_first(_label(codebook, c)) for c in ctrls["predictor"]]
-        sentence = driver_sentence(_label(codebook, outcome), parts[:top], controls)
+        controls = [_lower_first(codebook.label_of(c)) for c in ctrls["predictor"]]
+        sentence = driver_sentence(codebook.label_of(outcome), parts[:top], controls)
         for r in recs:
             r["sentence"] = sentence
         rows += recs
@@ -850,7 +842,7 @@ def _importance(spec: ModelSpec, design: Design, codebook: Codebook) -> pd.DataF
     """The model's dominance analysis, labelled, with ranks among the predictors and all blocks."""
     data = pd.concat([design.y.rename("__y__"), design.x], axis=1)
     da = dominance_analysis(data, y="__y__", blocks=design.blocks)
-    da.insert(1, "label", [_label(codebook, p) for p in da["predictor"]])
+    da.insert(1, "label", [codebook.label_of(p) for p in da["predictor"]])
     da.insert(2, "role", [spec.role(p) for p in da["predictor"]])
     da.insert(0, "outcome", spec.outcome)
     da.insert(0, "model", spec.name)
@@ -860,32 +852,10 @@ def _importance(spec: ModelSpec, design: Design, codebook: Codebook) -> pd.DataF
     return da
 
 
+# text columns (missing stays missing) and float columns of the regressions table; the rest are counts
+_REGRESSION_TEXT = [*REGRESSION_COLUMNS[:7], "status", "note"]
 _REGRESSION_FLOATS = [
-    "estimate",
-    "se_cluster",
-    "ci_low",
-    "ci_high",
-    "p",
-    "se_hc3",
-    "p_hc3",
-    "vif",
-    "mixed_estimate",
-    "mixed_ci_low",
-    "mixed_ci_high",
-    "r2",
-    "r2_adj",
-    "ci_level",
-]
-_REGRESSION_TEXT = [
-    "model",
-    "outcome",
-    "term",
-    "predictor",
-    "role",
-    "coding",
-    "reference",
-    "status",
-    "note",
+    c for c in REGRESSION_COLUMNS if c not in _REGRESSION_TEXT and c not in ("n", "n_clusters")
 ]
 
 
@@ -918,7 +888,7 @@ def _add_not_modelled(
                 "model": spec.name,
                 "outcome": spec.outcome,
                 "sentence": not_modelled(
-                    _label(codebook, spec.outcome), str(skipped["note"].iloc[0])
+                    codebook.label_of(spec.outcome), str(skipped["note"].iloc[0])
                 ),
             }
             drv = pd.concat([drv, pd.DataFrame([row])], ignore_index=True)
