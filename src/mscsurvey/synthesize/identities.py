@@ -91,6 +91,67 @@ def _weighted(rng: np.random.Generator, options: dict[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+def _pools(model: Model, fake: Faker) -> tuple[list[list[str]], list[list[str]]]:
+    """Per MSC: its organisations and cities (no name shared between MSCs)."""
+    ids = model.identifiers
+    used_orgs: set[str] = set()
+    used_cities: set[str] = set()
+    org_pool: list[list[str]] = []
+    city_pool: list[list[str]] = []
+    for _ in range(len(model.clusters)):
+        orgs: list[str] = []
+        while len(orgs) < int(ids["organisations_per_msc"]):
+            name = fake.company()
+            if name not in used_orgs:
+                used_orgs.add(name)
+                orgs.append(name)
+        cities: list[str] = []
+        while len(cities) < int(ids["cities_per_msc"]):
+            city = fake.city()
+            if city not in used_cities:
+                used_cities.add(city)
+                cities.append(city)
+        org_pool.append(orgs)
+        city_pool.append(cities)
+    return org_pool, city_pool
+
+
+def _email(
+    first: str,
+    last: str,
+    domain: str,
+    patterns: dict[str, float],
+    emails: set[str],
+    rng: np.random.Generator,
+) -> str:
+    """A new e-mail address in one of the weighted patterns (a number appended on a collision);
+    added to ``emails``."""
+    pattern = _weighted(rng, patterns)
+    local = pattern.split("@")[0].format(
+        first=_slug(first),
+        last=_slug(last),
+        f=_slug(first)[:1],
+        nn=f"{int(rng.integers(100)):02d}",
+    )
+    email = f"{local}@{domain}"
+    while email in emails:
+        email = f"{local}{int(rng.integers(10, 1000))}@{domain}"
+    emails.add(email)
+    return email
+
+
+def _phone(area_codes: list[str], formats: dict[str, float], rng: np.random.Generator) -> str:
+    """A phone number with one of the state's area codes, in one of the weighted formats."""
+    exchange = int(rng.integers(200, 1000))
+    if exchange % 100 == 11:  # N11 codes are not exchanges
+        exchange += 1
+    return _weighted(rng, formats).format(
+        a=area_codes[int(rng.integers(len(area_codes)))],
+        e=f"{exchange:03d}",
+        l=f"{int(rng.integers(10000)):04d}",
+    )
+
+
 def make_roster(
     model: Model,
     codebook: Codebook,
@@ -119,26 +180,7 @@ def make_roster(
     """
     ids = model.identifiers
     joined = "\n".join(sorted(vocab))
-    n_msc = len(model.clusters)
-    used_orgs: set[str] = set()
-    used_cities: set[str] = set()
-    org_pool: list[list[str]] = []
-    city_pool: list[list[str]] = []
-    for _ in range(n_msc):
-        orgs: list[str] = []
-        while len(orgs) < int(ids["organisations_per_msc"]):
-            name = fake.company()
-            if name not in used_orgs:
-                used_orgs.add(name)
-                orgs.append(name)
-        cities: list[str] = []
-        while len(cities) < int(ids["cities_per_msc"]):
-            city = fake.city()
-            if city not in used_cities:
-                used_cities.add(city)
-                cities.append(city)
-        org_pool.append(orgs)
-        city_pool.append(cities)
+    org_pool, city_pool = _pools(model, fake)
 
     fn = ids.get("first_names") or {}
     by_gender = {fn.get("female"): fake.first_name_female, fn.get("male"): fake.first_name_male}
@@ -162,30 +204,10 @@ def make_roster(
                 break
         names.add(full)
         org = org_pool[m][int(rng.integers(len(org_pool[m])))]
-        if rng.random() < float(ids["work_email_share"]):
-            domain = _slug(org)[:24] + ".org"
-        else:
-            domain = fake.free_email_domain()
-        pattern = _weighted(rng, patterns)
-        local = pattern.split("@")[0].format(
-            first=_slug(first),
-            last=_slug(last),
-            f=_slug(first)[:1],
-            nn=f"{int(rng.integers(100)):02d}",
-        )
-        email = f"{local}@{domain}"
-        while email in emails:
-            email = f"{local}{int(rng.integers(10, 1000))}@{domain}"
-        emails.add(email)
-        state = model.clusters[m].values[area_group]
-        exchange = int(rng.integers(200, 1000))
-        if exchange % 100 == 11:  # N11 codes are not exchanges
-            exchange += 1
-        phone = _weighted(rng, formats).format(
-            a=area[state][int(rng.integers(len(area[state])))],
-            e=f"{exchange:03d}",
-            l=f"{int(rng.integers(10000)):04d}",
-        )
+        work = rng.random() < float(ids["work_email_share"])
+        domain = _slug(org)[:24] + ".org" if work else fake.free_email_domain()
+        email = _email(first, last, domain, patterns, emails, rng)
+        phone = _phone(area[model.clusters[m].values[area_group]], formats, rng)
         zip3 = model.clusters[m].zip3[int(rng.integers(len(model.clusters[m].zip3)))]
         rows.append(
             {
