@@ -277,6 +277,53 @@ def _sentence_case(opener: str, sentence: str) -> str:
     return opener + sentence
 
 
+def _topic(
+    e: np.ndarray, helped: bool, com: dict[str, Any], rng: np.random.Generator
+) -> tuple[int, str]:
+    """A comment's construct (index) and tone: in the "what helped" column the construct where the
+    person is highest (with noise), elsewhere a random one, the tone following the person's score."""
+    if helped:
+        cidx = int(np.argmax(e + rng.gumbel(size=e.size) * float(com["helped_choice_noise"])))
+        return cidx, "positive" if e[cidx] > float(com["helped_neutral_below"]) else "neutral"
+    cidx = int(rng.integers(e.size))
+    if e[cidx] > float(com["positive_above"]):
+        return cidx, "positive"
+    if e[cidx] < float(com["negative_below"]):
+        return cidx, "negative"
+    return cidx, "neutral"
+
+
+def _mention(
+    kind: str,
+    i: int,
+    roster: pd.DataFrame,
+    same_msc: list[int],
+    com: dict[str, Any],
+    rng: np.random.Generator,
+) -> tuple[str, str]:
+    """The template kind and the value a comment of person ``i`` mentions: a name (own, or a peer's
+    of the same MSC, in one of the name forms), an organisation (own or the MSC's) or the person's
+    own identifier of that kind."""
+    me = roster.iloc[i]
+    if kind == "name":
+        own = rng.random() < float(com["own_name_share"])
+        n = len(roster)
+        peers = [j for j in same_msc if j != i] or [j for j in range(n) if j != i]
+        who = roster.iloc[i if own else peers[int(rng.integers(len(peers)))]]
+        form = _weighted(rng, com["name_forms"])
+        value = {
+            "full": who["person_name"],
+            "first": who["first"],
+            "upper": who["person_name"].upper(),
+            "lower": who["person_name"].lower(),
+        }[form]
+        return ("name_own" if own else "name"), value
+    if kind == "organisation" and rng.random() >= float(com["own_organisation_share"]):
+        pool = sorted({str(roster.iloc[j]["company"]) for j in same_msc})
+        return kind, pool[int(rng.integers(len(pool)))]
+    return kind, str(me[_MENTION_SOURCE[kind]])
+
+
 def write_comments(
     model: Model,
     codebook: Codebook,
@@ -334,18 +381,7 @@ def write_comments(
     topics: list[dict[str, Any]] = []
     first_col = cols[0] if cols else None
     for f, (c, i) in enumerate(filled):
-        e = eta[i]
-        if c == first_col:  # what helped: the construct where this person is highest
-            cidx = int(np.argmax(e + rng.gumbel(size=e.size) * float(com["helped_choice_noise"])))
-            tone = "positive" if e[cidx] > float(com["helped_neutral_below"]) else "neutral"
-        else:
-            cidx = int(rng.integers(len(constructs)))
-            if e[cidx] > float(com["positive_above"]):
-                tone = "positive"
-            elif e[cidx] < float(com["negative_below"]):
-                tone = "negative"
-            else:
-                tone = "neutral"
+        cidx, tone = _topic(eta[i], c == first_col, com, rng)
         options = com["sentences"][constructs[cidx]][tone]
         opener = com["openers"][int(rng.integers(len(com["openers"])))]
         parts = [_sentence_case(opener, options[int(rng.integers(len(options)))])]
@@ -357,30 +393,8 @@ def write_comments(
                 if source_kind(kind) not in kind_column:
                     kinds.pop(kind)
             kind = _weighted(rng, kinds)
-            values: dict[str, str] = {}
-            if kind == "name":
-                own = rng.random() < float(com["own_name_share"])
-                peers = [j for j in by_msc[int(me["msc"])] if j != i] or [
-                    j for j in range(n) if j != i
-                ]
-                who = roster.iloc[i if own else peers[int(rng.integers(len(peers)))]]
-                form = _weighted(rng, com["name_forms"])
-                value = {
-                    "full": who["person_name"],
-                    "first": who["first"],
-                    "upper": who["person_name"].upper(),
-                    "lower": who["person_name"].lower(),
-                }[form]
-                template_kind = "name_own" if own else "name"
-                values["name"] = value
-            else:
-                template_kind = kind
-                if kind == "organisation" and rng.random() >= float(com["own_organisation_share"]):
-                    pool = sorted({str(roster.iloc[j]["company"]) for j in by_msc[int(me["msc"])]})
-                    value = pool[int(rng.integers(len(pool)))]
-                else:
-                    value = str(me[_MENTION_SOURCE[kind]])
-                values[kind] = value
+            template_kind, value = _mention(kind, i, roster, by_msc[int(me["msc"])], com, rng)
+            values = {kind: value}
             templates = com["mentions"][template_kind]
             parts.append(templates[int(rng.integers(len(templates)))].format(**values))
             mentions.append({"person": i, "column": c, "type": mention_type(kind), "value": value})
