@@ -12,20 +12,12 @@ import ast
 import sys
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src" / "mscsurvey"
 LIMIT = 80
 REASON = "Long because"
 
 #: Modules whose splits belong to the report-side work of issue 16 (listed by the script, not checked).
 ELSEWHERE = ("report/", "stages/brief_numbers.py")
-
-#: Long functions still waiting for their split: each must still be long (a stale entry fails), so the
-#: list only shrinks.
-PENDING: set[tuple[str, str]] = {
-    ("codebook/draft.py", "render_draft"),
-}
 
 
 def _length(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -82,17 +74,11 @@ def test_no_long_function_without_a_reason():
     offenders = [
         f"{rel}:{name} ({n} lines)"
         for rel, name, n, reason in long_functions()
-        if _checked(rel) and not reason and (rel, name) not in PENDING
+        if _checked(rel) and not reason
     ]
     assert not offenders, "split these or say 'Long because ...' in the docstring: " + "; ".join(
         offenders
     )
-
-
-@pytest.mark.skipif(not PENDING, reason="no long function is pending a split")
-def test_pending_entries_are_still_long():
-    still = {(rel, name) for rel, name, _, reason in long_functions() if not reason}
-    assert still >= PENDING, f"split already, remove from PENDING: {sorted(PENDING - still)}"
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1006,6 +1007,30 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     w("  # short_title: a short title (optional: the brief's subtitle)")
     w("  unit: respondent")
     w("")
+    _render_scales(d, w)
+    _render_constructs(d, w)
+    w("")
+    _render_items(d, w)
+    _render_groups(d, w, k)
+    _render_identifiers(d, w)
+    if d.notes["unplaced"]:
+        w("")
+        w(
+            "# Columns the draft did not place (the pipeline drops columns the codebook does not name):"
+        )
+        w(f"#   {', '.join(d.notes['unplaced'])}")
+    if d.notes["unnamed"]:
+        w(
+            "# Columns whose names a codebook cannot use (letters, digits and _ only; rename them in the"
+        )
+        w(
+            f"# data file): {', '.join(json.dumps(c, ensure_ascii=False) for c in d.notes['unnamed'])}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _render_scales(d: Draft, w: Callable[[str], None]) -> None:
+    """The ``scales:`` block: each scale's codes, missing and agree codes, and its origin."""
     w(
         "# Response scales: codes ordered from low to high; `missing` answers carry no position (coded"
     )
@@ -1035,8 +1060,10 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         )
         w(f"    agree_label: {_q(sc.agree_label)}")
     w("")
-    _render_constructs(d, w)
-    w("")
+
+
+def _render_items(d: Draft, w: Callable[[str], None]) -> None:
+    """The ``items:`` block, then the cluster candidate and covariates as comments."""
     w(
         "# Items: `text` is the question's wording (TODO: paste it where it is only the column name);"
     )
@@ -1067,6 +1094,10 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         for col, nv in d.covariates.items():
             w(f"#   {col}: {nv} distinct values")
         w("")
+
+
+def _render_groups(d: Draft, w: Callable[[str], None], k: int) -> None:
+    """The ``groups:`` block: categories with their counts, reference, order and compare."""
     w(
         "# Grouping variables: categories are listed by how often they were answered (numeric bands in"
     )
@@ -1110,6 +1141,10 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
             w("    # with the cluster")
         w(f"    compare: {'true' if g['compare'] else 'false'}")
     w("")
+
+
+def _render_identifiers(d: Draft, w: Callable[[str], None]) -> None:
+    """The ``identifiers:`` block with the reasons the draft chose each column."""
     ids = d.identifiers
     w("# Identifier columns: REVIEW every one. Reasons the draft chose them:")
     for line in d.notes["why"]:
@@ -1149,17 +1184,3 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         )
     w(f"  quasi_identifiers: {_flow(ids['quasi_identifiers'])}  # REVIEW: checked for k-anonymity")
     w(f"  free_text: {_flow(ids['free_text'])}  # REVIEW: scrubbed of identifiers before analysis")
-    if d.notes["unplaced"]:
-        w("")
-        w(
-            "# Columns the draft did not place (the pipeline drops columns the codebook does not name):"
-        )
-        w(f"#   {', '.join(d.notes['unplaced'])}")
-    if d.notes["unnamed"]:
-        w(
-            "# Columns whose names a codebook cannot use (letters, digits and _ only; rename them in the"
-        )
-        w(
-            f"# data file): {', '.join(json.dumps(c, ensure_ascii=False) for c in d.notes['unnamed'])}"
-        )
-    return "\n".join(out) + "\n"
