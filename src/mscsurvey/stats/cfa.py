@@ -732,15 +732,8 @@ class CFAResult:
     params: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-FIT_COLUMNS = [
-    "model",
-    "method",
-    "information",
-    "n",
-    "n_complete",
-    "n_items",
-    "n_factors",
-    "n_parameters",
+#: The fit indices of a CFA, in the order of every fit table (this module's and the invariance one's).
+FIT_INDEX_COLUMNS = [
     "chi2",
     "df",
     "p_value",
@@ -750,6 +743,18 @@ FIT_COLUMNS = [
     "rmsea_ci_low",
     "rmsea_ci_high",
     "srmr",
+]
+
+FIT_COLUMNS = [
+    "model",
+    "method",
+    "information",
+    "n",
+    "n_complete",
+    "n_items",
+    "n_factors",
+    "n_parameters",
+    *FIT_INDEX_COLUMNS,
     "converged",
     "note",
 ]
@@ -1064,15 +1069,9 @@ def _loading_rows(
     return rows
 
 
-_ESTIMATE_FIELDS = [
-    "estimate",
-    "se",
-    "z",
-    "p_value",
-    "std_loading",
-    "std_se",
-    "std_ci_low",
-    "std_ci_high",
+# the estimate columns of a loadings row (NaN for an item left out)
+_ESTIMATE_FIELDS = LOADING_COLUMNS[
+    LOADING_COLUMNS.index("estimate") : LOADING_COLUMNS.index("method")
 ]
 
 
