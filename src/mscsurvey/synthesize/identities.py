@@ -10,6 +10,7 @@ scrubber matches longer roster tokens inside words).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -99,21 +100,20 @@ def _pools(model: Model, fake: Faker) -> tuple[list[list[str]], list[list[str]]]
     org_pool: list[list[str]] = []
     city_pool: list[list[str]] = []
     for _ in range(len(model.clusters)):
-        orgs: list[str] = []
-        while len(orgs) < int(ids["organisations_per_msc"]):
-            name = fake.company()
-            if name not in used_orgs:
-                used_orgs.add(name)
-                orgs.append(name)
-        cities: list[str] = []
-        while len(cities) < int(ids["cities_per_msc"]):
-            city = fake.city()
-            if city not in used_cities:
-                used_cities.add(city)
-                cities.append(city)
-        org_pool.append(orgs)
-        city_pool.append(cities)
+        org_pool.append(_distinct(fake.company, int(ids["organisations_per_msc"]), used_orgs))
+        city_pool.append(_distinct(fake.city, int(ids["cities_per_msc"]), used_cities))
     return org_pool, city_pool
+
+
+def _distinct(draw: Callable[[], str], k: int, used: set[str]) -> list[str]:
+    """``k`` draws not in ``used`` (each added to it)."""
+    out: list[str] = []
+    while len(out) < k:
+        value = draw()
+        if value not in used:
+            used.add(value)
+            out.append(value)
+    return out
 
 
 def _email(
