@@ -25,6 +25,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.stages.agreement import item_agreement
 from mscsurvey.stats import comparisons
+from mscsurvey.stats.comparisons import check_level
 
 __all__ = [
     "CONSTRUCT_COLUMNS",
@@ -87,11 +88,6 @@ ITEM_COLUMNS = [
 ]
 
 _NAN = float("nan")
-
-
-def _check_level(ci_level: float) -> None:
-    if not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be strictly between 0 and 1, got {ci_level!r}")
 
 
 def _codes(codes: Sequence[int]) -> str:
@@ -185,7 +181,7 @@ def welch_difference(
     degrees of freedom, from ``scipy.stats.ttest_ind(later, earlier, equal_var=False)`` and its
     ``confidence_interval`` (as R's ``t.test(y, x)``).
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     keys = ("difference", "ci_low", "ci_high", "t", "df", "p")
     if len(earlier) < 2 or len(later) < 2:
         return dict.fromkeys(keys, _NAN)
@@ -268,7 +264,7 @@ def compare_construct_means(
     -----
     Independent samples (see the module docstring): a panel would need a paired design.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     cb_e, cb_l = codebooks
     rel = [r.set_index("construct") for r in reliability]
     rows = []
@@ -351,7 +347,7 @@ def compare_item_agreement(
     interval is Newcombe's hybrid score interval (method 10, from two Wilson intervals) from
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     agree = [
         item_agreement(r, cb, ci_level=ci_level).set_index("item")
         for r, cb in zip(responses, codebooks, strict=True)

@@ -42,6 +42,7 @@ from mscsurvey.report.phrasing import driver_sentence, lower_first, not_modelled
 from mscsurvey.stages.subgroups import excluded_constructs
 
 # dominance_analysis lives in stats/ (an engine); re-exported: it was this module's API before issue 16
+from mscsurvey.stats.comparisons import check_level
 from mscsurvey.stats.dominance import dominance_analysis
 from mscsurvey.stats.mixed import fit_random_intercept
 
@@ -162,11 +163,6 @@ class RegressionResult:
     regressions: pd.DataFrame
     importance: pd.DataFrame
     drivers: pd.DataFrame
-
-
-def _check_level(ci_level: float) -> None:
-    if not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be strictly between 0 and 1, got {ci_level!r}")
 
 
 def _zscore(s: pd.Series) -> pd.Series:
@@ -353,7 +349,7 @@ def standardised_ols(design: Design, *, ci_level: float = 0.95) -> pd.DataFrame:
     MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent covariance matrix
     estimators with improved finite sample properties. *J. Econometrics*, 29, 305-325.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     alpha = 1 - ci_level
     xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
     y = design.y
@@ -441,7 +437,7 @@ def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame
     likelihood and fixed-effects covariance, computed from per-cluster sums); intervals are Wald
     intervals with a normal reference, as ``MixedLMResults.conf_int``.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
     empty = pd.DataFrame(
         {
@@ -699,7 +695,7 @@ def run_models(
     SurveyError
         A model naming an unknown outcome or predictor (see :func:`validate_models`).
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     specs = validate_models(models, codebook, source=source)
     excluded = excluded_constructs(reliability)
     reg_rows: list[pd.DataFrame] = []
