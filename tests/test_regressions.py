@@ -23,12 +23,12 @@ from mscsurvey.stages.regressions import (
     DRIVER_COLUMNS,
     IMPORTANCE_COLUMNS,
     REGRESSION_COLUMNS,
-    dominance_analysis,
     model_design,
     run_models,
     standardised_ols,
     validate_models,
 )
+from mscsurvey.stats.dominance import dominance_analysis
 
 MODELS = {"m": {"outcome": "alpha", "predictors": ["beta", "size", "colour"]}}
 CONTROLLED = {"m": {"outcome": "alpha", "predictors": ["beta", "size"], "controls": ["colour"]}}

@@ -22,17 +22,19 @@ from mscsurvey.stages.subgroups import (
     MEANS_COLUMNS,
     PAIRWISE_COLUMNS,
     TESTS_COLUMNS,
-    adjust_pvalues,
     excluded_constructs,
+    subgroup_analysis,
+)
+from mscsurvey.stats.comparisons import (
+    adjust_pvalues,
     games_howell,
     group_means,
     hedges_g,
     mean_ci,
-    mixed_group_test,
     omnibus_tests,
-    subgroup_analysis,
     vs_rest,
 )
+from mscsurvey.stats.mixed import mixed_group_test
 
 # A hand table: three groups of unequal size and spread.
 HAND = pd.DataFrame(

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mscsurvey.codebook.spec import Codebook
+from mscsurvey.codebook.spec import Codebook, Group, Scale
 from mscsurvey.errors import where
 from mscsurvey.privacy.screen import screen_cells
 from mscsurvey.stages.clean import answer_problem, category_problem, normalise_answer
@@ -143,49 +143,12 @@ def check_data(
         column) and what to change in which file.
     """
     cb = codebook.path
-    errors: list[str] = []
     original = raw
     raw, warnings = _screened(raw, codebook, source=source, k=k)
-    need = required_columns(codebook)
-    have = [str(c) for c in raw.columns if c != _ROW]
-    for col, what in need.items():
-        if col not in raw.columns:
-            close = difflib.get_close_matches(col, have, n=1, cutoff=0.75)
-            folded = [c for c in have if c.casefold() == col.casefold()]
-            hint = f" (did you mean '{(folded or close)[0]}'?)" if folded or close else ""
-            errors.append(
-                f"{source}: column '{col}' ({what} in the codebook) is missing{hint}; rename the "
-                f"column in the data file or change '{col}' in {cb}"
-            )
+    errors = _missing_columns(raw, codebook, source)
     for item in codebook.items.values():
-        if item.id not in raw.columns:
-            continue
-        scale = codebook.scales[item.scale]
-        lookup = scale.lookup()
-        norm = raw[item.id].map(normalise_answer)
-        bad = norm.notna() & ~norm.isin(list(lookup))
-        if not bad.any():
-            continue
-        is_code = norm[bad].str.fullmatch(r"-?\d+")
-        codes = norm[bad][is_code].astype(int)
-        if len(codes):
-            all_codes = pd.concat(
-                [codes, norm[norm.isin([str(c) for c in scale.codes])].astype(int)]
-            )
-            first = codes.index[0]
-            errors.append(
-                f"{where(source, row=_row(raw, first), column=item.id)}: column {item.id} has codes "
-                f"{all_codes.min()}-{all_codes.max()} but scale {scale.name} has codes "
-                f"{scale.min}-{scale.max}: is it a {all_codes.max()}-point scale? change "
-                f"scales.{scale.name} (or items.{item.id}.scale) in {cb}{_more(len(codes) - 1)}"
-            )
-        labels = norm[bad][~is_code]
-        for _value, rows in labels.groupby(labels, sort=False):
-            first = rows.index[0]
-            errors.append(
-                f"{where(source, row=_row(raw, first), column=item.id)}: "
-                f"{answer_problem(raw.at[first, item.id], scale, cb)}{_more(len(rows) - 1)}"
-            )
+        if item.id in raw.columns:
+            errors += _item_errors(raw, item.id, codebook.scales[item.scale], source, cb)
     errors += _end_before_start(raw, codebook, source)
     if codebook.cluster and codebook.cluster in raw.columns:
         empty = original[codebook.cluster].map(normalise_answer).isna()
@@ -197,40 +160,10 @@ def check_data(
                 f"{_more(int(empty.sum()) - 1)}"
             )
     for group in codebook.groups.values():
-        if group.id not in raw.columns:
-            continue
-        lookup = group.lookup()
-        norm = raw[group.id].map(normalise_answer)
-        bad = norm.notna() & ~norm.isin(list(lookup))
-        for _value, rows in norm[bad].groupby(norm[bad], sort=False):
-            first = rows.index[0]
-            errors.append(
-                f"{where(source, row=_row(raw, first), column=group.id)}: "
-                f"{category_problem(raw.at[first, group.id], group, cb)}{_more(len(rows) - 1)}"
-            )
-        if not group.compare:
-            continue
-        counts = norm[~bad].map(lookup).value_counts()
-        present = [c for c in group.categories if counts.get(c, 0) > 0]
-        if len(present) < 2:
-            warnings.append(
-                f"{source}: group '{group.id}' has compare: true but only "
-                f"{len(present)} of its categories in the data ({', '.join(present) or 'none'}): "
-                f"nothing to compare; set compare: false in groups.{group.id} of {cb} "
-                "or check the column"
-            )
-            continue
-        for cat in group.categories:
-            n = int(counts.get(cat, 0))
-            if n < min_group_n:
-                who = "respondent" if n == 1 else "respondents"
-                warnings.append(
-                    f"{source}: group '{group.id}': category '{cat}' has {n} {who} (fewer than "
-                    f"analyses.min_group_n = {min_group_n} in {config}; raw rows, before "
-                    "exclusions): it will be suppressed in comparisons; merge it with another "
-                    f"category in groups.{group.id}.categories of {cb} (and in the data), "
-                    "or leave it"
-                )
+        if group.id in raw.columns:
+            errs, warns = _group_findings(raw, group, source, cb, min_group_n, config)
+            errors += errs
+            warnings += warns
     notes = []
     ignored = ignored_columns(raw, codebook)
     if ignored:
@@ -243,3 +176,92 @@ def check_data(
         + [Finding("warning", m) for m in warnings]
         + [Finding("note", m) for m in notes]
     )
+
+
+def _missing_columns(raw: pd.DataFrame, codebook: Codebook, source: str) -> list[str]:
+    """A column the codebook needs and the data lack, with the closest name as a hint."""
+    errors = []
+    need = required_columns(codebook)
+    have = [str(c) for c in raw.columns if c != _ROW]
+    for col, what in need.items():
+        if col not in raw.columns:
+            close = difflib.get_close_matches(col, have, n=1, cutoff=0.75)
+            folded = [c for c in have if c.casefold() == col.casefold()]
+            hint = f" (did you mean '{(folded or close)[0]}'?)" if folded or close else ""
+            errors.append(
+                f"{source}: column '{col}' ({what} in the codebook) is missing{hint}; rename the "
+                f"column in the data file or change '{col}' in {codebook.path}"
+            )
+    return errors
+
+
+def _item_errors(raw: pd.DataFrame, item: str, scale: Scale, source: str, cb: str) -> list[str]:
+    """An item's answers outside its scale: codes beyond its range (one line), unknown labels (one
+    line per distinct label)."""
+    errors = []
+    lookup = scale.lookup()
+    norm = raw[item].map(normalise_answer)
+    bad = norm.notna() & ~norm.isin(list(lookup))
+    if not bad.any():
+        return errors
+    is_code = norm[bad].str.fullmatch(r"-?\d+")
+    codes = norm[bad][is_code].astype(int)
+    if len(codes):
+        all_codes = pd.concat([codes, norm[norm.isin([str(c) for c in scale.codes])].astype(int)])
+        first = codes.index[0]
+        errors.append(
+            f"{where(source, row=_row(raw, first), column=item)}: column {item} has codes "
+            f"{all_codes.min()}-{all_codes.max()} but scale {scale.name} has codes "
+            f"{scale.min}-{scale.max}: is it a {all_codes.max()}-point scale? change "
+            f"scales.{scale.name} (or items.{item}.scale) in {cb}{_more(len(codes) - 1)}"
+        )
+    labels = norm[bad][~is_code]
+    for _value, rows in labels.groupby(labels, sort=False):
+        first = rows.index[0]
+        errors.append(
+            f"{where(source, row=_row(raw, first), column=item)}: "
+            f"{answer_problem(raw.at[first, item], scale, cb)}{_more(len(rows) - 1)}"
+        )
+    return errors
+
+
+def _group_findings(
+    raw: pd.DataFrame, group: Group, source: str, cb: str, min_group_n: int, config: str
+) -> tuple[list[str], list[str]]:
+    """A group's unknown categories (errors) and, when compared, too few categories or small ones
+    (warnings)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    lookup = group.lookup()
+    norm = raw[group.id].map(normalise_answer)
+    bad = norm.notna() & ~norm.isin(list(lookup))
+    for _value, rows in norm[bad].groupby(norm[bad], sort=False):
+        first = rows.index[0]
+        errors.append(
+            f"{where(source, row=_row(raw, first), column=group.id)}: "
+            f"{category_problem(raw.at[first, group.id], group, cb)}{_more(len(rows) - 1)}"
+        )
+    if not group.compare:
+        return errors, warnings
+    counts = norm[~bad].map(lookup).value_counts()
+    present = [c for c in group.categories if counts.get(c, 0) > 0]
+    if len(present) < 2:
+        warnings.append(
+            f"{source}: group '{group.id}' has compare: true but only "
+            f"{len(present)} of its categories in the data ({', '.join(present) or 'none'}): "
+            f"nothing to compare; set compare: false in groups.{group.id} of {cb} "
+            "or check the column"
+        )
+        return errors, warnings
+    for cat in group.categories:
+        n = int(counts.get(cat, 0))
+        if n < min_group_n:
+            who = "respondent" if n == 1 else "respondents"
+            warnings.append(
+                f"{source}: group '{group.id}': category '{cat}' has {n} {who} (fewer than "
+                f"analyses.min_group_n = {min_group_n} in {config}; raw rows, before "
+                "exclusions): it will be suppressed in comparisons; merge it with another "
+                f"category in groups.{group.id}.categories of {cb} (and in the data), "
+                "or leave it"
+            )
+    return errors, warnings

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -352,6 +353,58 @@ def draft_codebook(
     cols = [c for c in df.columns if c != "_source_row"]
     n = len(df)
     notes: dict[str, list[str]] = {"unnamed": [], "unplaced": [], "review": []}
+    why: dict[str, str] = {}
+    counts = {c: _counts(df[c]) for c in cols}
+    taken: set[str] = set()
+    for c in cols:
+        if not _NAME.match(str(c)):
+            notes["unnamed"].append(str(c))
+            taken.add(c)
+    # Identifiers first: a column that might identify someone is never analysed or quoted.
+    ids = _identifiers(df, cols, counts, taken, why)
+    background = _background(cols, taken)
+    # Response scales: columns sharing one label family (or one value-label set) share one scale.
+    scales, items = _scales(cols, counts, _batteries(value_labels), taken, background)
+    _unknown_scales(cols, counts, scales, items, taken, background)
+    for c in items:
+        items[c]["text"] = _item_text(c, variable_labels)
+    constructs, evidence, battery, moved = _constructs(df, items, scales, n_constructs)
+    taken -= moved
+    groups, cluster, covariates = _groups(df, cols, counts, taken, background, value_labels, k)
+    qi = ["age_band"] if ids["birth_date"] else []
+    qi += [g for g in groups if _DEMOGRAPHIC.search(g.lower())]
+    ids["quasi_identifiers"] = qi
+    notes["unplaced"] = [c for c in cols if c not in taken]
+    notes["why"] = [f"{c}: {w}" for c, w in why.items()]
+    return Draft(
+        source, n, scales, items, constructs, groups, cluster, ids, notes,
+        evidence=evidence, covariates=covariates, battery=battery,
+    )  # fmt: skip
+
+
+def _batteries(value_labels: dict[str, dict[Any, str]]) -> dict[str, dict[Any, str]]:
+    """SPSS/Stata value labels make a scale when 2+ columns share a set of 3+ labels (a battery)."""
+    label_sets: dict[tuple[Any, ...], int] = {}
+    for vl in value_labels.values():
+        key = tuple(sorted((str(code), str(lab)) for code, lab in vl.items()))
+        label_sets[key] = label_sets.get(key, 0) + 1
+    return {
+        c: vl
+        for c, vl in value_labels.items()
+        if len(vl) >= 3
+        and label_sets[tuple(sorted((str(code), str(lab)) for code, lab in vl.items()))] >= 2
+    }
+
+
+def _identifiers(
+    df: pd.DataFrame,
+    cols: list[str],
+    counts: dict[str, dict[str, tuple[str, int]]],
+    taken: set[str],
+    why: dict[str, str],
+) -> dict[str, Any]:
+    """The identifier block: response id, direct and person identifiers, birth date, ZIP,
+    timestamps, free text. Adds each identifier column to ``taken`` and its reason to ``why``."""
     ids: dict[str, Any] = {
         "respondent_id": None,
         "person": [],
@@ -363,76 +416,9 @@ def draft_codebook(
         "free_text": [],
         "quasi_identifiers": [],
     }
-    why: dict[str, str] = {}
-    counts = {c: _counts(df[c]) for c in cols}
-    # SPSS/Stata value labels make a scale when 2+ columns share a set of 3+ labels (a battery)
-    label_sets: dict[tuple[Any, ...], int] = {}
-    for vl in value_labels.values():
-        key = tuple(sorted((str(code), str(lab)) for code, lab in vl.items()))
-        label_sets[key] = label_sets.get(key, 0) + 1
-    batteries = {
-        c: vl
-        for c, vl in value_labels.items()
-        if len(vl) >= 3
-        and label_sets[tuple(sorted((str(code), str(lab)) for code, lab in vl.items()))] >= 2
-    }
-    taken: set[str] = set()
-
     for c in cols:
-        if not _NAME.match(str(c)):
-            notes["unnamed"].append(str(c))
+        if c not in taken and _identifier(c, df[c], counts[c], ids, why):
             taken.add(c)
-    # Identifiers first: a column that might identify someone is never analysed or quoted.
-    for c in cols:
-        if c in taken:
-            continue
-        low = str(c).lower()
-        values = df[c]
-        nonnull = values.dropna()
-        unique_share = nonnull.nunique() / max(len(nonnull), 1)
-        if ids["respondent_id"] is None and _ID_COLUMN.match(low):
-            ids["respondent_id"] = c
-            why[c] = "its name says it is the response id"
-        elif _BIRTH.search(low):
-            ids["birth_date"] = c
-            why[c] = "its name looks like a birth date; generalised to age bands"
-        elif _ZIP.search(low):
-            ids["zip"] = c
-            why[c] = "its name looks like a ZIP/postal code"
-        elif _START.search(low) and pd.to_datetime(nonnull, errors="coerce").notna().mean() > 0.9:
-            ids.setdefault("_start", c)
-            why[c] = "a start timestamp (becomes the survey month and the duration)"
-        elif _END.search(low) and pd.to_datetime(nonnull, errors="coerce").notna().mean() > 0.9:
-            ids.setdefault("_end", c)
-            why[c] = "an end timestamp"
-        else:
-            named = next((ph for pat, ph in _ID_NAMES if pat.search(low)), "none")
-            pattern = _value_pattern(values)
-            if named != "none" or pattern:
-                ids["direct"].append(c)
-                if named not in ("none", None):
-                    ids["roster"][c] = named
-                reason = (
-                    "its name suggests"
-                    if named != "none"
-                    else f"its values look like {pattern}s, which suggests"
-                )
-                why[c] = f"{reason} it identifies a person; dropped"
-                if pattern == "e-mail" or (named != "none" and "mail" in low):
-                    ids["person"].append(c)
-            elif _is_free_text(values):
-                ids["free_text"].append(c)
-                why[c] = "long, mostly unique text: free text, scrubbed of identifiers"
-            elif unique_share > 0.9 and len(nonnull) >= 20 and _scale_kind(counts[c], None) is None:
-                if ids["respondent_id"] is None:
-                    ids["respondent_id"] = c
-                    why[c] = "every answer is different: taken as the response id"
-                else:
-                    ids["direct"].append(c)
-                    why[c] = "nearly every answer is different: it may identify a person; dropped"
-            else:
-                continue
-        taken.add(c)
     if "_start" in ids and "_end" in ids:
         ids["timestamps"] = {"start": ids.pop("_start"), "end": ids.pop("_end")}
     else:  # one timestamp alone cannot give a duration: leave it to the student
@@ -441,70 +427,168 @@ def draft_codebook(
                 col = ids.pop(key)
                 ids["direct"].append(col)
                 why[col] += "; no matching start/end column was found, so it is dropped"
+    return ids
 
-    background = _background(cols, taken)
-    # Response scales: columns sharing one label family (or one value-label set) share one scale.
+
+def _identifier(
+    c: str,
+    values: pd.Series,
+    counts: dict[str, tuple[str, int]],
+    ids: dict[str, Any],
+    why: dict[str, str],
+) -> bool:
+    """Record column ``c`` in ``ids`` if its name or values say it identifies; False if not."""
+    low = str(c).lower()
+    nonnull = values.dropna()
+    unique_share = nonnull.nunique() / max(len(nonnull), 1)
+    if ids["respondent_id"] is None and _ID_COLUMN.match(low):
+        ids["respondent_id"] = c
+        why[c] = "its name says it is the response id"
+    elif _BIRTH.search(low):
+        ids["birth_date"] = c
+        why[c] = "its name looks like a birth date; generalised to age bands"
+    elif _ZIP.search(low):
+        ids["zip"] = c
+        why[c] = "its name looks like a ZIP/postal code"
+    elif _START.search(low) and pd.to_datetime(nonnull, errors="coerce").notna().mean() > 0.9:
+        ids.setdefault("_start", c)
+        why[c] = "a start timestamp (becomes the survey month and the duration)"
+    elif _END.search(low) and pd.to_datetime(nonnull, errors="coerce").notna().mean() > 0.9:
+        ids.setdefault("_end", c)
+        why[c] = "an end timestamp"
+    else:
+        named = next((ph for pat, ph in _ID_NAMES if pat.search(low)), "none")
+        pattern = _value_pattern(values)
+        if named != "none" or pattern:
+            ids["direct"].append(c)
+            if named not in ("none", None):
+                ids["roster"][c] = named
+            reason = (
+                "its name suggests"
+                if named != "none"
+                else f"its values look like {pattern}s, which suggests"
+            )
+            why[c] = f"{reason} it identifies a person; dropped"
+            if pattern == "e-mail" or (named != "none" and "mail" in low):
+                ids["person"].append(c)
+        elif _is_free_text(values):
+            ids["free_text"].append(c)
+            why[c] = "long, mostly unique text: free text, scrubbed of identifiers"
+        elif unique_share > 0.9 and len(nonnull) >= 20 and _scale_kind(counts, None) is None:
+            if ids["respondent_id"] is None:
+                ids["respondent_id"] = c
+                why[c] = "every answer is different: taken as the response id"
+            else:
+                ids["direct"].append(c)
+                why[c] = "nearly every answer is different: it may identify a person; dropped"
+        else:
+            return False
+    return True
+
+
+def _scales(
+    cols: list[str],
+    counts: dict[str, dict[str, tuple[str, int]]],
+    batteries: dict[str, dict[Any, str]],
+    taken: set[str],
+    background: set[str],
+) -> tuple[dict[str, DraftScale], dict[str, dict[str, Any]]]:
+    """Scales recognised by label family, value labels or bare codes, and their items (each
+    added to ``taken``; ``text`` filled by the caller)."""
     scales: dict[str, DraftScale] = {}
     items: dict[str, dict[str, Any]] = {}
-    unknown_sets: dict[tuple[str, ...], list[str]] = {}
     for c in cols:
         if c in taken or c in background:
             continue
         kind = _scale_kind(counts[c], batteries.get(c))
-        missing = [sp for key, (sp, _) in counts[c].items() if _MISSING.match(key)]
         if kind is None:
-            labels = tuple(sorted(k2 for k2 in counts[c] if not _MISSING.match(k2)))
-            if 3 <= len(labels) <= 11:
-                unknown_sets.setdefault(labels, []).append(c)
             continue
+        missing = [sp for key, (sp, _) in counts[c].items() if _MISSING.match(key)]
         how, what = kind
         if how == "family":
-            fam, _pos = what
-            name = fam.name
-            if name not in scales:
-                codes = {i + 1: _canonical(p) for i, p in enumerate(fam.positions)}
-                scales[name] = DraftScale(name, codes, [], [], fam.agree_label, how)
-                top = len(fam.positions)
-                scales[name].agree = list(range(top - fam.top + 1, top + 1))
-            sc = scales[name]
-            for key, (spelling, _) in counts[c].items():
-                if key in _pos:  # the data's spelling wins over the canonical one
-                    sc.codes[_pos[key] + 1] = spelling
+            name = _family_scale(scales, what, counts[c])
         elif how == "value labels":
-            labels = {int(float(code)): str(lab).strip() for code, lab in what.items()}
-            real = {code: lab for code, lab in labels.items() if not _MISSING.match(lab.casefold())}
-            missing += [lab for lab in labels.values() if _MISSING.match(lab.casefold())]
-            key = tuple(sorted(real.items()))
-            name = next(
-                (s for s, sc in scales.items() if tuple(sorted(sc.codes.items())) == key), None
-            )
-            if name is None:
-                name = (
-                    f"labels{len(real)}"
-                    if f"labels{len(real)}" not in scales
-                    else f"labels{len(real)}_{len(scales)}"
-                )
-                ordered = sorted(real)
-                top = max(1, len(ordered) // 2 - (len(ordered) % 2 == 0 and len(ordered) > 4))
-                scales[name] = DraftScale(
-                    name, dict(sorted(real.items())), [], ordered[-top:], "agreed", how
-                )
+            name = _labels_scale(scales, what, missing)
         else:
-            top_code = what
-            name = f"codes1to{top_code}"
-            if name not in scales:
-                codes = {i: str(i) for i in range(1, top_code + 1)}
-                agree = [top_code - 1, top_code] if top_code >= 4 else [top_code]
-                scales[name] = DraftScale(name, codes, [], agree, "agreed", how)
+            name = _codes_scale(scales, what)
         sc = scales[name]
         for m in missing:
             if m.casefold() not in {x.casefold() for x in sc.missing}:
                 sc.missing.append(m)
         sc.columns.append(c)
-        items[c] = {"scale": name, "text": _item_text(c, variable_labels), "hint": None}
+        items[c] = {"scale": name, "text": None, "hint": None}
         items[c]["reverse"] = False
         taken.add(c)
-    # Label sets nobody recognises, shared by 3+ columns (a battery), are scales of unknown order.
+    return scales, items
+
+
+def _family_scale(
+    scales: dict[str, DraftScale], what: Any, counts: dict[str, tuple[str, int]]
+) -> str:
+    """The scale of a known label family (created on first use), spelled as the data spell it."""
+    fam, _pos = what
+    name = fam.name
+    if name not in scales:
+        codes = {i + 1: _canonical(p) for i, p in enumerate(fam.positions)}
+        scales[name] = DraftScale(name, codes, [], [], fam.agree_label, "family")
+        top = len(fam.positions)
+        scales[name].agree = list(range(top - fam.top + 1, top + 1))
+    sc = scales[name]
+    for key, (spelling, _) in counts.items():
+        if key in _pos:  # the data's spelling wins over the canonical one
+            sc.codes[_pos[key] + 1] = spelling
+    return name
+
+
+def _labels_scale(scales: dict[str, DraftScale], what: dict[Any, str], missing: list[str]) -> str:
+    """The scale of an SPSS/Stata value-label set (one per distinct set); its missing-value labels
+    are added to ``missing``."""
+    labels = {int(float(code)): str(lab).strip() for code, lab in what.items()}
+    real = {code: lab for code, lab in labels.items() if not _MISSING.match(lab.casefold())}
+    missing += [lab for lab in labels.values() if _MISSING.match(lab.casefold())]
+    key = tuple(sorted(real.items()))
+    name = next((s for s, sc in scales.items() if tuple(sorted(sc.codes.items())) == key), None)
+    if name is None:
+        name = (
+            f"labels{len(real)}"
+            if f"labels{len(real)}" not in scales
+            else f"labels{len(real)}_{len(scales)}"
+        )
+        ordered = sorted(real)
+        top = max(1, len(ordered) // 2 - (len(ordered) % 2 == 0 and len(ordered) > 4))
+        scales[name] = DraftScale(
+            name, dict(sorted(real.items())), [], ordered[-top:], "agreed", "value labels"
+        )
+    return name
+
+
+def _codes_scale(scales: dict[str, DraftScale], top_code: int) -> str:
+    """The scale of bare codes 1..top_code (created on first use)."""
+    name = f"codes1to{top_code}"
+    if name not in scales:
+        codes = {i: str(i) for i in range(1, top_code + 1)}
+        agree = [top_code - 1, top_code] if top_code >= 4 else [top_code]
+        scales[name] = DraftScale(name, codes, [], agree, "agreed", "integer codes")
+    return name
+
+
+def _unknown_scales(
+    cols: list[str],
+    counts: dict[str, dict[str, tuple[str, int]]],
+    scales: dict[str, DraftScale],
+    items: dict[str, dict[str, Any]],
+    taken: set[str],
+    background: set[str],
+) -> None:
+    """Label sets nobody recognises, shared by 3+ columns (a battery), are scales of unknown order
+    (added to ``scales`` and ``items``)."""
+    unknown_sets: dict[tuple[str, ...], list[str]] = {}
+    for c in cols:
+        if c in taken or c in background:
+            continue
+        labels = tuple(sorted(k2 for k2 in counts[c] if not _MISSING.match(k2)))
+        if 3 <= len(labels) <= 11:
+            unknown_sets.setdefault(labels, []).append(c)
     for labels, columns in unknown_sets.items():
         if len(columns) < 3:
             continue
@@ -514,42 +598,32 @@ def draft_codebook(
         sc = DraftScale(name, codes, [], [len(codes)], "agreed", "unknown", list(columns))
         scales[name] = sc
         for c in columns:
-            items[c] = {"scale": name, "text": _item_text(c, variable_labels), "hint": None}
+            items[c] = {"scale": name, "text": None, "hint": None}
             items[c]["reverse"] = False
             taken.add(c)
 
-    constructs, evidence, battery, moved = _constructs(df, items, scales, n_constructs)
-    taken -= moved
 
-    # Grouping variables and the cluster column.
+def _groups(
+    df: pd.DataFrame,
+    cols: list[str],
+    counts: dict[str, dict[str, tuple[str, int]]],
+    taken: set[str],
+    background: set[str],
+    value_labels: dict[str, dict[Any, str]],
+    k: int,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None, dict[str, int]]:
+    """Grouping variables (2-15 categories), a proposed cluster column and covariates."""
     groups: dict[str, dict[str, Any]] = {}
     cluster: dict[str, Any] | None = None
     covariates: dict[str, int] = {}
+    n = len(df)
     for c in cols:
         if c in taken:
             continue
         cats = {key: v for key, v in counts[c].items() if not _MISSING.match(key)}
-        missing = [sp for key, (sp, _) in counts[c].items() if _MISSING.match(key)]
         if 2 <= len(cats) <= 15:
-            ordered = sorted(cats.values(), key=lambda sv: (-sv[1], sv[0]))
-            ranked = _numeric_order([sp for sp, _ in ordered])
-            small = [sp for sp, cnt in ordered if cnt < k]
-            if len(cats) == 2 and all(_INTEGER.match(key) for key in cats):
-                ranked = None  # two bare codes (sex 1/2): nothing says they are ordered
-            groups[c] = {
-                "categories": [sp for sp, _ in ordered],
-                "counts": [cnt for _, cnt in ordered],
-                "missing": missing,
-                "reference": ordered[0][0],
-                "small": small,
-                "compare": sum(cnt >= k for _, cnt in ordered) >= 2,
-                "ordered": ranked is not None,
-            }
-            if ranked is not None:  # numeric bands (income, years): their order is known
-                by = dict(ordered)
-                groups[c]["categories"] = ranked
-                groups[c]["counts"] = [by[r] for r in ranked]
-                groups[c]["reference"] = ranked[0]
+            missing = [sp for key, (sp, _) in counts[c].items() if _MISSING.match(key)]
+            groups[c] = _group(cats, missing, k)
             groups[c]["codes"] = _group_codes(cats, value_labels.get(c))
             taken.add(c)
         elif len(cats) > 15 and c in background:
@@ -565,15 +639,31 @@ def draft_codebook(
                 lambda s: s.dropna().map(normalise_answer).nunique()
             )
             spec["level"] = "cluster" if len(per) and per.max() <= 1 else "respondent"
-    qi = ["age_band"] if ids["birth_date"] else []
-    qi += [g for g in groups if _DEMOGRAPHIC.search(g.lower())]
-    ids["quasi_identifiers"] = qi
-    notes["unplaced"] = [c for c in cols if c not in taken]
-    notes["why"] = [f"{c}: {w}" for c, w in why.items()]
-    return Draft(
-        source, n, scales, items, constructs, groups, cluster, ids, notes,
-        evidence=evidence, covariates=covariates, battery=battery,
-    )  # fmt: skip
+    return groups, cluster, covariates
+
+
+def _group(cats: dict[str, tuple[str, int]], missing: list[str], k: int) -> dict[str, Any]:
+    """A group's categories (by count, or in numeric order for bands), reference and flags."""
+    ordered = sorted(cats.values(), key=lambda sv: (-sv[1], sv[0]))
+    ranked = _numeric_order([sp for sp, _ in ordered])
+    small = [sp for sp, cnt in ordered if cnt < k]
+    if len(cats) == 2 and all(_INTEGER.match(key) for key in cats):
+        ranked = None  # two bare codes (sex 1/2): nothing says they are ordered
+    spec = {
+        "categories": [sp for sp, _ in ordered],
+        "counts": [cnt for _, cnt in ordered],
+        "missing": missing,
+        "reference": ordered[0][0],
+        "small": small,
+        "compare": sum(cnt >= k for _, cnt in ordered) >= 2,
+        "ordered": ranked is not None,
+    }
+    if ranked is not None:  # numeric bands (income, years): their order is known
+        by = dict(ordered)
+        spec["categories"] = ranked
+        spec["counts"] = [by[r] for r in ranked]
+        spec["reference"] = ranked[0]
+    return spec
 
 
 def _group_codes(
@@ -917,6 +1007,30 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
     w("  # short_title: a short title (optional: the brief's subtitle)")
     w("  unit: respondent")
     w("")
+    _render_scales(d, w)
+    _render_constructs(d, w)
+    w("")
+    _render_items(d, w)
+    _render_groups(d, w, k)
+    _render_identifiers(d, w)
+    if d.notes["unplaced"]:
+        w("")
+        w(
+            "# Columns the draft did not place (the pipeline drops columns the codebook does not name):"
+        )
+        w(f"#   {', '.join(d.notes['unplaced'])}")
+    if d.notes["unnamed"]:
+        w(
+            "# Columns whose names a codebook cannot use (letters, digits and _ only; rename them in the"
+        )
+        w(
+            f"# data file): {', '.join(json.dumps(c, ensure_ascii=False) for c in d.notes['unnamed'])}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _render_scales(d: Draft, w: Callable[[str], None]) -> None:
+    """The ``scales:`` block: each scale's codes, missing and agree codes, and its origin."""
     w(
         "# Response scales: codes ordered from low to high; `missing` answers carry no position (coded"
     )
@@ -946,8 +1060,10 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         )
         w(f"    agree_label: {_q(sc.agree_label)}")
     w("")
-    _render_constructs(d, w)
-    w("")
+
+
+def _render_items(d: Draft, w: Callable[[str], None]) -> None:
+    """The ``items:`` block, then the cluster candidate and covariates as comments."""
     w(
         "# Items: `text` is the question's wording (TODO: paste it where it is only the column name);"
     )
@@ -978,6 +1094,10 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         for col, nv in d.covariates.items():
             w(f"#   {col}: {nv} distinct values")
         w("")
+
+
+def _render_groups(d: Draft, w: Callable[[str], None], k: int) -> None:
+    """The ``groups:`` block: categories with their counts, reference, order and compare."""
     w(
         "# Grouping variables: categories are listed by how often they were answered (numeric bands in"
     )
@@ -1021,6 +1141,10 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
             w("    # with the cluster")
         w(f"    compare: {'true' if g['compare'] else 'false'}")
     w("")
+
+
+def _render_identifiers(d: Draft, w: Callable[[str], None]) -> None:
+    """The ``identifiers:`` block with the reasons the draft chose each column."""
     ids = d.identifiers
     w("# Identifier columns: REVIEW every one. Reasons the draft chose them:")
     for line in d.notes["why"]:
@@ -1060,17 +1184,3 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         )
     w(f"  quasi_identifiers: {_flow(ids['quasi_identifiers'])}  # REVIEW: checked for k-anonymity")
     w(f"  free_text: {_flow(ids['free_text'])}  # REVIEW: scrubbed of identifiers before analysis")
-    if d.notes["unplaced"]:
-        w("")
-        w(
-            "# Columns the draft did not place (the pipeline drops columns the codebook does not name):"
-        )
-        w(f"#   {', '.join(d.notes['unplaced'])}")
-    if d.notes["unnamed"]:
-        w(
-            "# Columns whose names a codebook cannot use (letters, digits and _ only; rename them in the"
-        )
-        w(
-            f"# data file): {', '.join(json.dumps(c, ensure_ascii=False) for c in d.notes['unnamed'])}"
-        )
-    return "\n".join(out) + "\n"

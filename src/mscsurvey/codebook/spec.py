@@ -177,6 +177,14 @@ class Codebook:
     def scale_of(self, item: str) -> Scale:
         return self.scales[self.items[item].scale]
 
+    def label_of(self, name: str) -> str:
+        """A construct's or group's label; any other name (a dummy term, say) as it is."""
+        if name in self.constructs:
+            return self.constructs[name].label
+        if name in self.groups:
+            return self.groups[name].label
+        return name
+
     @property
     def item_ids(self) -> list[str]:
         return list(self.items)
@@ -214,7 +222,17 @@ class Codebook:
 
 
 def _cross_check(cb: dict[str, Any], source: str) -> None:
+    """What the schema cannot say: references between scales, items, constructs, groups and
+    identifiers (the first problem raises, in this order)."""
     scales, items, constructs = cb["scales"], cb["items"], cb["constructs"]
+    _check_scales(scales, source)
+    _check_items(scales, items, constructs, source)
+    _check_groups(cb["groups"], source)
+    _check_identifiers(cb, source)
+
+
+def _check_scales(scales: dict[str, Any], source: str) -> None:
+    """Agreement codes among the codes; labels (missing ones included) distinct."""
     for name, sc in scales.items():
         codes = {int(c) for c in sc["codes"]}
         bad = [a for a in sc["agree"] if a not in codes]
@@ -234,6 +252,12 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
                 file=source,
                 key=f"scales.{name}",
             )
+
+
+def _check_items(
+    scales: dict[str, Any], items: dict[str, Any], constructs: dict[str, Any], source: str
+) -> None:
+    """Every item on a defined scale and in exactly one construct, whose items share a scale."""
     for iid, item in items.items():
         if item["scale"] not in scales:
             raise SurveyError(
@@ -273,7 +297,11 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
             file=source,
             key=f"items.{orphans[0]}",
         )
-    for gid, grp in cb["groups"].items():
+
+
+def _check_groups(groups: dict[str, Any], source: str) -> None:
+    """References and "other" among the categories; category labels distinct."""
+    for gid, grp in groups.items():
         ref = grp.get("reference")
         labels = list(_group_codes(grp).values()) or grp["categories"]
         if ref is not None and ref not in labels and str(ref) not in _group_codes(grp):
@@ -295,6 +323,12 @@ def _cross_check(cb: dict[str, Any], source: str) -> None:
                 file=source,
                 key=f"groups.{gid}.other",
             )
+
+
+def _check_identifiers(cb: dict[str, Any], source: str) -> None:
+    """No identifier column analysed; key variables and quasi-identifiers are groups, the
+    cluster or generalised columns."""
+    items = cb["items"]
     ids = cb["identifiers"]
     analysis_cols = set(items) | set(cb["groups"])
     if cb.get("cluster"):

@@ -20,6 +20,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.stats.comparisons import check_level
 
 __all__ = [
     "AGREEMENT_COLUMNS",
@@ -86,11 +87,6 @@ COMPARISON_COLUMNS = [
 ]
 
 
-def _check_level(ci_level: float) -> None:
-    if not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be strictly between 0 and 1, got {ci_level!r}")
-
-
 def as_answered(keyed: pd.Series, codebook: Codebook, item: str) -> pd.Series:
     """The code as the respondent gave it: un-key a reverse-keyed item (``min + max - keyed``).
 
@@ -155,7 +151,7 @@ def wilson_ci(count: int, n: int, *, ci_level: float = 0.95) -> tuple[float, flo
     >>> round(low, 2), round(high, 2)
     (95.07, 98.22)
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     if n < 0 or count < 0 or count > n:
         raise ValueError(f"need 0 <= count <= n, got count={count!r}, n={n!r}")
     if n == 0:
@@ -212,7 +208,7 @@ def item_agreement(
     The agree codes refer to the statement as worded, so reverse-keyed items are un-keyed first
     (:func:`as_answered`). An item nobody answered has ``n = 0`` and missing percentages.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     rows = []
     for iid in _items(responses, codebook):
         item = codebook.items[iid]

@@ -23,8 +23,9 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from mscsurvey.codebook.spec import Codebook
-from mscsurvey.stages import subgroups
 from mscsurvey.stages.agreement import item_agreement
+from mscsurvey.stats import comparisons
+from mscsurvey.stats.comparisons import check_level
 
 __all__ = [
     "CONSTRUCT_COLUMNS",
@@ -87,11 +88,6 @@ ITEM_COLUMNS = [
 ]
 
 _NAN = float("nan")
-
-
-def _check_level(ci_level: float) -> None:
-    if not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be strictly between 0 and 1, got {ci_level!r}")
 
 
 def _codes(codes: Sequence[int]) -> str:
@@ -185,7 +181,7 @@ def welch_difference(
     degrees of freedom, from ``scipy.stats.ttest_ind(later, earlier, equal_var=False)`` and its
     ``confidence_interval`` (as R's ``t.test(y, x)``).
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     keys = ("difference", "ci_low", "ci_high", "t", "df", "p")
     if len(earlier) < 2 or len(later) < 2:
         return dict.fromkeys(keys, _NAN)
@@ -205,14 +201,14 @@ def hedges_g(
     earlier: np.ndarray, later: np.ndarray, *, ci_level: float = 0.95
 ) -> tuple[float, float, float]:
     """Hedges' g of later versus earlier with its confidence interval: the subgroup comparisons'
-    :func:`mscsurvey.stages.subgroups.hedges_g` (pingouin's formulas, unrounded) with the waves in order.
+    :func:`mscsurvey.stats.comparisons.hedges_g` (pingouin's formulas, unrounded) with the waves in order.
 
     Returns
     -------
     (float, float, float)
         g, lower and upper bound; NaN when either sample has fewer than 2 values or the pooled SD is 0.
     """
-    r = subgroups.hedges_g(later, earlier, ci_level=ci_level)
+    r = comparisons.hedges_g(later, earlier, ci_level=ci_level)
     return float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
 
 
@@ -268,7 +264,7 @@ def compare_construct_means(
     -----
     Independent samples (see the module docstring): a panel would need a paired design.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     cb_e, cb_l = codebooks
     rel = [r.set_index("construct") for r in reliability]
     rows = []
@@ -351,7 +347,7 @@ def compare_item_agreement(
     interval is Newcombe's hybrid score interval (method 10, from two Wilson intervals) from
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     agree = [
         item_agreement(r, cb, ci_level=ci_level).set_index("item")
         for r, cb in zip(responses, codebooks, strict=True)

@@ -26,7 +26,6 @@ The outcome is z-scored on the complete cases; SDs use ddof = 1 (as R's ``scale`
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,10 +36,15 @@ import statsmodels.api as sm
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from mscsurvey.codebook.models import CONTROL, PREDICTOR, ModelSpec, input_columns, validate_models
-from mscsurvey.codebook.spec import Codebook
+from mscsurvey.codebook.spec import Codebook, Group
 from mscsurvey.errors import SurveyError
 from mscsurvey.report.phrasing import driver_sentence, lower_first, not_modelled
-from mscsurvey.stages.subgroups import excluded_constructs, fit_random_intercept
+from mscsurvey.stages.subgroups import excluded_constructs
+
+# dominance_analysis lives in stats/ (an engine); re-exported: it was this module's API before issue 16
+from mscsurvey.stats.comparisons import check_level
+from mscsurvey.stats.dominance import dominance_analysis
+from mscsurvey.stats.mixed import fit_random_intercept
 
 __all__ = [
     "REGRESSION_COLUMNS",
@@ -123,9 +127,6 @@ DRIVER_COLUMNS = [
     "sentence",
 ]
 
-#: Above this many predictor blocks the all-subsets dominance analysis (2^p regressions) is refused.
-MAX_DOMINANCE_BLOCKS = 18
-
 
 @dataclass
 class Design:
@@ -164,13 +165,74 @@ class RegressionResult:
     drivers: pd.DataFrame
 
 
-def _check_level(ci_level: float) -> None:
-    if not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be strictly between 0 and 1, got {ci_level!r}")
-
-
 def _zscore(s: pd.Series) -> pd.Series:
     return (s - s.mean()) / s.std(ddof=1)
+
+
+@dataclass
+class _Terms:
+    """The design's columns, term rows, blocks and dropped terms, filled predictor by predictor."""
+
+    xcols: dict[str, pd.Series] = field(default_factory=dict)
+    term_rows: list[dict[str, object]] = field(default_factory=list)
+    blocks: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[dict[str, object]] = field(default_factory=list)
+
+    def _drop(self, term: str, p: str, coding: str, ref: str | None, note: str) -> None:
+        self.dropped.append(
+            {"term": term, "predictor": p, "coding": coding, "reference": ref, "note": note}
+        )
+
+    def _term(self, term: str, p: str, coding: str, ref: str | None, col: pd.Series) -> None:
+        self.xcols[term] = col
+        self.term_rows.append({"term": term, "predictor": p, "coding": coding, "reference": ref})
+        self.blocks.setdefault(p, []).append(term)
+
+    def add_numeric(self, p: str, v: pd.Series, coding: str) -> None:
+        """A construct score or an ordered group's positions: z-scored, or dropped if constant."""
+        if v.std(ddof=1) > 0:
+            self._term(p, p, coding, None, _zscore(v))
+        else:
+            self._drop(p, p, coding, None, "dropped: constant on the model's complete cases")
+
+    def add_dummies(self, p: str, grp: Group, labels: pd.Series, *, model: str) -> None:
+        """An unordered group's 0/1 dummies against its reference (the most frequent category
+        when the reference has no respondent); categories with none are dropped and recorded."""
+        coding = CODING["dummy"]
+        counts = labels.value_counts()
+        present = [c for c in grp.categories if counts.get(c, 0) > 0]
+        ref = grp.reference
+        if len(present) < 2:
+            note = "dropped: fewer than two categories among the model's complete cases"
+            self._drop(p, p, coding, ref, note)
+            return
+        if ref not in present:
+            new_ref = max(present, key=lambda c: (counts[c], -grp.categories.index(c)))
+            log.warning(
+                "model %s: reference '%s' of %s has no respondents; using '%s'",
+                model,
+                ref,
+                p,
+                new_ref,
+            )
+            note = (
+                "reference category has no respondents in the model's complete cases; "
+                f"'{new_ref}' is the reference instead"
+            )
+            self._drop(f"{p}[{ref}]", p, coding, ref, note)
+            ref = new_ref
+        self.blocks[p] = []
+        for cat in grp.categories:
+            if cat == ref:
+                continue
+            term = f"{p}[{cat}]"
+            if cat not in present:
+                if cat == grp.reference:
+                    continue  # recorded above: the reference had no respondents
+                note = "dropped: no respondents in the model's complete cases"
+                self._drop(term, p, coding, ref, note)
+                continue
+            self._term(term, p, coding, ref, (labels == cat).astype("float64"))
 
 
 def model_design(
@@ -224,105 +286,19 @@ def model_design(
         )
     d = scores[cols].dropna()
     y = _zscore(d[outcome].astype("float64"))
-    xcols: dict[str, pd.Series] = {}
-    term_rows: list[dict[str, object]] = []
-    blocks: dict[str, list[str]] = {}
-    dropped: list[dict[str, object]] = []
+    acc = _Terms()
     for p in predictors:
         if p in codebook.constructs:
-            v = d[p].astype("float64")
-            coding, ref = CODING["construct"], None
-            if v.std(ddof=1) > 0:
-                xcols[p] = _zscore(v)
-                term_rows.append({"term": p, "predictor": p, "coding": coding, "reference": ref})
-                blocks[p] = [p]
-            else:
-                dropped.append(
-                    {
-                        "term": p,
-                        "predictor": p,
-                        "coding": coding,
-                        "reference": ref,
-                        "note": "dropped: constant on the model's complete cases",
-                    }
-                )
+            acc.add_numeric(p, d[p].astype("float64"), CODING["construct"])
             continue
         grp = codebook.groups[p]
         labels = d[p].astype(str)
         if grp.ordered:
             pos = labels.map({c: k + 1 for k, c in enumerate(grp.categories)}).astype("float64")
-            coding = CODING["ordered"]
-            if pos.std(ddof=1) > 0:
-                xcols[p] = _zscore(pos)
-                term_rows.append({"term": p, "predictor": p, "coding": coding, "reference": None})
-                blocks[p] = [p]
-            else:
-                dropped.append(
-                    {
-                        "term": p,
-                        "predictor": p,
-                        "coding": coding,
-                        "reference": None,
-                        "note": "dropped: constant on the model's complete cases",
-                    }
-                )
-            continue
-        coding = CODING["dummy"]
-        counts = labels.value_counts()
-        present = [c for c in grp.categories if counts.get(c, 0) > 0]
-        ref = grp.reference
-        if len(present) < 2:
-            dropped.append(
-                {
-                    "term": p,
-                    "predictor": p,
-                    "coding": coding,
-                    "reference": ref,
-                    "note": "dropped: fewer than two categories among the model's complete cases",
-                }
-            )
-            continue
-        if ref not in present:
-            new_ref = max(present, key=lambda c: (counts[c], -grp.categories.index(c)))
-            log.warning(
-                "model %s: reference '%s' of %s has no respondents; using '%s'",
-                model or outcome,
-                ref,
-                p,
-                new_ref,
-            )
-            dropped.append(
-                {
-                    "term": f"{p}[{ref}]",
-                    "predictor": p,
-                    "coding": coding,
-                    "reference": ref,
-                    "note": f"reference category has no respondents in the model's complete cases; "
-                    f"'{new_ref}' is the reference instead",
-                }
-            )
-            ref = new_ref
-        blocks[p] = []
-        for cat in grp.categories:
-            if cat == ref:
-                continue
-            term = f"{p}[{cat}]"
-            if cat not in present:
-                if cat == grp.reference:
-                    continue  # recorded above: the reference had no respondents
-                dropped.append(
-                    {
-                        "term": term,
-                        "predictor": p,
-                        "coding": coding,
-                        "reference": ref,
-                        "note": "dropped: no respondents in the model's complete cases",
-                    }
-                )
-                continue
-            xcols[term] = (labels == cat).astype("float64")
-            term_rows.append({"term": term, "predictor": p, "coding": coding, "reference": ref})
-            blocks[p].append(term)
+            acc.add_numeric(p, pos, CODING["ordered"])
+        else:
+            acc.add_dummies(p, grp, labels, model=model or outcome)
+    xcols, term_rows, blocks, dropped = acc.xcols, acc.term_rows, acc.blocks, acc.dropped
     for rec in dropped:
         log.warning("model %s: %s: %s", model or outcome, rec["term"], rec["note"])
     x = pd.DataFrame(xcols, index=d.index)
@@ -373,7 +349,7 @@ def standardised_ols(design: Design, *, ci_level: float = 0.95) -> pd.DataFrame:
     MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent covariance matrix
     estimators with improved finite sample properties. *J. Econometrics*, 29, 305-325.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     alpha = 1 - ci_level
     xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
     y = design.y
@@ -457,11 +433,11 @@ def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame
 
     Notes
     -----
-    Fitted by REML with :func:`mscsurvey.stages.subgroups.fit_random_intercept` (statsmodels ``MixedLM``'s
+    Fitted by REML with :func:`mscsurvey.stats.mixed.fit_random_intercept` (statsmodels ``MixedLM``'s
     likelihood and fixed-effects covariance, computed from per-cluster sums); intervals are Wald
     intervals with a normal reference, as ``MixedLMResults.conf_int``.
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
     empty = pd.DataFrame(
         {
@@ -496,132 +472,7 @@ def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame
     return out, "; ".join(issues)
 
 
-def dominance_analysis(
-    data: pd.DataFrame, *, y: str, blocks: Mapping[str, Sequence[str]]
-) -> pd.DataFrame:
-    """General dominance (Shapley decomposition of R²) of predictor blocks.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Complete cases: the outcome column and every column named in ``blocks``.
-    y : str, keyword-only
-        The outcome column.
-    blocks : mapping, keyword-only
-        predictor -> its columns (one for a numeric predictor, the dummies of a categorical one).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per block, in the given order: ``predictor``, ``n_terms``, ``general_dominance``
-        (the block's average R² increment), ``share`` (of the full R²), ``rank`` (1 = largest),
-        ``r2`` (full model).
-
-    Raises
-    ------
-    ValueError
-        No blocks, a column missing, or more than :data:`MAX_DOMINANCE_BLOCKS` blocks.
-
-    Notes
-    -----
-    Written here rather than taken from pingouin: ``linear_regression(relimp=True)`` computes the
-    Lindeman–Merenda–Gold decomposition **per column**, so a categorical predictor would be split
-    into its dummies (each credited separately, depending on the reference level) instead of being
-    one predictor; the block version is the dominance analysis of Budescu (1993) / Azen & Budescu
-    (2003) with sets of predictors. For single-column blocks the two coincide (tested).
-
-    For :math:`p` blocks, the R² of all :math:`2^p` subsets is computed once (cached, from the
-    covariance matrix: :math:`R^2_S = s_{yS} S_{SS}^{-1} s_{Sy} / s_{yy}`, the OLS R² with
-    intercept) and
-
-    .. math::
-
-        GD_b = \\sum_{S \\subseteq P\\setminus b} \\frac{|S|!\\,(p-|S|-1)!}{p!}
-               \\left(R^2_{S\\cup b} - R^2_S\\right),
-
-    which sums to the full R² exactly (checked; a ``RuntimeError`` otherwise).
-
-    References
-    ----------
-    Budescu, D. V. (1993). Dominance analysis: a new approach to the problem of relative importance
-    of predictors in multiple regression. *Psychological Bulletin*, 114(3), 542-551.
-    Azen, R., & Budescu, D. V. (2003). The dominance analysis approach for comparing predictors in
-    multiple regression. *Psychological Methods*, 8(2), 129-148.
-    Grömping, U. (2006). Relative importance for linear regression in R: the package relaimpo.
-    *Journal of Statistical Software*, 17(1).
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"y": [1.0, 3, 2, 5, 4, 6], "a": [1.0, 2, 1, 3, 2, 3],
-    ...                   "g1": [0.0, 0, 1, 1, 0, 1], "g2": [0.0, 1, 0, 0, 1, 0]})
-    >>> da = dominance_analysis(d, y="y", blocks={"a": ["a"], "g": ["g1", "g2"]})
-    >>> bool(np.isclose(da["general_dominance"].sum(), da["r2"].iloc[0]))
-    True
-    """
-    names = list(blocks)
-    p = len(names)
-    if p == 0:
-        raise ValueError("blocks is empty: nothing to decompose")
-    if p > MAX_DOMINANCE_BLOCKS:
-        raise ValueError(
-            f"{p} predictor blocks need 2^{p} regressions; at most {MAX_DOMINANCE_BLOCKS} are allowed"
-        )
-    cols = [c for b in names for c in blocks[b]]
-    lacking = [c for c in [y, *cols] if c not in data.columns]
-    if lacking:
-        raise ValueError(f"column(s) {', '.join(lacking)} not in data")
-    m = data[[y, *cols]].to_numpy(dtype=float)
-    if np.isnan(m).any():
-        raise ValueError("data has missing values: pass complete cases")
-    cov = np.cov(m, rowvar=False)
-    syy = cov[0, 0]
-    index: list[list[int]] = []
-    pos = 1
-    for b in names:
-        index.append(list(range(pos, pos + len(blocks[b]))))
-        pos += len(blocks[b])
-    r2 = np.zeros(1 << p)
-    for mask in range(1, 1 << p):
-        idx = [c for j in range(p) if mask >> j & 1 for c in index[j]]
-        sxx = cov[np.ix_(idx, idx)]
-        sxy = cov[idx, 0]
-        beta = np.linalg.lstsq(sxx, sxy, rcond=None)[0]
-        r2[mask] = float(sxy @ beta) / syy
-    weights = [math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p) for s in range(p)]
-    sizes = np.array([bin(mask).count("1") for mask in range(1 << p)])
-    gd = np.zeros(p)
-    for j in range(p):
-        bit = 1 << j
-        without = np.array([mask for mask in range(1 << p) if not mask & bit])
-        w = np.array([weights[s] for s in sizes[without]])
-        gd[j] = float(np.sum(w * (r2[without | bit] - r2[without])))
-    full = float(r2[(1 << p) - 1])
-    if not math.isclose(gd.sum(), full, rel_tol=1e-9, abs_tol=1e-12):
-        raise RuntimeError(f"dominance weights sum to {gd.sum()!r}, not the full R² {full!r}")
-    order = np.argsort(-gd, kind="stable")
-    rank = np.empty(p, dtype=int)
-    rank[order] = np.arange(1, p + 1)
-    return pd.DataFrame(
-        {
-            "predictor": names,
-            "n_terms": [len(blocks[b]) for b in names],
-            "general_dominance": gd,
-            "share": gd / full if full > 0 else np.nan,
-            "rank": rank,
-            "r2": full,
-        }
-    )
-
-
 _lower_first = lower_first  # the phrasing module's rule, used for the driver phrases
-
-
-def _label(codebook: Codebook, name: str) -> str:
-    if name in codebook.constructs:
-        return codebook.constructs[name].label
-    if name in codebook.groups:
-        return codebook.groups[name].label
-    return name
 
 
 def drivers(
@@ -674,7 +525,7 @@ def drivers(
         for rec in [*preds.to_dict("records"), *ctrls.to_dict("records")]:
             pred = rec["predictor"]
             t = reg[reg["predictor"] == pred]
-            label = _lower_first(_label(codebook, pred))
+            label = _lower_first(codebook.label_of(pred))
             if len(t) == 1 and t["coding"].iloc[0] != CODING["dummy"]:
                 beta = float(t["estimate"].iloc[0])
                 direction = "+" if beta >= 0 else "-"
@@ -707,7 +558,7 @@ def drivers(
                     "outcome": outcome,
                     "rank": rec["rank"],
                     "predictor": pred,
-                    "label": _label(codebook, pred),
+                    "label": codebook.label_of(pred),
                     "role": rec["role"],
                     "general_dominance": float(rec["general_dominance"]),
                     "share": float(rec["share"]),
@@ -715,8 +566,8 @@ def drivers(
                     "detail": detail,
                 }
             )
-        controls = [_lower_first(_label(codebook, c)) for c in ctrls["predictor"]]
-        sentence = driver_sentence(_label(codebook, outcome), parts[:top], controls)
+        controls = [_lower_first(codebook.label_of(c)) for c in ctrls["predictor"]]
+        sentence = driver_sentence(codebook.label_of(outcome), parts[:top], controls)
         for r in recs:
             r["sentence"] = sentence
         rows += recs
@@ -844,153 +695,19 @@ def run_models(
     SurveyError
         A model naming an unknown outcome or predictor (see :func:`validate_models`).
     """
-    _check_level(ci_level)
+    check_level(ci_level)
     specs = validate_models(models, codebook, source=source)
     excluded = excluded_constructs(reliability)
     reg_rows: list[pd.DataFrame] = []
     imp_rows: list[pd.DataFrame] = []
     for spec in specs:
-        if spec.outcome in excluded:
-            note = f"skipped: the outcome {spec.outcome} is {excluded[spec.outcome]}"
-            log.warning("model %s %s", spec.name, note)
-            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
-            continue
-        keep = []
-        gate_dropped = []
-        for p in spec.terms:
-            if p in excluded:
-                note = f"dropped: {excluded[p]}"
-                log.warning("model %s: %s %s %s", spec.name, spec.role(p), p, note)
-                coding = CODING["construct"]
-                gate_dropped.append({"term": p, "predictor": p, "coding": coding, "note": note})
-            else:
-                keep.append(p)
-        if not any(p in spec.predictors for p in keep):
-            note = "skipped: every predictor was excluded by the reliability gate"
-            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
-            continue
-        design = model_design(
-            scores, codebook, outcome=spec.outcome, predictors=keep, model=spec.name
+        regs, imp = _fit_model(
+            spec, scores, codebook, excluded=excluded, ci_level=ci_level, min_n=min_n
         )
-        if design.n < min_n:
-            note = (
-                f"skipped: fewer than analyses.min_group_n = {min_n} complete cases (not fitted, "
-                "so no number rests on so few respondents)"
-            )
-            log.warning("model %s %s", spec.name, note)
-            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
-            continue
-        if design.x.shape[1] == 0 or design.n <= design.x.shape[1] + 2:
-            note = (
-                f"skipped: {design.n} complete cases for {design.x.shape[1]} terms (too few to fit)"
-            )
-            log.warning("model %s %s", spec.name, note)
-            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
-            continue
-        if not any(p in spec.predictors for p in design.blocks):
-            note = "skipped: no predictor left to rank (every one was dropped from the design)"
-            log.warning("model %s %s", spec.name, note)
-            reg_rows.append(pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)]))
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            ols = standardised_ols(design, ci_level=ci_level)
-        mixed, mixed_note = mixed_model(design, ci_level=ci_level)
-        if mixed_note:
-            log.warning("model %s: %s", spec.name, mixed_note)
-        info = pd.concat(
-            [
-                pd.DataFrame(
-                    [
-                        {
-                            "term": "Intercept",
-                            "predictor": None,
-                            "coding": CODING["intercept"],
-                            "reference": None,
-                        }
-                    ]
-                ),
-                design.terms,
-            ],
-            ignore_index=True,
-        )
-        est = info.merge(ols, on="term", how="left").merge(mixed, on="term", how="left")
-        est.insert(
-            est.columns.get_loc("predictor") + 1,
-            "role",
-            [None if pd.isna(p) else spec.role(p) for p in est["predictor"]],
-        )
-        est.insert(0, "outcome", spec.outcome)
-        est.insert(0, "model", spec.name)
-        est["ci_level"] = float(ci_level)
-        est["status"] = "estimated"
-        est["note"] = mixed_note
-        est = _suppress_small_dummies(est, design, min_n)
-        dropped = [
-            {
-                **_record(spec, rec, "dropped", ci_level),
-                "n": design.n,
-                "n_clusters": design.n_clusters,
-            }
-            for rec in gate_dropped + design.dropped
-        ]
-        reg_rows.append(est)
-        if dropped:
-            reg_rows.append(pd.DataFrame(dropped))
-        data = pd.concat([design.y.rename("__y__"), design.x], axis=1)
-        da = dominance_analysis(data, y="__y__", blocks=design.blocks)
-        da.insert(1, "label", [_label(codebook, p) for p in da["predictor"]])
-        da.insert(2, "role", [spec.role(p) for p in da["predictor"]])
-        da.insert(0, "outcome", spec.outcome)
-        da.insert(0, "model", spec.name)
-        da["rank_all"] = da["rank"]
-        da["rank"] = _rank_predictors(da)
-        da["n"] = design.n
-        imp_rows.append(da)
-        log.info(
-            "model %s: n = %d, %s clusters, R² = %.3f",
-            spec.name,
-            design.n,
-            design.n_clusters,
-            float(ols["r2"].iloc[0]),
-        )
-    regressions = (
-        pd.concat([r.astype(object) for r in reg_rows], ignore_index=True)
-        if reg_rows
-        else pd.DataFrame(columns=REGRESSION_COLUMNS)
-    )
-    regressions = regressions.reindex(columns=REGRESSION_COLUMNS)
-    float_cols = [
-        "estimate",
-        "se_cluster",
-        "ci_low",
-        "ci_high",
-        "p",
-        "se_hc3",
-        "p_hc3",
-        "vif",
-        "mixed_estimate",
-        "mixed_ci_low",
-        "mixed_ci_high",
-        "r2",
-        "r2_adj",
-        "ci_level",
-    ]
-    regressions[float_cols] = regressions[float_cols].astype("float64")
-    regressions = regressions.astype({"n": "Int64", "n_clusters": "Int64"})
-    for col in (
-        "model",
-        "outcome",
-        "term",
-        "predictor",
-        "role",
-        "coding",
-        "reference",
-        "status",
-        "note",
-    ):
-        regressions[col] = regressions[col].astype("str").where(regressions[col].notna())
-    regressions["note"] = regressions["note"].fillna("")
+        reg_rows.extend(regs)
+        if imp is not None:
+            imp_rows.append(imp)
+    regressions = _regressions_table(reg_rows)
     importance = (
         pd.concat(imp_rows, ignore_index=True)
         if imp_rows
@@ -1004,27 +721,171 @@ def run_models(
         if imp_rows
         else pd.DataFrame(columns=DRIVER_COLUMNS)
     )
+    drv = _add_not_modelled(drv, regressions, specs, codebook)
+    return RegressionResult(regressions=regressions, importance=importance, drivers=drv)
+
+
+def _skipped(spec: ModelSpec, note: str, ci_level: float) -> list[pd.DataFrame]:
+    return [pd.DataFrame([_record(spec, {"note": note}, "skipped", ci_level)])]
+
+
+def _fit_model(
+    spec: ModelSpec,
+    scores: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    excluded: dict[str, str],
+    ci_level: float,
+    min_n: int,
+) -> tuple[list[pd.DataFrame], pd.DataFrame | None]:
+    """One model: its rows of ``regressions`` and its ``importance`` rows (``None`` when skipped)."""
+    if spec.outcome in excluded:
+        note = f"skipped: the outcome {spec.outcome} is {excluded[spec.outcome]}"
+        log.warning("model %s %s", spec.name, note)
+        return _skipped(spec, note, ci_level), None
+    keep = []
+    gate_dropped = []
+    for p in spec.terms:
+        if p in excluded:
+            note = f"dropped: {excluded[p]}"
+            log.warning("model %s: %s %s %s", spec.name, spec.role(p), p, note)
+            coding = CODING["construct"]
+            gate_dropped.append({"term": p, "predictor": p, "coding": coding, "note": note})
+        else:
+            keep.append(p)
+    if not any(p in spec.predictors for p in keep):
+        note = "skipped: every predictor was excluded by the reliability gate"
+        return _skipped(spec, note, ci_level), None
+    design = model_design(scores, codebook, outcome=spec.outcome, predictors=keep, model=spec.name)
+    note = _too_thin(spec, design, min_n)
+    if note:
+        log.warning("model %s %s", spec.name, note)
+        return _skipped(spec, note, ci_level), None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ols = standardised_ols(design, ci_level=ci_level)
+    mixed, mixed_note = mixed_model(design, ci_level=ci_level)
+    if mixed_note:
+        log.warning("model %s: %s", spec.name, mixed_note)
+    est = _estimates(spec, design, ols, mixed, mixed_note, ci_level=ci_level, min_n=min_n)
+    dropped = [
+        {
+            **_record(spec, rec, "dropped", ci_level),
+            "n": design.n,
+            "n_clusters": design.n_clusters,
+        }
+        for rec in gate_dropped + design.dropped
+    ]
+    regs = [est, pd.DataFrame(dropped)] if dropped else [est]
+    imp = _importance(spec, design, codebook)
+    log.info(
+        "model %s: n = %d, %s clusters, R² = %.3f",
+        spec.name,
+        design.n,
+        design.n_clusters,
+        float(ols["r2"].iloc[0]),
+    )
+    return regs, imp
+
+
+def _too_thin(spec: ModelSpec, design: Design, min_n: int) -> str:
+    """Why a model's design is not fitted (empty when it is)."""
+    if design.n < min_n:
+        return (
+            f"skipped: fewer than analyses.min_group_n = {min_n} complete cases (not fitted, "
+            "so no number rests on so few respondents)"
+        )
+    if design.x.shape[1] == 0 or design.n <= design.x.shape[1] + 2:
+        return f"skipped: {design.n} complete cases for {design.x.shape[1]} terms (too few to fit)"
+    if not any(p in spec.predictors for p in design.blocks):
+        return "skipped: no predictor left to rank (every one was dropped from the design)"
+    return ""
+
+
+def _estimates(
+    spec: ModelSpec,
+    design: Design,
+    ols: pd.DataFrame,
+    mixed: pd.DataFrame,
+    mixed_note: str,
+    *,
+    ci_level: float,
+    min_n: int,
+) -> pd.DataFrame:
+    """The estimated terms (intercept first) with the OLS and mixed-model columns side by side."""
+    intercept = {
+        "term": "Intercept",
+        "predictor": None,
+        "coding": CODING["intercept"],
+        "reference": None,
+    }
+    info = pd.concat([pd.DataFrame([intercept]), design.terms], ignore_index=True)
+    est = info.merge(ols, on="term", how="left").merge(mixed, on="term", how="left")
+    est.insert(
+        est.columns.get_loc("predictor") + 1,
+        "role",
+        [None if pd.isna(p) else spec.role(p) for p in est["predictor"]],
+    )
+    est.insert(0, "outcome", spec.outcome)
+    est.insert(0, "model", spec.name)
+    est["ci_level"] = float(ci_level)
+    est["status"] = "estimated"
+    est["note"] = mixed_note
+    return _suppress_small_dummies(est, design, min_n)
+
+
+def _importance(spec: ModelSpec, design: Design, codebook: Codebook) -> pd.DataFrame:
+    """The model's dominance analysis, labelled, with ranks among the predictors and all blocks."""
+    data = pd.concat([design.y.rename("__y__"), design.x], axis=1)
+    da = dominance_analysis(data, y="__y__", blocks=design.blocks)
+    da.insert(1, "label", [codebook.label_of(p) for p in da["predictor"]])
+    da.insert(2, "role", [spec.role(p) for p in da["predictor"]])
+    da.insert(0, "outcome", spec.outcome)
+    da.insert(0, "model", spec.name)
+    da["rank_all"] = da["rank"]
+    da["rank"] = _rank_predictors(da)
+    da["n"] = design.n
+    return da
+
+
+# text columns (missing stays missing) and float columns of the regressions table; the rest are counts
+_REGRESSION_TEXT = [*REGRESSION_COLUMNS[:7], "status", "note"]
+_REGRESSION_FLOATS = [
+    c for c in REGRESSION_COLUMNS if c not in _REGRESSION_TEXT and c not in ("n", "n_clusters")
+]
+
+
+def _regressions_table(reg_rows: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every model's rows in :data:`REGRESSION_COLUMNS` with fixed dtypes."""
+    regressions = (
+        pd.concat([r.astype(object) for r in reg_rows], ignore_index=True)
+        if reg_rows
+        else pd.DataFrame(columns=REGRESSION_COLUMNS)
+    )
+    regressions = regressions.reindex(columns=REGRESSION_COLUMNS)
+    regressions[_REGRESSION_FLOATS] = regressions[_REGRESSION_FLOATS].astype("float64")
+    regressions = regressions.astype({"n": "Int64", "n_clusters": "Int64"})
+    for col in _REGRESSION_TEXT:
+        regressions[col] = regressions[col].astype("str").where(regressions[col].notna())
+    regressions["note"] = regressions["note"].fillna("")
+    return regressions
+
+
+def _add_not_modelled(
+    drv: pd.DataFrame, regressions: pd.DataFrame, specs: list[ModelSpec], codebook: Codebook
+) -> pd.DataFrame:
+    """A "not modelled" sentence per skipped model after the drivers, in :data:`DRIVER_COLUMNS`."""
     for spec in specs:
         skipped = regressions[
             (regressions["model"] == spec.name) & (regressions["status"] == "skipped")
         ]
         if len(skipped):
-            drv = pd.concat(
-                [
-                    drv,
-                    pd.DataFrame(
-                        [
-                            {
-                                "model": spec.name,
-                                "outcome": spec.outcome,
-                                "sentence": not_modelled(
-                                    _label(codebook, spec.outcome), str(skipped["note"].iloc[0])
-                                ),
-                            }
-                        ]
-                    ),
-                ],
-                ignore_index=True,
-            )
-    drv = drv.reindex(columns=DRIVER_COLUMNS).astype({"rank": "Int64"})
-    return RegressionResult(regressions=regressions, importance=importance, drivers=drv)
+            row = {
+                "model": spec.name,
+                "outcome": spec.outcome,
+                "sentence": not_modelled(
+                    codebook.label_of(spec.outcome), str(skipped["note"].iloc[0])
+                ),
+            }
+            drv = pd.concat([drv, pd.DataFrame([row])], ignore_index=True)
+    return drv.reindex(columns=DRIVER_COLUMNS).astype({"rank": "Int64"})

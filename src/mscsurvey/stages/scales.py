@@ -33,7 +33,7 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.settings import ScalesSettings
+from mscsurvey.settings import ScalesSettings, Thresholds
 from mscsurvey.stats import cfa as _cfa
 from mscsurvey.stats import invariance as _inv
 from mscsurvey.stats import polychoric as _poly
@@ -267,6 +267,26 @@ def _problem(x: pd.DataFrame, complete: pd.DataFrame, min_complete: int) -> str 
     return None
 
 
+def _judge(row: dict[str, Any], th: Thresholds) -> str | None:
+    """Set the construct's ``status`` (ok, weak, else failed) and ``reason`` from its alpha and the
+    thresholds; return the problem when alpha is undefined."""
+    alpha = row["alpha"]
+    if not math.isfinite(alpha):
+        return "alpha is undefined (the total score has no variance)"
+    if alpha >= th.ok:
+        row["status"] = "ok"
+    elif alpha >= th.weak:
+        row["status"] = "weak"
+        row["reason"] = (
+            f"alpha {alpha:.3f} is below the ok threshold {th.ok} (scales.thresholds.ok)"
+        )
+    else:
+        row["reason"] = (
+            f"alpha {alpha:.3f} is below the weak threshold {th.weak} (scales.thresholds.weak)"
+        )
+    return None
+
+
 def _construct_stats(
     responses: pd.DataFrame,
     codebook: Codebook,
@@ -279,7 +299,6 @@ def _construct_stats(
     x = keyed_items(responses, codebook, cid)
     complete = x.dropna()
     k, n = x.shape[1], len(complete)
-    th = settings.thresholds
     nan = float("nan")
     row: dict[str, Any] = {
         "construct": cid,
@@ -331,20 +350,7 @@ def _construct_stats(
             s = float(lf["loading"].sum())
             row["omega_total"] = s * s / (s * s + float(lf["uniqueness"].sum()))
         row.update(_ordinal(complete))
-        alpha = row["alpha"]
-        if not math.isfinite(alpha):
-            problem = "alpha is undefined (the total score has no variance)"
-        elif alpha >= th.ok:
-            row["status"] = "ok"
-        elif alpha >= th.weak:
-            row["status"] = "weak"
-            row["reason"] = (
-                f"alpha {alpha:.3f} is below the ok threshold {th.ok} (scales.thresholds.ok)"
-            )
-        else:
-            row["reason"] = (
-                f"alpha {alpha:.3f} is below the weak threshold {th.weak} (scales.thresholds.weak)"
-            )
+        problem = _judge(row, settings.thresholds)
     elif len(complete) >= 3 and k >= 2:
         # reliability is not judged, but item statistics that can be computed still help find the cause
         try:

@@ -412,14 +412,6 @@ def _weighted_driver(scores, codebook, name, spec, d: SurveyDesign, method, ci_l
 # --------------------------------------------------------------------------------------------------
 
 
-def _label(codebook: Codebook, name: str) -> str:
-    if name in codebook.constructs:
-        return codebook.constructs[name].label
-    if name in codebook.groups:
-        return codebook.groups[name].label
-    return name
-
-
 def _changed_means(table: pd.DataFrame, base: str, alt: str, analysis: str) -> list[tuple]:
     # rows whose alternative estimate lies outside the base estimate's confidence interval
     t = table[table["analysis"] == analysis].set_index(["name", "method"])
@@ -461,17 +453,17 @@ def _changed_drivers(table, models, base: str, alt: str) -> list[tuple[str, str,
 def _driver_sentences(changes, codebook, models, how: str) -> list[str]:
     out = []
     for name, kind, term in changes:
-        outcome = _label(codebook, models[name]["outcome"]).lower()
+        outcome = codebook.label_of(models[name]["outcome"]).lower()
         if kind == "sign":
             out.append(
-                f"{how}, {_label(codebook, term).lower()} changes the sign of its association with "
+                f"{how}, {codebook.label_of(term).lower()} changes the sign of its association with "
                 f"{outcome}."
             )
         else:
             b, a = term.split("|")
             out.append(
                 f"{how}, the strongest predictor of {outcome} (largest standardised coefficient) is "
-                f"{_label(codebook, a).lower()} rather than {_label(codebook, b).lower()}."
+                f"{codebook.label_of(a).lower()} rather than {codebook.label_of(b).lower()}."
             )
     return out
 
@@ -510,15 +502,14 @@ def brief_sentences(
             "This assumes answers are missing at random given what the respondent did answer; it "
             'treats "don\'t know" as a withheld answer rather than a position.'
         )
-        for name, b, a in _changed_means(
-            imputed, "complete_case", "multiple_imputation", "construct_mean"
-        ):
-            take.append(
-                f"With missing answers imputed, the mean of {_label(codebook, name).lower()} is "
-                f"{a:.2f} rather than {b:.2f}, outside the main analysis's confidence interval."
-            )
-        changes = _changed_drivers(imputed, models, "complete_case", "multiple_imputation")
-        take += _driver_sentences(changes, codebook, models, "With missing answers imputed")
+        take += _changed_sentences(
+            imputed,
+            codebook,
+            models,
+            ("complete_case", "multiple_imputation"),
+            how="With missing answers imputed",
+            base_ci="the main analysis's",
+        )
     if weighted is not None and len(weighted):
         take += _weighted_sentences(weighted, codebook, models, methods)
     return {"methods": methods, "takeaways": take}
@@ -536,14 +527,35 @@ def _weighted_sentences(weighted, codebook, models, methods: list[str]) -> list[
         "which describe the respondents and match the published analysis; the weighted ones show "
         "whether the conclusions hold for the population the margins describe."
     )
-    take = []
-    for name, b, a in _changed_means(weighted, "unweighted", "weighted", "construct_mean"):
-        take.append(
-            f"Weighted to the population, the mean of {_label(codebook, name).lower()} is {a:.2f} "
-            f"rather than {b:.2f}, outside the unweighted confidence interval."
-        )
-    changes = _changed_drivers(weighted, models, "unweighted", "weighted")
-    return take + _driver_sentences(changes, codebook, models, "Weighted to the population")
+    return _changed_sentences(
+        weighted,
+        codebook,
+        models,
+        ("unweighted", "weighted"),
+        how="Weighted to the population",
+        base_ci="the unweighted",
+    )
+
+
+def _changed_sentences(
+    table: pd.DataFrame,
+    codebook: Codebook,
+    models: Mapping[str, Mapping[str, Any]],
+    methods: tuple[str, str],
+    *,
+    how: str,
+    base_ci: str,
+) -> list[str]:
+    """Takeaways of one sensitivity analysis: a construct mean outside the base method's interval,
+    then the drivers that change (``methods``: base and alternative ``method`` of ``table``)."""
+    base, alt = methods
+    take = [
+        f"{how}, the mean of {codebook.label_of(name).lower()} is {a:.2f} rather than {b:.2f}, "
+        f"outside {base_ci} confidence interval."
+        for name, b, a in _changed_means(table, base, alt, "construct_mean")
+    ]
+    changes = _changed_drivers(table, models, base, alt)
+    return take + _driver_sentences(changes, codebook, models, how)
 
 
 def _trim_phrase(design: pd.Series) -> str:

@@ -732,15 +732,8 @@ class CFAResult:
     params: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-FIT_COLUMNS = [
-    "model",
-    "method",
-    "information",
-    "n",
-    "n_complete",
-    "n_items",
-    "n_factors",
-    "n_parameters",
+#: The fit indices of a CFA, in the order of every fit table (this module's and the invariance one's).
+FIT_INDEX_COLUMNS = [
     "chi2",
     "df",
     "p_value",
@@ -750,6 +743,18 @@ FIT_COLUMNS = [
     "rmsea_ci_low",
     "rmsea_ci_high",
     "srmr",
+]
+
+FIT_COLUMNS = [
+    "model",
+    "method",
+    "information",
+    "n",
+    "n_complete",
+    "n_items",
+    "n_factors",
+    "n_parameters",
+    *FIT_INDEX_COLUMNS,
     "converged",
     "note",
 ]
@@ -836,16 +841,7 @@ def fit_cfa(
     are kept positive (lower bound 1e-6 of the item's variance); an estimate at that bound is a Heywood
     case and is noted. The standardised loading is ``lambda sqrt(phi) / sqrt(lambda^2 phi + theta)``.
     """
-    if method not in ("fiml", "listwise"):
-        raise ValueError(f"method must be 'fiml' or 'listwise', got {method!r}")
-    if information is None:
-        information = "observed" if method == "fiml" else "expected"
-    if information not in ("observed", "expected"):
-        raise ValueError(f"information must be 'observed' or 'expected', got {information!r}")
-    if not (isinstance(ci, (int, float)) and 0 < ci < 1):
-        raise ValueError(f"ci must be strictly between 0 and 1, got {ci!r}")
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    information = _check_options(data, method, information, ci)
     model = cfa_model(constructs, data)
     if not model.factors:
         raise ValueError("no construct has enough usable items for a factor (see the rules in cfa)")
@@ -861,16 +857,90 @@ def fit_cfa(
         )
     groups = _patterns(x)
     mu_h1, sig_h1, _ = saturated_moments(x, _groups=groups)
+    v, converged, notes = _estimate(model, lay, x, groups, mu_h1, sig_h1, method=method)
+    sigma, mu = _sigma(lay, v)
+    indices = _fit_indices(v, lay, x, groups, (mu_h1, sig_h1), (mu, sigma), method=method)
+    vcov = _vcov(v, lay, groups, information, notes)
+    lam, phi, theta, _mu = lay.unpack(v)
+    p = lay.p
+    heywood = [items[j] for j in range(p) if theta[j] <= 1.001e-6 * sig_h1[j, j]]
+    if heywood:
+        notes.append(f"residual variance at its lower bound (Heywood case): {', '.join(heywood)}")
+    n_answered = np.isfinite(x_all).sum(axis=0)
+    n_item = [int(k) for k in n_answered] if method == "fiml" else [n] * p
+    rows = _loading_rows(model, lay, v, vcov, n_item, method=method, ci=ci)
+    rows += _left_out_rows(model, data, method=method)
+    order = {i: k for k, i in enumerate(model.construct_of)}
+    loadings = pd.DataFrame(rows, columns=LOADING_COLUMNS)
+    loadings = loadings.sort_values("item", key=lambda s: s.map(order)).reset_index(drop=True)
+    left_out = sorted(set(model.construct_of) - set(items), key=order.get)
+    if left_out:
+        notes.append(f"left out: {', '.join(left_out)}")
+    fit = pd.DataFrame(
+        [
+            {
+                "model": name,
+                "method": method,
+                "information": information,
+                "n": n,
+                "n_complete": int(complete.sum()),
+                "n_items": p,
+                "n_factors": lay.m,
+                "n_parameters": lay.n_cov_params + (p if method == "fiml" else 0),
+                **indices,
+                "converged": converged,
+                "note": "; ".join(notes),
+            }
+        ],
+        columns=FIT_COLUMNS,
+    )
+    return CFAResult(
+        fit=fit,
+        loadings=loadings,
+        model=model,
+        params={"lambda": lam, "phi": phi, "theta": theta, "mu": mu, "vcov": vcov},
+    )
+
+
+def _check_options(
+    data: pd.DataFrame, method: str, information: str | None, ci: float
+) -> Information:
+    """The information to use (lavaan's default when ``None``); ValueError for a bad option."""
+    if method not in ("fiml", "listwise"):
+        raise ValueError(f"method must be 'fiml' or 'listwise', got {method!r}")
+    if information is None:
+        information = "observed" if method == "fiml" else "expected"
+    if information not in ("observed", "expected"):
+        raise ValueError(f"information must be 'observed' or 'expected', got {information!r}")
+    if not (isinstance(ci, (int, float)) and 0 < ci < 1):
+        raise ValueError(f"ci must be strictly between 0 and 1, got {ci!r}")
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    return information
+
+
+def _estimate(
+    model: CFAModel,
+    lay: _Layout,
+    x: np.ndarray,
+    groups: list[_Group],
+    mu_h1: np.ndarray,
+    sig_h1: np.ndarray,
+    *,
+    method: str,
+) -> tuple[np.ndarray, bool, list[str]]:
+    """The ML estimates, whether they converged, and notes: semopy polished for listwise; a
+    two-stage start (ML on the EM moments, then full information) for FIML."""
+    n = x.shape[0]
     notes = []
     if method == "listwise":
-        v = _semopy_estimates(model, pd.DataFrame(x, columns=items), lay)
+        v = _semopy_estimates(model, pd.DataFrame(x, columns=model.items), lay)
         converged = True
         # polish semopy's solution with the same likelihood (a no-op at its optimum, to ~1e-8)
         polished, res = _minimise(v, lay, groups, _bounds(lay, np.diag(sig_h1)), n)
         if res.fun * n <= _objective(v, lay, groups, grad=False):
             v = polished
     else:
-        # two-stage start: ML fitted to the EM moments, then full information
         one = _complete_group(n, mu_h1, sig_h1)
         v0 = _start_values(lay, model, mu_h1, sig_h1)
         bounds = _bounds(lay, np.diag(sig_h1))
@@ -879,6 +949,24 @@ def fit_cfa(
         converged = bool(res.success) or float(np.abs(res.jac).max()) < 1e-6
         if not converged:
             notes.append(f"optimiser did not converge: {res.message}")
+    return v, converged, notes
+
+
+def _fit_indices(
+    v: np.ndarray,
+    lay: _Layout,
+    x: np.ndarray,
+    groups: list[_Group],
+    h1: tuple[np.ndarray, np.ndarray],
+    implied: tuple[np.ndarray, np.ndarray],
+    *,
+    method: str,
+) -> dict[str, float]:
+    """chi2 against the saturated (EM) model, df, p, CFI, TLI, RMSEA with its 90% CI, SRMR;
+    ``h1`` the EM mean and covariance, ``implied`` the model's."""
+    n = x.shape[0]
+    mu_h1, sig_h1 = h1
+    mu, sigma = implied
     f_model = float(_objective(v, lay, groups, grad=False))
     f_sat = _saturated_f(groups, mu_h1, sig_h1)
     chi2 = max(f_model - f_sat, 0.0)
@@ -886,36 +974,61 @@ def fit_cfa(
     df = p * (p + 1) // 2 - lay.n_cov_params
     chi2_base = _baseline_f(x) - f_sat
     df_base = p * (p - 1) // 2
-    sigma, mu = _sigma(lay, v)
     srmr_v = (
         srmr(sig_h1, sigma)
         if method == "listwise"
         else srmr(sig_h1, sigma, sample_mean=mu_h1, model_mean=mu)
     )
     low, high = rmsea_ci(chi2, df, n)
+    return {
+        "chi2": chi2,
+        "df": df,
+        "p_value": float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan"),
+        "cfi": cfi(chi2, df, chi2_base, df_base),
+        "tli": tli(chi2, df, chi2_base, df_base),
+        "rmsea": rmsea(chi2, df, n),
+        "rmsea_ci_low": low,
+        "rmsea_ci_high": high,
+        "srmr": srmr_v,
+    }
 
-    # standard errors
+
+def _vcov(
+    v: np.ndarray, lay: _Layout, groups: list[_Group], information: str, notes: list[str]
+) -> np.ndarray:
+    """The parameters' covariance: the inverse information (a pseudo-inverse, noted, if singular)."""
     info = (
         _observed_information(v, lay, groups)
         if information == "observed"
         else _expected_information(v, lay, groups)
     )
     try:
-        vcov = np.linalg.inv(info)
+        return np.linalg.inv(info)
     except np.linalg.LinAlgError:
-        vcov = np.linalg.pinv(info)
         notes.append("information matrix singular: pseudo-inverse used for standard errors")
+        return np.linalg.pinv(info)
+
+
+def _loading_rows(
+    model: CFAModel,
+    lay: _Layout,
+    v: np.ndarray,
+    vcov: np.ndarray,
+    n_item: list[int],
+    *,
+    method: str,
+    ci: float,
+) -> list[dict[str, object]]:
+    """One row per item in the model: the loading with its Wald test (NaN for the marker) and the
+    standardised loading with its delta-method SE and interval."""
+    items = model.items
     lam, phi, theta, _mu = lay.unpack(v)
-    heywood = [items[j] for j in range(p) if theta[j] <= 1.001e-6 * sig_h1[j, j]]
-    if heywood:
-        notes.append(f"residual variance at its lower bound (Heywood case): {', '.join(heywood)}")
     z_crit = stats.norm.ppf(0.5 + ci / 2.0)
     free_pos = {jf: k for k, jf in enumerate(lay.free_loadings)}
     phi_pos = {ab: lay.n_loadings + k for k, ab in enumerate(lay.phi_index)}
     theta0 = lay.n_loadings + len(lay.phi_index)
     factor_names = list(model.factors)
     rows = []
-    n_answered = np.isfinite(x_all).sum(axis=0)
     for f, its in model.factors.items():
         fi = factor_names.index(f)
         for pos, i in enumerate(its):
@@ -939,7 +1052,7 @@ def fit_cfa(
                 {
                     "construct": f,
                     "item": i,
-                    "n": int(n_answered[j]) if method == "fiml" else n,
+                    "n": n_item[j],
                     "marker": pos == 0,
                     "estimate": float(lj),
                     "se": est_se,
@@ -953,7 +1066,19 @@ def fit_cfa(
                     "note": model.notes.get(i, ""),
                 }
             )
-    included = set(items)
+    return rows
+
+
+# the estimate columns of a loadings row (NaN for an item left out)
+_ESTIMATE_FIELDS = LOADING_COLUMNS[
+    LOADING_COLUMNS.index("estimate") : LOADING_COLUMNS.index("method")
+]
+
+
+def _left_out_rows(model: CFAModel, data: pd.DataFrame, *, method: str) -> list[dict[str, object]]:
+    """One row per item asked for but left out of the model: its n, no estimate, the reason."""
+    included = set(model.items)
+    rows = []
     for i, c in model.construct_of.items():
         if i not in included:
             col = data[i].to_numpy(dtype="float64", na_value=np.nan) if i in data else np.array([])
@@ -963,58 +1088,9 @@ def fit_cfa(
                     "item": i,
                     "n": int(np.isfinite(col).sum()),
                     "marker": False,
-                    **dict.fromkeys(
-                        [
-                            "estimate",
-                            "se",
-                            "z",
-                            "p_value",
-                            "std_loading",
-                            "std_se",
-                            "std_ci_low",
-                            "std_ci_high",
-                        ],
-                        float("nan"),
-                    ),
+                    **dict.fromkeys(_ESTIMATE_FIELDS, float("nan")),
                     "method": method,
                     "note": model.notes.get(i, "left out"),
                 }
             )
-    order = {i: k for k, i in enumerate(model.construct_of)}
-    loadings = pd.DataFrame(rows, columns=LOADING_COLUMNS)
-    loadings = loadings.sort_values("item", key=lambda s: s.map(order)).reset_index(drop=True)
-    left_out = sorted(set(model.construct_of) - included, key=order.get)
-    if left_out:
-        notes.append(f"left out: {', '.join(left_out)}")
-    fit = pd.DataFrame(
-        [
-            {
-                "model": name,
-                "method": method,
-                "information": information,
-                "n": n,
-                "n_complete": int(complete.sum()),
-                "n_items": p,
-                "n_factors": lay.m,
-                "n_parameters": lay.n_cov_params + (p if method == "fiml" else 0),
-                "chi2": chi2,
-                "df": df,
-                "p_value": float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan"),
-                "cfi": cfi(chi2, df, chi2_base, df_base),
-                "tli": tli(chi2, df, chi2_base, df_base),
-                "rmsea": rmsea(chi2, df, n),
-                "rmsea_ci_low": low,
-                "rmsea_ci_high": high,
-                "srmr": srmr_v,
-                "converged": converged,
-                "note": "; ".join(notes),
-            }
-        ],
-        columns=FIT_COLUMNS,
-    )
-    return CFAResult(
-        fit=fit,
-        loadings=loadings,
-        model=model,
-        params={"lambda": lam, "phi": phi, "theta": theta, "mu": mu, "vcov": vcov},
-    )
+    return rows

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from mscsurvey.stats.cfa import CFAModel, cfa_model, cfi, rmsea, tli
+from mscsurvey.stats.cfa import FIT_INDEX_COLUMNS, CFAModel, cfa_model, cfi, rmsea, tli
 
 __all__ = [
     "LEVELS",
@@ -75,15 +75,7 @@ INVARIANCE_COLUMNS = [
     "groups",
     "n_groups",
     "n",
-    "chi2",
-    "df",
-    "p_value",
-    "cfi",
-    "tli",
-    "rmsea",
-    "rmsea_ci_low",
-    "rmsea_ci_high",
-    "srmr",
+    *FIT_INDEX_COLUMNS,
     "compared_to",
     "delta_chi2",
     "delta_df",

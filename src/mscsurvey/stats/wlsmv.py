@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from mscsurvey.stats.cfa import cfa_model
+from mscsurvey.stats.cfa import CFAModel, cfa_model
 from mscsurvey.stats.polychoric import _codes, _pair_rho, _table, bvn_cdf, bvn_pdf, thresholds
 
 __all__ = ["WLSMVResult", "fit_wlsmv", "WLSMV_FIT_COLUMNS"]
@@ -300,6 +300,14 @@ def fit_wlsmv(
         ],
         columns=WLSMV_FIT_COLUMNS,
     )
+    poly = pd.DataFrame(samp.rho, index=samp.items, columns=samp.items)
+    return WLSMVResult(fit=fit, loadings=_loadings(model, lam, phi), polychoric=poly)
+
+
+def _loadings(model: CFAModel, lam: np.ndarray, phi: np.ndarray) -> pd.DataFrame:
+    """One row per item: its loading and standardised loading (the latent responses have unit
+    variance, so ``lambda sqrt(phi)``)."""
+    cols = model.items
     load = []
     for f, (c, its) in enumerate(model.factors.items()):
         for i in its:
@@ -313,8 +321,7 @@ def fit_wlsmv(
                     "method": "wlsmv",
                 }
             )
-    poly = pd.DataFrame(samp.rho, index=samp.items, columns=samp.items)
-    return WLSMVResult(fit=fit, loadings=pd.DataFrame(load), polychoric=poly)
+    return pd.DataFrame(load)
 
 
 def _cfi(t: float, df: int, tb: float, dfb: int) -> float:

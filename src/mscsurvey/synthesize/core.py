@@ -192,6 +192,11 @@ def generate(
     ------
     SurveyError
         when the model does not fit the codebook, or ``n_respondents`` is too small for the targets.
+
+    Notes
+    -----
+    Each step of the module docstring is a helper below, called in order; every random stream is
+    drawn from in the same order as when this was one function, so a seed gives the same bytes.
     """
     cb = codebook
     spec = model if isinstance(model, Model) else parse_model(model, cb, source=model_source)
@@ -210,29 +215,135 @@ def generate(
         for name, s in zip(_STREAMS, np.random.SeedSequence(seed).spawn(len(_STREAMS)), strict=True)
     }
     items = list(cb.items)
-    constructs = list(cb.constructs)
-    n_items = len(items)
-    weights = np.array([c.weight for c in spec.clusters])
+    people = _respondents(spec, cb, n_gen, counts, rngs)  # 1
+    lat = _latent(spec, cb, int(seed), people, rngs)  # 2
+    shown = _display(spec, cb, people, factor, rngs["display"])  # 3
+    target_n, target_k = _targets(spec, items, shown.shown_g, published, factor, n_rows)
+    dk = _dont_know(spec, cb, people.gen, shown.shown_g, target_n, rngs["dont_know"])
+    resp = _responses(
+        spec, cb, lat.eta_g, people.gen, dk, shown.shown_g, (target_n, target_k), rngs
+    )
+    planted = _planted_answers(spec, cb, people, lat.eta_p, shown.shown_p, dk, resp, rngs)  # 5
+    originals, answers_d = _duplicates(
+        spec, items, resp.answers_g, counts["duplicate"], resp.scale_codes, rngs["planted"]
+    )
+    times = _timestamps(spec, people, originals, rngs["times"])  # 6
+    ids = _identities(spec, cb, int(seed), people, lat.eta_g, times, originals, rngs)  # 7
+    answers = np.vstack([resp.answers_g, planted.answers_p, answers_d])  # 8
+    dk_label = np.vstack([dk.label_g, planted.dk_label_p, dk.label_g[originals]])
+    exp = _export(spec, cb, int(seed), people, times, ids, originals, answers, dk_label, rngs)
+    run = _Run(
+        spec=spec,
+        cb=cb,
+        seed=int(seed),
+        n_rows=n_rows,
+        factor=factor,
+        counts=counts,
+        published=published,
+        people=people,
+        lat=lat,
+        shown=shown,
+        target_n=target_n,
+        target_k=target_k,
+        resp=resp,
+        planted=planted,
+        originals=originals,
+        times=times,
+        ids=ids,
+        exp=exp,
+    )
+    truth = _truth(run, _monte_carlo(run))  # 9, 10
+    log_counts = {
+        "rows": len(exp.rids),
+        "analysed": n_gen,
+        **{k: len(truth["planted"][k]) for k in MESS_KINDS},
+        "label_noise": len(exp.noise),
+        "comments": sum(truth["counts"]["comments"].values()),
+        "comments_with_identifiers": truth["counts"]["comments_with_identifiers"],
+    }
+    if exp.sens_truth is not None:
+        exp.sens_truth["respondent_ids"] = sorted(
+            exp.rids[i] for i in np.flatnonzero(exp.responded)
+        )
+        truth["sensitivity"] = exp.sens_truth
+    return Synthetic(survey=exp.survey, truth=truth, key=synthetic_key(seed), counts=log_counts)
 
-    # 1. Respondents ---------------------------------------------------------------------------------
+
+# 1. Respondents -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _People:
+    msc_counts: np.ndarray  # genuine respondents per MSC
+    gen: People  # genuine respondents
+    pl: People  # planted respondents
+    kind_pl: np.ndarray  # each planted respondent's kind
+
+    @property
+    def n_gen(self) -> int:
+        return len(self.gen.msc)
+
+    @property
+    def n_pl(self) -> int:
+        return len(self.kind_pl)
+
+
+def _respondents(
+    spec: Model, cb: Codebook, n_gen: int, counts: dict[str, int], rngs: dict[str, Any]
+) -> _People:
+    """Genuine respondents with exact MSC and quota-group counts; planted ones drawn freely."""
+    weights = np.array([c.weight for c in spec.clusters])
     msc_counts = largest_remainder(weights, n_gen)
     gen = draw_people(spec, cb, n_gen, rngs["people"], quota=True, msc_counts=msc_counts)
     planted_kinds = ["speeder"] * counts["speeder"] + ["straightliner"] * counts["straightliner"]
     planted_kinds += ["partial"] * counts["partial"]
-    n_pl = len(planted_kinds)
-    pl = draw_people(spec, cb, n_pl, rngs["planted"], quota=False)
-    kind_pl = np.array(planted_kinds, dtype=object)
+    pl = draw_people(spec, cb, len(planted_kinds), rngs["planted"], quota=False)
+    return _People(msc_counts, gen, pl, np.array(planted_kinds, dtype=object))
 
-    # 2. MSC intercepts, Monte Carlo population, latent scores -------------------------------------
-    u = msc_effects(spec, cb, msc_counts, rngs["msc"])
-    mc_seed = int(seed) + spec.mc_seed_offset
+
+# 2. MSC intercepts, Monte Carlo population, latent scores ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Latent:
+    u: np.ndarray  # MSC random intercepts
+    mc_seed: int
+    mc_rng: np.random.Generator  # drawn from again by the Monte Carlo estimands (step 9)
+    mc_people: People
+    mc_eta: np.ndarray
+    params: Any  # latent.LatentParams fixed on the Monte Carlo population
+    eta_g: np.ndarray
+    eta_p: np.ndarray
+
+
+def _latent(spec: Model, cb: Codebook, seed: int, p: _People, rngs: dict[str, Any]) -> _Latent:
+    u = msc_effects(spec, cb, p.msc_counts, rngs["msc"])
+    mc_seed = seed + spec.mc_seed_offset
     mc_rng = np.random.default_rng(mc_seed)
     mc_people = draw_people(spec, cb, spec.mc_n, mc_rng, quota=False)
     mc_eta, params = latent_scores(spec, cb, mc_people, u, mc_rng)
-    eta_g, _ = latent_scores(spec, cb, gen, u, rngs["latent"], params, balance=spec.balanced)
-    eta_p, _ = latent_scores(spec, cb, pl, u, rngs["latent"], params)
+    eta_g, _ = latent_scores(spec, cb, p.gen, u, rngs["latent"], params, balance=spec.balanced)
+    eta_p, _ = latent_scores(spec, cb, p.pl, u, rngs["latent"], params)
+    return _Latent(u, mc_seed, mc_rng, mc_people, mc_eta, params, eta_g, eta_p)
 
-    # 3. Display logic and "don't know" ------------------------------------------------------------
+
+# 3. Display logic and "don't know" ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shown:
+    block: np.ndarray  # items of the display-logic scale
+    n_shown_block: int
+    p_shown: float
+    shown_g: np.ndarray  # genuine respondents x items
+    shown_p: np.ndarray  # planted respondents x items
+
+
+def _display(
+    spec: Model, cb: Codebook, p: _People, factor: float, rng: np.random.Generator
+) -> _Shown:
+    items = list(cb.items)
+    n_gen, n_pl, n_items = p.n_gen, p.n_pl, len(items)
     block = np.array(
         [spec.display_scale is not None and cb.items[i].scale == spec.display_scale for i in items]
     )
@@ -243,15 +354,26 @@ def generate(
     shown_g = np.ones((n_gen, n_items), dtype=bool)
     if block.any():
         subset = np.zeros(n_gen, dtype=bool)
-        subset[rngs["display"].choice(n_gen, size=n_shown_block, replace=False)] = True
+        subset[rng.choice(n_gen, size=n_shown_block, replace=False)] = True
         shown_g[:, block] = subset[:, None]
     shown_p = np.ones((n_pl, n_items), dtype=bool)
     if block.any():
-        shown_p[:, block] = (rngs["display"].random(n_pl) < p_shown)[:, None]
+        shown_p[:, block] = (rng.random(n_pl) < p_shown)[:, None]
+    return _Shown(block, n_shown_block, p_shown, shown_g, shown_p)
 
+
+def _targets(
+    spec: Model,
+    items: list[str],
+    shown_g: np.ndarray,
+    published: Published,
+    factor: float,
+    n_rows: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's genuine answerers and agreeing answerers (published, else the model's target)."""
     pub_pct, pub_n = published.pct(), published.n()
-    target_n = np.zeros(n_items, dtype=int)
-    target_k = np.zeros(n_items, dtype=int)
+    target_n = np.zeros(len(items), dtype=int)
+    target_k = np.zeros(len(items), dtype=int)
     for j, iid in enumerate(items):
         shown_n = int(shown_g[:, j].sum())
         if iid in pub_n:
@@ -272,8 +394,28 @@ def generate(
                 key="survey.n_rows",
             )
         target_n[j], target_k[j] = nj, kj
+    return target_n, target_k
 
-    s_g, _theta_g = dont_know_scores(spec, cb, gen, rngs["dont_know"])
+
+@dataclass(frozen=True)
+class _DontKnow:
+    answered_g: np.ndarray
+    dk_cut: np.ndarray  # per item: the don't-know score below which a respondent answers
+    blank_g: np.ndarray
+    label_g: np.ndarray  # which missing label a non-answer takes
+
+
+def _dont_know(
+    spec: Model,
+    cb: Codebook,
+    gen: People,
+    shown_g: np.ndarray,
+    target_n: np.ndarray,
+    rng: np.random.Generator,
+) -> _DontKnow:
+    """Exactly ``target_n`` answerers per item (lowest don't-know scores); some non-answers blank."""
+    n_gen, n_items = shown_g.shape
+    s_g, _theta_g = dont_know_scores(spec, cb, gen, rng)
     answered_g = np.zeros((n_gen, n_items), dtype=bool)
     dk_cut = np.zeros(n_items)
     for j in range(n_items):
@@ -286,33 +428,46 @@ def generate(
             dk_cut[j] = np.inf
     dk = spec.dont_know
     non = shown_g & ~answered_g
-    blank_g = non & (rngs["dont_know"].random((n_gen, n_items)) < float(dk["blank_share"]))
+    blank_g = non & (rng.random((n_gen, n_items)) < float(dk["blank_share"]))
     allowed_blank = np.floor((1 - float(dk["min_shown_answered"])) * shown_g.sum(axis=1)).astype(
         int
     )
     for i in np.flatnonzero(blank_g.sum(axis=1) > allowed_blank):
         cols = np.flatnonzero(blank_g[i])
-        keep = rngs["dont_know"].choice(cols, size=allowed_blank[i], replace=False)
+        keep = rng.choice(cols, size=allowed_blank[i], replace=False)
         blank_g[i, np.setdiff1d(cols, keep)] = False
+    return _DontKnow(answered_g, dk_cut, blank_g, _dk_labels(spec, cb, rng, n_gen))
 
-    def dk_labels(rng: np.random.Generator, n: int) -> np.ndarray:
-        out = np.zeros((n, n_items), dtype=int)
-        for j, iid in enumerate(items):
-            sc = cb.scales[cb.items[iid].scale]
-            if not sc.missing:
-                continue
-            w = dk.get("labels", {}).get(sc.name, {})
-            p = np.array([float(w.get(lab, 0.0)) for lab in sc.missing])
-            if p.sum() <= 0:
-                p = np.eye(len(sc.missing))[0]
-            out[:, j] = rng.choice(len(sc.missing), size=n, p=p / p.sum())
-        return out
 
-    dk_label_g = dk_labels(rngs["dont_know"], n_gen)
+def _dk_labels(spec: Model, cb: Codebook, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Which of its scale's missing labels each respondent x item would give (model weights)."""
+    dk = spec.dont_know
+    out = np.zeros((n, len(cb.items)), dtype=int)
+    for j, iid in enumerate(cb.items):
+        sc = cb.scales[cb.items[iid].scale]
+        if not sc.missing:
+            continue
+        w = dk.get("labels", {}).get(sc.name, {})
+        p = np.array([float(w.get(lab, 0.0)) for lab in sc.missing])
+        if p.sum() <= 0:
+            p = np.eye(len(sc.missing))[0]
+        out[:, j] = rng.choice(len(sc.missing), size=n, p=p / p.sum())
+    return out
 
-    # 4. Item responses and calibrated thresholds --------------------------------------------------
-    scale_codes = {i: list(cb.scales[cb.items[i].scale].codes) for i in items}
-    for i in items:
+
+# 4. Item responses and calibrated thresholds -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Responses:
+    scale_codes: dict[str, list[int]]
+    thresholds: dict[str, np.ndarray]
+    answers_g: np.ndarray
+    redrawn: int  # genuine respondents whose noise was redrawn (straight-lining)
+
+
+def _check_agree_codes(cb: Codebook) -> None:
+    for i in cb.items:
         sc = cb.scales[cb.items[i].scale]
         top = sorted(sc.codes)[-len(sc.agree) :]
         if sorted(sc.agree) != top:
@@ -320,22 +475,42 @@ def generate(
                 f"the generator needs the agree codes of scale {sc.name} to be its highest codes",
                 key=f"scales.{sc.name}.agree",
             )
+
+
+def _responses(
+    spec: Model,
+    cb: Codebook,
+    eta_g: np.ndarray,
+    gen: People,
+    dk: _DontKnow,
+    shown_g: np.ndarray,
+    targets: tuple[np.ndarray, np.ndarray],
+    rngs: dict[str, Any],
+) -> _Responses:
+    """Continuous responses cut at thresholds calibrated on the genuine answerers; straight-liners'
+    noise redrawn until none is left."""
+    target_n, target_k = targets
+    items = list(cb.items)
+    scale_codes = {i: list(cb.scales[cb.items[i].scale].codes) for i in items}
+    _check_agree_codes(cb)
     scale_cols = [[j for j, i in enumerate(items) if cb.items[i].scale == s] for s in cb.scales]
     check_min = int(spec.mess["straightliner"]["genuine_min_items"])
     off_g = item_offsets(spec, cb, gen)  # planted non-invariance (None unless the model plants it)
     xs_g = item_responses(eta_g, cb, spec.loadings, rngs["items"], off_g)
     thresholds: dict[str, np.ndarray] = {}
-    codes_g = np.zeros((n_gen, n_items), dtype=int)
+    codes_g = np.zeros(shown_g.shape, dtype=int)
     redrawn = 0
     for _attempt in range(200):
         for j, iid in enumerate(items):
-            ans = answered_g[:, j]
+            ans = dk.answered_g[:, j]
             cnt = category_counts(
                 int(target_n[j]), int(target_k[j]), spec.categories[iid], scale_codes[iid]
             )
             thresholds[iid] = calibrate_thresholds(xs_g[ans, j], cnt)
             codes_g[:, j] = apply_thresholds(xs_g[:, j], thresholds[iid], scale_codes[iid])
-        answers_g = np.where(answered_g, codes_g, np.where(blank_g | ~shown_g, BLANK, DONT_KNOW))
+        answers_g = np.where(
+            dk.answered_g, codes_g, np.where(dk.blank_g | ~shown_g, BLANK, DONT_KNOW)
+        )
         bad = np.flatnonzero(_straightlined(answers_g, scale_cols, check_min))
         if bad.size == 0:
             break
@@ -347,44 +522,97 @@ def generate(
         raise SurveyError(
             "could not avoid straight-lining genuine respondents", key="items.loadings"
         )
+    return _Responses(scale_codes, thresholds, answers_g, redrawn)
 
-    # 5. Planted rows -------------------------------------------------------------------------------
+
+# 5. Planted rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Planted:
+    answers_p: np.ndarray
+    dk_label_p: np.ndarray
+    straight_label: dict[int, str]  # straight-liner (planted index) -> the label given throughout
+
+
+def _planted_answers(
+    spec: Model,
+    cb: Codebook,
+    p: _People,
+    eta_p: np.ndarray,
+    shown_p: np.ndarray,
+    dk: _DontKnow,
+    resp: _Responses,
+    rngs: dict[str, Any],
+) -> _Planted:
+    """Partial responses, speeders' random answers and straight-liners' one label per scale."""
     rp = rngs["planted"]
+    n_pl, n_items = shown_p.shape
     answers_p = np.full((n_pl, n_items), BLANK, dtype=int)
-    dk_label_p = dk_labels(rp, n_pl)
-    is_partial = kind_pl == "partial"
-    if is_partial.any():
-        pl_part = pl.take(np.flatnonzero(is_partial))
-        xs_p = item_responses(
-            eta_p[is_partial], cb, spec.loadings, rp, item_offsets(spec, cb, pl_part)
-        )
-        s_p, _ = dont_know_scores(spec, cb, pl.take(np.flatnonzero(is_partial)), rp)
-        codes_p = np.column_stack(
-            [
-                apply_thresholds(xs_p[:, j], thresholds[i], scale_codes[i])
-                for j, i in enumerate(items)
-            ]
-        )
-        ans_p = np.where(s_p <= dk_cut, codes_p, DONT_KNOW)
-        lo, hi = spec.mess["partial"]["stop_share"]
-        part_rows = np.flatnonzero(is_partial)
-        for r, row in enumerate(part_rows):
-            cols = np.flatnonzero(shown_p[row])
-            stop = max(1, int(math.floor(rp.uniform(lo, hi) * cols.size)))
-            answers_p[row, cols[:stop]] = ans_p[r, cols[:stop]]
-    for row in np.flatnonzero(kind_pl == "speeder"):
+    dk_label_p = _dk_labels(spec, cb, rp, n_pl)
+    _partial_answers(spec, cb, p, eta_p, shown_p, dk, resp, answers_p, rp)
+    items = list(cb.items)
+    for row in np.flatnonzero(p.kind_pl == "speeder"):
         for j in np.flatnonzero(shown_p[row]):
-            codes = scale_codes[items[j]]
+            codes = resp.scale_codes[items[j]]
             answers_p[row, j] = codes[int(rp.integers(len(codes)))]
         dk_cells = shown_p[row] & (rp.random(n_items) < float(spec.mess["speeder"]["dont_know"]))
         answers_p[row, dk_cells] = DONT_KNOW
+    straight_label = _straightliner_answers(spec, cb, p, shown_p, answers_p, rp)
+    return _Planted(answers_p, dk_label_p, straight_label)
+
+
+def _partial_answers(
+    spec: Model,
+    cb: Codebook,
+    p: _People,
+    eta_p: np.ndarray,
+    shown_p: np.ndarray,
+    dk: _DontKnow,
+    resp: _Responses,
+    answers_p: np.ndarray,
+    rp: np.random.Generator,
+) -> None:
+    """Fill the partial respondents' rows of ``answers_p`` (in place) up to their stopping point."""
+    is_partial = p.kind_pl == "partial"
+    if not is_partial.any():
+        return
+    items = list(cb.items)
+    pl_part = p.pl.take(np.flatnonzero(is_partial))
+    xs_p = item_responses(eta_p[is_partial], cb, spec.loadings, rp, item_offsets(spec, cb, pl_part))
+    s_p, _ = dont_know_scores(spec, cb, p.pl.take(np.flatnonzero(is_partial)), rp)
+    codes_p = np.column_stack(
+        [
+            apply_thresholds(xs_p[:, j], resp.thresholds[i], resp.scale_codes[i])
+            for j, i in enumerate(items)
+        ]
+    )
+    ans_p = np.where(s_p <= dk.dk_cut, codes_p, DONT_KNOW)
+    lo, hi = spec.mess["partial"]["stop_share"]
+    part_rows = np.flatnonzero(is_partial)
+    for r, row in enumerate(part_rows):
+        cols = np.flatnonzero(shown_p[row])
+        stop = max(1, int(math.floor(rp.uniform(lo, hi) * cols.size)))
+        answers_p[row, cols[:stop]] = ans_p[r, cols[:stop]]
+
+
+def _straightliner_answers(
+    spec: Model,
+    cb: Codebook,
+    p: _People,
+    shown_p: np.ndarray,
+    answers_p: np.ndarray,
+    rp: np.random.Generator,
+) -> dict[int, str]:
+    """Fill the straight-liners' rows of ``answers_p`` (in place); return each one's label."""
+    items = list(cb.items)
     sl = spec.mess["straightliner"]
     sl_labels = {str(k): float(v) for k, v in sl["labels"].items()}
     straight_label: dict[int, str] = {}
-    for row in np.flatnonzero(kind_pl == "straightliner"):
+    for row in np.flatnonzero(p.kind_pl == "straightliner"):
         names = list(sl_labels)
-        p = np.array([sl_labels[x] for x in names])
-        label = names[int(rp.choice(len(names), p=p / p.sum()))]
+        prob = np.array([sl_labels[x] for x in names])
+        label = names[int(rp.choice(len(names), p=prob / prob.sum()))]
         straight_label[int(row)] = label
         for s in cb.scales:
             cols = [j for j in np.flatnonzero(shown_p[row]) if cb.items[items[j]].scale == s]
@@ -396,8 +624,20 @@ def generate(
             else:
                 code = list(sc.codes)[int(rp.integers(len(sc.codes)))]
             answers_p[row, cols] = code
+    return straight_label
 
-    n_dup = counts["duplicate"]
+
+def _duplicates(
+    spec: Model,
+    items: list[str],
+    answers_g: np.ndarray,
+    n_dup: int,
+    scale_codes: dict[str, list[int]],
+    rp: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Genuine respondents submitting twice (their rows) and the second submission's answers, a
+    share of them moved one step."""
+    n_gen = answers_g.shape[0]
     originals = np.sort(rp.choice(n_gen, size=n_dup, replace=False)) if n_dup else np.array([], int)
     answers_d = answers_g[originals].copy()
     for r in range(n_dup):
@@ -415,11 +655,26 @@ def generate(
             else:
                 step = 1 if rp.random() < 0.5 else -1
             answers_d[r, j] = c + step
+    return originals, answers_d
 
-    # 6. Timestamps ---------------------------------------------------------------------------------
-    rt = rngs["times"]
+
+# 6. Timestamps ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Times:
+    opens: list[Any]  # each MSC's opening date
+    msc_all: np.ndarray  # MSC of every person (genuine, then planted)
+    starts: list[datetime]
+    durations: np.ndarray  # seconds, per person
+    ends: list[datetime]
+    dup_starts: list[datetime]
+    dup_ends: list[datetime]
+
+
+def _timestamps(spec: Model, p: _People, originals: np.ndarray, rt: np.random.Generator) -> _Times:
     opens = open_dates(rt, len(spec.clusters), spec.fielded[0], spec.last_opening)
-    msc_all = np.concatenate([gen.msc, pl.msc])
+    msc_all = np.concatenate([p.gen.msc, p.pl.msc])
     starts = start_times(
         rt,
         opens,
@@ -428,32 +683,11 @@ def generate(
         mean_delay_days=spec.mean_delay_days,
         hour_weights=spec.start_hours,
     )
-    dur = spec.duration
-    secs = truncated_lognormal(
-        rt, n_gen, float(dur["median_seconds"]), float(dur["sigma"]), float(dur["min_seconds"])
-    )
-    left_open = rt.random(n_gen) < float(dur["left_open_share"])
-    h_lo, h_hi = dur["left_open_hours"]
-    secs = np.where(left_open, rt.uniform(h_lo, h_hi, n_gen) * 3600, secs)
-    secs_p = np.zeros(n_pl)
-    for kind in ("speeder", "straightliner", "partial"):
-        sel = np.flatnonzero(kind_pl == kind)
-        if not sel.size:
-            continue
-        if kind == "speeder":
-            lo, hi = spec.mess["speeder"]["seconds"]
-            secs_p[sel] = rt.uniform(lo, hi, sel.size)
-        else:
-            secs_p[sel] = truncated_lognormal(
-                rt,
-                sel.size,
-                float(spec.mess[kind]["median_seconds"]),
-                float(spec.mess[kind]["sigma"]),
-                float(dur["min_seconds"]),
-            )
-    durations = np.concatenate([secs, secs_p]).round().astype(int)
+    durations = _durations(spec, p, rt)
     ends = [s + timedelta(seconds=int(d)) for s, d in zip(starts, durations, strict=True)]
+    dur = spec.duration
     d_lo, d_hi = spec.mess["duplicate"]["delay_hours"]
+    n_dup = len(originals)
     dup_secs = (
         truncated_lognormal(
             rt, n_dup, float(dur["median_seconds"]), float(dur["sigma"]), float(dur["min_seconds"])
@@ -470,101 +704,141 @@ def generate(
         max([*ends, *dup_ends], default=field_end) > field_end
     ):  # pragma: no cover - model checks slack
         raise SurveyError("a response ends after the fielding period", key="survey.last_opening")
+    return _Times(opens, msc_all, starts, durations, ends, dup_starts, dup_ends)
 
-    # 7. Identities and comments ------------------------------------------------------------------
+
+def _durations(spec: Model, p: _People, rt: np.random.Generator) -> np.ndarray:
+    """Seconds each person took: genuine ones lognormal (a share left open for hours), planted
+    ones by kind."""
+    n_gen = p.n_gen
+    dur = spec.duration
+    secs = truncated_lognormal(
+        rt, n_gen, float(dur["median_seconds"]), float(dur["sigma"]), float(dur["min_seconds"])
+    )
+    left_open = rt.random(n_gen) < float(dur["left_open_share"])
+    h_lo, h_hi = dur["left_open_hours"]
+    secs = np.where(left_open, rt.uniform(h_lo, h_hi, n_gen) * 3600, secs)
+    secs_p = np.zeros(p.n_pl)
+    for kind in ("speeder", "straightliner", "partial"):
+        sel = np.flatnonzero(p.kind_pl == kind)
+        if not sel.size:
+            continue
+        if kind == "speeder":
+            lo, hi = spec.mess["speeder"]["seconds"]
+            secs_p[sel] = rt.uniform(lo, hi, sel.size)
+        else:
+            secs_p[sel] = truncated_lognormal(
+                rt,
+                sel.size,
+                float(spec.mess[kind]["median_seconds"]),
+                float(spec.mess[kind]["sigma"]),
+                float(dur["min_seconds"]),
+            )
+    return np.concatenate([secs, secs_p]).round().astype(int)
+
+
+# 7. Identities and comments -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Identities:
+    gtext: dict[str, np.ndarray]  # group -> each person's answer as text
+    roster: pd.DataFrame
+    births: list[Any]
+    dup_ips: list[str]
+    comments: Any  # identities.Comments
+
+
+def _identities(
+    spec: Model,
+    cb: Codebook,
+    seed: int,
+    p: _People,
+    eta_g: np.ndarray,
+    times: _Times,
+    originals: np.ndarray,
+    rngs: dict[str, Any],
+) -> _Identities:
     fake = Faker("en_US")
-    fake.seed_instance(int(seed))
+    fake.seed_instance(seed)
     ri = rngs["identities"]
     vocab = vocabulary(cb, spec)
     fn = spec.identifiers.get("first_names") or {}
     gtext = {
-        g: np.concatenate([_group_text(gen, cb)[g], _group_text(pl, cb)[g]]) for g in cb.groups
+        g: np.concatenate([_group_text(p.gen, cb)[g], _group_text(p.pl, cb)[g]]) for g in cb.groups
     }
     gender = (
         [str(x) for x in gtext[fn["group"]]]
         if fn.get("group") in cb.groups
-        else [""] * (n_gen + n_pl)
+        else [""] * (p.n_gen + p.n_pl)
     )
-    roster = make_roster(spec, cb, msc_all, gender, fake, ri, vocab)
+    roster = make_roster(spec, cb, times.msc_all, gender, fake, ri, vocab)
     age = spec.identifiers["age"]
-    births = birth_dates([s.date() for s in starts], fake, int(age["min"]), int(age["max"]))
+    births = birth_dates([s.date() for s in times.starts], fake, int(age["min"]), int(age["max"]))
     dup_ips = [
         roster.at[int(o), "ipv4"]
         if ri.random() < float(spec.mess["duplicate"]["same_ip_share"])
         else fake.ipv4_public()
         for o in originals
     ]
-    comments = write_comments(spec, cb, eta_g, roster.iloc[:n_gen], fake, rngs["comments"])
+    comments = write_comments(spec, cb, eta_g, roster.iloc[: p.n_gen], fake, rngs["comments"])
+    return _Identities(gtext, roster, births, dup_ips, comments)
 
-    # 8. The export ----------------------------------------------------------------------------------
+
+# 8. The export ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Export:
+    survey: pd.DataFrame  # sorted by start time, every column text
+    rids: list[str]  # respondent ids in generation order
+    row_of: dict[int, int]  # generation index -> file row (header is row 1)
+    noise: list[dict[str, Any]]
+    answers: np.ndarray  # every row's codes after the sensitivity step
+    kind_row: np.ndarray
+    responded: np.ndarray | None
+    sens_truth: dict[str, Any] | None
+    rid_sorted: list[str]  # respondent ids in file order
+
+
+def _export(
+    spec: Model,
+    cb: Codebook,
+    seed: int,
+    p: _People,
+    times: _Times,
+    ids: _Identities,
+    originals: np.ndarray,
+    answers: np.ndarray,
+    dk_label: np.ndarray,
+    rngs: dict[str, Any],
+) -> _Export:
+    n_gen, n_pl, n_dup = p.n_gen, p.n_pl, len(originals)
     n_all = n_gen + n_pl + n_dup
     person = np.concatenate([np.arange(n_gen + n_pl), originals]).astype(int)
-    kind_row = np.array(["genuine"] * n_gen + list(kind_pl) + ["duplicate"] * n_dup, dtype=object)
-    answers = np.vstack([answers_g, answers_p, answers_d]) if n_all else answers_g
-    sens_truth = None
+    kind_row = np.array(["genuine"] * n_gen + list(p.kind_pl) + ["duplicate"] * n_dup, dtype=object)
+    sens_truth = responded = None
     if spec.sensitivity is not None:  # off by default: no answer changes, no random number drawn
-        answers, responded, sens_truth = _sensitivity(spec, cb, gen, answers, person, n_gen, seed)
-    dk_label = np.vstack([dk_label_g, dk_label_p, dk_label_g[originals]])
-    start_all = [*starts, *dup_starts]
-    end_all = [*ends, *dup_ends]
-    ids_spec = spec.identifiers
-    rid_spec = ids_spec["respondent_id"]
-    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
-    rids: list[str] = []
-    seen: set[str] = set()
+        answers, responded, sens_truth = _sensitivity(spec, cb, p.gen, answers, person, n_gen, seed)
+    start_all = [*times.starts, *times.dup_starts]
     re_ = rngs["export"]
-    while len(rids) < n_all:
-        rid = str(rid_spec["prefix"]) + "".join(
-            alphabet[re_.integers(0, alphabet.size, int(rid_spec["length"]))]
-        )
-        if rid not in seen:
-            seen.add(rid)
-            rids.append(rid)
-
-    idc = cb.identifiers
-    col_kind = dict(ids_spec["columns"])
-    frame: dict[str, list[Any] | np.ndarray] = {}
-    frame[idc.respondent_id] = rids
-    if idc.timestamps:
-        frame[idc.timestamps["start"]] = [s.strftime(TIMESTAMP) for s in start_all]
-        frame[idc.timestamps["end"]] = [e.strftime(TIMESTAMP) for e in end_all]
-    ip_col = next((c for c, k in col_kind.items() if k == "ipv4"), None)
-    ip_values = [*roster["ipv4"].tolist(), *dup_ips]
-    if ip_col:
-        frame[ip_col] = ip_values
-    missing_ids = {str(k): float(v) for k, v in (ids_spec.get("missing") or {}).items()}
-    for c, kind in col_kind.items():
-        if c == ip_col:
-            continue
-        values = roster[kind].to_numpy(dtype=object)[person]
-        if c in missing_ids:
-            hide = ri.random(n_gen + n_pl) < missing_ids[c]
-            values = np.where(hide[person], "", values)
-        frame[c] = values
-    if idc.zip:
-        z = roster["zip"].to_numpy(dtype=object)
-        hide = ri.random(n_gen + n_pl) < missing_ids.get(idc.zip["column"], 0.0)
-        frame[idc.zip["column"]] = np.where(hide, "", z)[person]
-    if idc.birth_date:
-        b = np.array([d.isoformat() for d in births], dtype=object)
-        hide = ri.random(n_gen + n_pl) < missing_ids.get(idc.birth_date["column"], 0.0)
-        frame[idc.birth_date["column"]] = np.where(hide, "", b)[person]
-    if cb.cluster:
-        frame[cb.cluster] = np.array([c.id for c in spec.clusters], dtype=object)[msc_all][person]
+    rids = _respondent_ids(spec.identifiers["respondent_id"], n_all, re_)
+    frame = _identifier_columns(spec, cb, rids, start_all, times, ids, person, rngs["identities"])
     partial_row = kind_row == "partial"
     for g, grp in cb.groups.items():
         if grp.level == "cluster":
-            frame[g] = gtext[g][person]
+            frame[g] = ids.gtext[g][person]
     for g in spec.groups_first:
-        frame[g] = gtext[g][person]
+        frame[g] = ids.gtext[g][person]
+    items = list(cb.items)
     labels = item_labels(answers, dk_label, cb)
     for iid in items:
         frame[iid] = labels[iid]
-    for c in idc.free_text:
-        texts = np.array([t or "" for t in comments.text[c]] + [""] * n_pl, dtype=object)
+    for c in cb.identifiers.free_text:
+        texts = np.array([t or "" for t in ids.comments.text[c]] + [""] * n_pl, dtype=object)
         frame[c] = texts[person]
     for g in spec.groups_last:
-        frame[g] = np.where(partial_row, "", gtext[g][person])
+        frame[g] = np.where(partial_row, "", ids.gtext[g][person])
     survey = pd.DataFrame({k: np.asarray(v, dtype=object) for k, v in frame.items()})
 
     order = sorted(range(n_all), key=lambda r: (start_all[r], r))
@@ -580,85 +854,240 @@ def generate(
         re_,
     )
     survey = survey.astype(str)
+    rid_sorted = survey[cb.identifiers.respondent_id].tolist()
+    return _Export(
+        survey, rids, row_of, noise, answers, kind_row, responded, sens_truth, rid_sorted
+    )
 
-    # 9. Estimands (Monte Carlo) -------------------------------------------------------------------
-    mc_shown = np.ones((spec.mc_n, n_items), dtype=bool)
-    if block.any():
-        mc_shown[:, block] = (mc_rng.random(spec.mc_n) < p_shown)[:, None]
-    s_mc, _ = dont_know_scores(spec, cb, mc_people, mc_rng)
-    xs_mc = item_responses(mc_eta, cb, spec.loadings, mc_rng, item_offsets(spec, cb, mc_people))
-    codes_mc = np.full((spec.mc_n, n_items), np.nan)
+
+def _respondent_ids(rid_spec: dict[str, Any], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` distinct random respondent ids: the prefix and ``length`` alphanumerics."""
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
+    rids: list[str] = []
+    seen: set[str] = set()
+    while len(rids) < n:
+        rid = str(rid_spec["prefix"]) + "".join(
+            alphabet[rng.integers(0, alphabet.size, int(rid_spec["length"]))]
+        )
+        if rid not in seen:
+            seen.add(rid)
+            rids.append(rid)
+    return rids
+
+
+def _identifier_columns(
+    spec: Model,
+    cb: Codebook,
+    rids: list[str],
+    start_all: list[datetime],
+    times: _Times,
+    ids: _Identities,
+    person: np.ndarray,
+    ri: np.random.Generator,
+) -> dict[str, list[Any] | np.ndarray]:
+    """The export's leading columns: id, timestamps, the roster's identifiers (some hidden), ZIP,
+    birth date and the cluster."""
+    n_persons = len(times.msc_all)  # genuine and planted people (duplicates are not persons)
+    idc = cb.identifiers
+    ids_spec = spec.identifiers
+    col_kind = dict(ids_spec["columns"])
+    frame: dict[str, list[Any] | np.ndarray] = {}
+    frame[idc.respondent_id] = rids
+    if idc.timestamps:
+        end_all = [*times.ends, *times.dup_ends]
+        frame[idc.timestamps["start"]] = [s.strftime(TIMESTAMP) for s in start_all]
+        frame[idc.timestamps["end"]] = [e.strftime(TIMESTAMP) for e in end_all]
+    ip_col = next((c for c, k in col_kind.items() if k == "ipv4"), None)
+    ip_values = [*ids.roster["ipv4"].tolist(), *ids.dup_ips]
+    if ip_col:
+        frame[ip_col] = ip_values
+    missing_ids = {str(k): float(v) for k, v in (ids_spec.get("missing") or {}).items()}
+    for c, kind in col_kind.items():
+        if c == ip_col:
+            continue
+        values = ids.roster[kind].to_numpy(dtype=object)[person]
+        if c in missing_ids:
+            hide = ri.random(n_persons) < missing_ids[c]
+            values = np.where(hide[person], "", values)
+        frame[c] = values
+    if idc.zip:
+        z = ids.roster["zip"].to_numpy(dtype=object)
+        hide = ri.random(n_persons) < missing_ids.get(idc.zip["column"], 0.0)
+        frame[idc.zip["column"]] = np.where(hide, "", z)[person]
+    if idc.birth_date:
+        b = np.array([d.isoformat() for d in ids.births], dtype=object)
+        hide = ri.random(n_persons) < missing_ids.get(idc.birth_date["column"], 0.0)
+        frame[idc.birth_date["column"]] = np.where(hide, "", b)[person]
+    if cb.cluster:
+        clusters = np.array([c.id for c in spec.clusters], dtype=object)
+        frame[cb.cluster] = clusters[times.msc_all][person]
+    return frame
+
+
+# 9. Estimands (Monte Carlo) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Every step's result, for the Monte Carlo estimands and the truth."""
+
+    spec: Model
+    cb: Codebook
+    seed: int
+    n_rows: int
+    factor: float
+    counts: dict[str, int]
+    published: Published
+    people: _People
+    lat: _Latent
+    shown: _Shown
+    target_n: np.ndarray
+    target_k: np.ndarray
+    resp: _Responses
+    planted: _Planted
+    originals: np.ndarray
+    times: _Times
+    ids: _Identities
+    exp: _Export
+
+
+def _monte_carlo(run: _Run) -> dict[str, Any]:
+    """The estimands on the Monte Carlo population, answered as the sample is (same display share,
+    don't-know rates and thresholds)."""
+    spec, cb, lat, shown = run.spec, run.cb, run.lat, run.shown
+    items = list(cb.items)
+    mc_rng = lat.mc_rng
+    mc_shown = np.ones((spec.mc_n, len(items)), dtype=bool)
+    if shown.block.any():
+        mc_shown[:, shown.block] = (mc_rng.random(spec.mc_n) < shown.p_shown)[:, None]
+    s_mc, _ = dont_know_scores(spec, cb, lat.mc_people, mc_rng)
+    xs_mc = item_responses(
+        lat.mc_eta, cb, spec.loadings, mc_rng, item_offsets(spec, cb, lat.mc_people)
+    )
+    codes_mc = np.full((spec.mc_n, len(items)), np.nan)
     dk_rate = {}
     for j, iid in enumerate(items):
-        shown_n = int(shown_g[:, j].sum())
-        rate = 1 - target_n[j] / shown_n
+        shown_n = int(shown.shown_g[:, j].sum())
+        rate = 1 - run.target_n[j] / shown_n
         dk_rate[iid] = rate
         sel = mc_shown[:, j]
         cut = np.quantile(s_mc[sel, j], 1 - rate) if rate > 0 else np.inf
         ans = sel & (s_mc[:, j] <= cut)
-        codes_mc[ans, j] = apply_thresholds(xs_mc[ans, j], thresholds[iid], scale_codes[iid])
-    estimands = _estimands(spec, cb, codes_mc, mc_eta, mc_people)
+        codes_mc[ans, j] = apply_thresholds(
+            xs_mc[ans, j], run.resp.thresholds[iid], run.resp.scale_codes[iid]
+        )
+    estimands = _estimands(spec, cb, codes_mc, lat.mc_eta, lat.mc_people)
     estimands["monte_carlo"] = {
         "n": spec.mc_n,
-        "seed": mc_seed,
-        "how_much_shown_share": p_shown,
+        "seed": lat.mc_seed,
+        "how_much_shown_share": shown.p_shown,
         "dont_know_rate": dk_rate,
     }
+    return estimands
 
-    # 10. Truth ---------------------------------------------------------------------------------------
-    gen_rows = sorted(row_of[r] for r in range(n_gen))
-    rid_sorted = survey[idc.respondent_id].tolist()
 
-    def at(orig: int) -> dict[str, Any]:
-        row = row_of[orig]
-        return {"row": row, "respondent_id": rid_sorted[row - 2]}
+# 10. Truth ----------------------------------------------------------------------------------------
 
+
+def _truth(run: _Run, estimands: dict[str, Any]) -> dict[str, Any]:
+    spec, exp = run.spec, run.exp
+    n_gen = run.people.n_gen
+    return {
+        "generator": {
+            "name": "mscsurvey.synthesize",
+            "version": GENERATOR_VERSION,
+            "model_version": spec.raw.get("model_version"),
+            "seed": run.seed,
+            "n_rows": run.n_rows,
+            "n_analysed": n_gen,
+            "scale_factor": run.factor,
+        },
+        "counts": _counts_truth(run),
+        "clusters": _clusters_truth(run),
+        "latent": _latent_truth(run),
+        "calibration": _calibration(run),
+        "estimands": estimands,
+        "planted": _planted_truth(run),
+        "comments": sorted(
+            (
+                {
+                    **_at(exp, t["person"]),
+                    "column": t["column"],
+                    "construct": t["construct"],
+                    "tone": t["tone"],
+                }
+                for t in run.ids.comments.topics
+            ),
+            key=lambda x: (x["row"], x["column"]),
+        ),
+    }
+
+
+def _at(exp: _Export, orig: int) -> dict[str, Any]:
+    """A generated row's file row and respondent id."""
+    row = exp.row_of[orig]
+    return {"row": row, "respondent_id": exp.rid_sorted[row - 2]}
+
+
+def _planted_truth(run: _Run) -> dict[str, Any]:
+    """Where every planted row, duplicate, label-noise cell and comment identifier ended up."""
+    exp, p, n_items = run.exp, run.people, len(run.cb.items)
+    n_gen, n_pl = p.n_gen, p.n_pl
+    originals = run.originals
     planted: dict[str, Any] = {k: [] for k in MESS_KINDS}
     for r in range(n_gen, n_gen + n_pl):
-        k = str(kind_row[r])
-        rec = at(r)
+        k = str(exp.kind_row[r])
+        rec = _at(exp, r)
         if k == "speeder":
-            rec["duration_seconds"] = int(durations[r])
+            rec["duration_seconds"] = int(run.times.durations[r])
         elif k == "straightliner":
-            rec["label"] = straight_label[r - n_gen]
+            rec["label"] = run.planted.straight_label[r - n_gen]
         elif k == "partial":
-            rec["answered_share"] = round(float((answers[r] != BLANK).sum()) / n_items, 4)
+            rec["answered_share"] = round(float((exp.answers[r] != BLANK).sum()) / n_items, 4)
         planted[k].append(rec)
-    for d in range(n_dup):
+    for d in range(len(originals)):
         r = n_gen + n_pl + d
-        rec = at(r)
-        rec["original_row"] = row_of[int(originals[d])]
-        rec["original_respondent_id"] = rid_sorted[row_of[int(originals[d])] - 2]
+        rec = _at(exp, r)
+        rec["original_row"] = exp.row_of[int(originals[d])]
+        rec["original_respondent_id"] = exp.rid_sorted[exp.row_of[int(originals[d])] - 2]
         planted["duplicate"].append(rec)
     for k in MESS_KINDS:
         planted[k].sort(key=lambda rec: rec["row"])
     planted["label_noise"] = sorted(
-        ({"row": int(x["index"]) + 2, "column": x["column"], "kind": x["kind"]} for x in noise),
+        ({"row": int(x["index"]) + 2, "column": x["column"], "kind": x["kind"]} for x in exp.noise),
         key=lambda x: (x["row"], x["column"]),
     )
     mentions = []
     dup_of = {int(o): n_gen + n_pl + d for d, o in enumerate(originals)}
-    for m in comments.mentions:
+    for m in run.ids.comments.mentions:
         for r in [m["person"], *([dup_of[m["person"]]] if m["person"] in dup_of else [])]:
             mentions.append(
-                {**at(r), "column": m["column"], "type": m["type"], "value": m["value"]}
+                {**_at(exp, r), "column": m["column"], "type": m["type"], "value": m["value"]}
             )
     planted["comment_identifiers"] = sorted(
         mentions, key=lambda x: (x["row"], x["column"], x["value"])
     )
+    gen_rows = sorted(exp.row_of[r] for r in range(n_gen))
     planted["analysed_rows"] = gen_rows
-    planted["analysed_respondent_ids"] = [rid_sorted[r - 2] for r in gen_rows]
-    planted["counts"] = {**counts, "label_noise": len(noise)}
+    planted["analysed_respondent_ids"] = [exp.rid_sorted[r - 2] for r in gen_rows]
+    planted["counts"] = {**run.counts, "label_noise": len(exp.noise)}
+    return planted
 
+
+def _calibration(run: _Run) -> dict[str, Any]:
+    """Per item: the target and what the genuine answers reached (with a Wilson interval)."""
+    cb, spec = run.cb, run.spec
+    pub_pct, pub_n = run.published.pct(), run.published.n()
+    answers_g, shown_g = run.resp.answers_g, run.shown.shown_g
     calibration = {}
-    for j, iid in enumerate(items):
+    for j, iid in enumerate(cb.items):
         a = answers_g[:, j]
         n_ans = int((a > 0).sum())
         agree = int(np.isin(a, cb.scales[cb.items[iid].scale].agree).sum())
         lo_ci, hi_ci = _wilson(agree, n_ans)
         calibration[iid] = {
             "published": iid in pub_n,
-            "target_n": int(target_n[j]),
+            "target_n": int(run.target_n[j]),
             "target_pct": (float(pub_pct[iid]) if iid in pub_pct else spec.targets[iid]["agree"]),
             "published_n": int(pub_n[iid]) if iid in pub_n else None,
             "n": n_ans,
@@ -670,7 +1099,14 @@ def generate(
             "dont_know": int(((a == DONT_KNOW) & shown_g[:, j]).sum()),
             "blank": int(((a == BLANK) & shown_g[:, j]).sum()),
         }
+    return calibration
 
+
+def _counts_truth(run: _Run) -> dict[str, Any]:
+    """Rows by kind, redraws, complete cases, scored respondents, group composition, comments."""
+    cb, p, exp = run.cb, run.people, run.exp
+    items = list(cb.items)
+    answers_g = run.resp.answers_g
     keyed_g = est.keyed_codes(np.where(answers_g > 0, answers_g, np.nan).astype(float), cb)
     listwise = {
         cid: int((~np.isnan(keyed_g[:, [items.index(i) for i in con.items]])).all(axis=1).sum())
@@ -679,122 +1115,87 @@ def generate(
     scores_g = est.construct_scores(keyed_g, cb)
     composition = {}
     for g, grp in cb.groups.items():
-        rep = gen.reported(g)
+        rep = p.gen.reported(g)
         composition[g] = {c: int((rep == k).sum()) for k, c in enumerate(grp.categories)}
         for lab_i, lab in enumerate(grp.missing):
-            composition[g][lab] = int((gen.missing[g] == lab_i).sum())
+            composition[g][lab] = int((p.gen.missing[g] == lab_i).sum())
+    comments = run.ids.comments
+    return {
+        "rows": len(exp.rids),
+        "analysed": p.n_gen,
+        "persons": p.n_gen + p.n_pl,
+        "planted": run.counts,
+        "how_much_shown": int(run.shown.n_shown_block),
+        "straightline_redraws": run.resp.redrawn,
+        "listwise_complete": listwise,
+        "scored": {c: int((~np.isnan(v)).sum()) for c, v in scores_g.items()},
+        "groups": composition,
+        "comments": {
+            c: int(sum(t is not None for t in comments.text[c])) for c in cb.identifiers.free_text
+        },
+        "comments_with_identifiers": len({(m["person"], m["column"]) for m in comments.mentions}),
+    }
+
+
+def _clusters_truth(run: _Run) -> dict[str, Any]:
+    """Per MSC: its values, weight, ZIP3s, respondents, opening date and random effects."""
+    constructs = list(run.cb.constructs)
+    person = np.concatenate([np.arange(run.people.n_gen + run.people.n_pl), run.originals]).astype(
+        int
+    )
+    msc_all = run.times.msc_all
     clusters_truth = {}
-    for m, cl in enumerate(spec.clusters):
+    for m, cl in enumerate(run.spec.clusters):
         clusters_truth[cl.id] = {
             **cl.values,
             "weight": cl.weight,
             "zip3": list(cl.zip3),
-            "n_analysed": int(msc_counts[m]),
+            "n_analysed": int(run.people.msc_counts[m]),
             "n_rows": int((msc_all[person] == m).sum()),
-            "survey_opened": opens[m].isoformat(),
-            "random_effects": {c: float(u[m, k]) for k, c in enumerate(constructs)},
+            "survey_opened": run.times.opens[m].isoformat(),
+            "random_effects": {c: float(run.lat.u[m, k]) for k, c in enumerate(constructs)},
         }
-    latent_corr = np.corrcoef(mc_eta, rowvar=False)
-    truth: dict[str, Any] = {
-        "generator": {
-            "name": "mscsurvey.synthesize",
-            "version": GENERATOR_VERSION,
-            "model_version": spec.raw.get("model_version"),
-            "seed": int(seed),
-            "n_rows": n_rows,
-            "n_analysed": n_gen,
-            "scale_factor": factor,
+    return clusters_truth
+
+
+def _latent_truth(run: _Run) -> dict[str, Any]:
+    """The latent model as drawn: loadings, thresholds, correlations, paths, variances."""
+    spec, cb, params = run.spec, run.cb, run.lat.params
+    constructs = list(cb.constructs)
+    latent_corr = np.corrcoef(run.lat.mc_eta, rowvar=False)
+    shifts = [
+        {"item": i, "group": g, "category": str(cb.groups[g].categories[c]), "shift": v}
+        for i, g, c, v in spec.intercept_shifts
+    ]
+    return {
+        "constructs": constructs,
+        "order": list(spec.order),
+        "exogenous": list(spec.exogenous),
+        "loadings": dict(spec.loadings),
+        **({"intercept_shifts": shifts} if spec.intercept_shifts else {}),
+        "thresholds": {i: run.resp.thresholds[i].tolist() for i in cb.items},
+        "residual_correlations": {
+            a: {b: float(spec.residual_correlation[x, y]) for y, b in enumerate(spec.exogenous)}
+            for x, a in enumerate(spec.exogenous)
         },
-        "counts": {
-            "rows": n_all,
-            "analysed": n_gen,
-            "persons": n_gen + n_pl,
-            "planted": counts,
-            "how_much_shown": int(n_shown_block),
-            "straightline_redraws": redrawn,
-            "listwise_complete": listwise,
-            "scored": {c: int((~np.isnan(v)).sum()) for c, v in scores_g.items()},
-            "groups": composition,
-            "comments": {
-                c: int(sum(t is not None for t in comments.text[c])) for c in idc.free_text
-            },
-            "comments_with_identifiers": len(
-                {(m["person"], m["column"]) for m in comments.mentions}
-            ),
+        "correlations": {
+            a: {b: float(latent_corr[x, y]) for y, b in enumerate(constructs)}
+            for x, a in enumerate(constructs)
         },
-        "clusters": clusters_truth,
-        "latent": {
-            "constructs": constructs,
-            "order": list(spec.order),
-            "exogenous": list(spec.exogenous),
-            "loadings": dict(spec.loadings),
-            **(
-                {
-                    "intercept_shifts": [
-                        {
-                            "item": i,
-                            "group": g,
-                            "category": str(cb.groups[g].categories[c]),
-                            "shift": v,
-                        }
-                        for i, g, c, v in spec.intercept_shifts
-                    ]
-                }
-                if spec.intercept_shifts
-                else {}
-            ),
-            "thresholds": {i: thresholds[i].tolist() for i in items},
-            "residual_correlations": {
-                a: {b: float(spec.residual_correlation[x, y]) for y, b in enumerate(spec.exogenous)}
-                for x, a in enumerate(spec.exogenous)
-            },
-            "correlations": {
-                a: {b: float(latent_corr[x, y]) for y, b in enumerate(constructs)}
-                for x, a in enumerate(constructs)
-            },
-            "paths": spec.paths,
-            "group_effects": spec.group_effects,
-            "residual_variances": params.psi,
-            "r2": {c: 1 - v for c, v in params.psi.items()},
-            "centring_means": params.mean,
-            "ordered_scores": {
-                g: {"mean": params.score_mean[g], "sd": params.score_sd[g]}
-                for g in params.score_mean
-            },
-            "msc_random_effect_sd": spec.msc_sd,
-            "msc_random_effect_correlation": spec.msc_correlation,
-            "msc_random_effect_centred": spec.msc_centred,
-            "balanced_residuals": spec.balanced,
-            "dont_know_person_weight": float(dk["person_weight"]),
+        "paths": spec.paths,
+        "group_effects": spec.group_effects,
+        "residual_variances": params.psi,
+        "r2": {c: 1 - v for c, v in params.psi.items()},
+        "centring_means": params.mean,
+        "ordered_scores": {
+            g: {"mean": params.score_mean[g], "sd": params.score_sd[g]} for g in params.score_mean
         },
-        "calibration": calibration,
-        "estimands": estimands,
-        "planted": planted,
-        "comments": sorted(
-            (
-                {
-                    **at(t["person"]),
-                    "column": t["column"],
-                    "construct": t["construct"],
-                    "tone": t["tone"],
-                }
-                for t in comments.topics
-            ),
-            key=lambda x: (x["row"], x["column"]),
-        ),
+        "msc_random_effect_sd": spec.msc_sd,
+        "msc_random_effect_correlation": spec.msc_correlation,
+        "msc_random_effect_centred": spec.msc_centred,
+        "balanced_residuals": spec.balanced,
+        "dont_know_person_weight": float(spec.dont_know["person_weight"]),
     }
-    log_counts = {
-        "rows": n_all,
-        "analysed": n_gen,
-        **{k: len(planted[k]) for k in MESS_KINDS},
-        "label_noise": len(noise),
-        "comments": sum(truth["counts"]["comments"].values()),
-        "comments_with_identifiers": truth["counts"]["comments_with_identifiers"],
-    }
-    if sens_truth is not None:
-        sens_truth["respondent_ids"] = sorted(rids[i] for i in np.flatnonzero(responded))
-        truth["sensitivity"] = sens_truth
-    return Synthetic(survey=survey, truth=truth, key=synthetic_key(seed), counts=log_counts)
 
 
 def _sensitivity(spec, cb, gen, answers, person, n_gen, seed):

@@ -10,6 +10,7 @@ scrubber matches longer roster tokens inside words).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -91,6 +92,66 @@ def _weighted(rng: np.random.Generator, options: dict[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+def _pools(model: Model, fake: Faker) -> tuple[list[list[str]], list[list[str]]]:
+    """Per MSC: its organisations and cities (no name shared between MSCs)."""
+    ids = model.identifiers
+    used_orgs: set[str] = set()
+    used_cities: set[str] = set()
+    org_pool: list[list[str]] = []
+    city_pool: list[list[str]] = []
+    for _ in range(len(model.clusters)):
+        org_pool.append(_distinct(fake.company, int(ids["organisations_per_msc"]), used_orgs))
+        city_pool.append(_distinct(fake.city, int(ids["cities_per_msc"]), used_cities))
+    return org_pool, city_pool
+
+
+def _distinct(draw: Callable[[], str], k: int, used: set[str]) -> list[str]:
+    """``k`` draws not in ``used`` (each added to it)."""
+    out: list[str] = []
+    while len(out) < k:
+        value = draw()
+        if value not in used:
+            used.add(value)
+            out.append(value)
+    return out
+
+
+def _email(
+    first: str,
+    last: str,
+    domain: str,
+    patterns: dict[str, float],
+    emails: set[str],
+    rng: np.random.Generator,
+) -> str:
+    """A new e-mail address in one of the weighted patterns (a number appended on a collision);
+    added to ``emails``."""
+    pattern = _weighted(rng, patterns)
+    local = pattern.split("@")[0].format(
+        first=_slug(first),
+        last=_slug(last),
+        f=_slug(first)[:1],
+        nn=f"{int(rng.integers(100)):02d}",
+    )
+    email = f"{local}@{domain}"
+    while email in emails:
+        email = f"{local}{int(rng.integers(10, 1000))}@{domain}"
+    emails.add(email)
+    return email
+
+
+def _phone(area_codes: list[str], formats: dict[str, float], rng: np.random.Generator) -> str:
+    """A phone number with one of the state's area codes, in one of the weighted formats."""
+    exchange = int(rng.integers(200, 1000))
+    if exchange % 100 == 11:  # N11 codes are not exchanges
+        exchange += 1
+    return _weighted(rng, formats).format(
+        a=area_codes[int(rng.integers(len(area_codes)))],
+        e=f"{exchange:03d}",
+        l=f"{int(rng.integers(10000)):04d}",
+    )
+
+
 def make_roster(
     model: Model,
     codebook: Codebook,
@@ -119,26 +180,7 @@ def make_roster(
     """
     ids = model.identifiers
     joined = "\n".join(sorted(vocab))
-    n_msc = len(model.clusters)
-    used_orgs: set[str] = set()
-    used_cities: set[str] = set()
-    org_pool: list[list[str]] = []
-    city_pool: list[list[str]] = []
-    for _ in range(n_msc):
-        orgs: list[str] = []
-        while len(orgs) < int(ids["organisations_per_msc"]):
-            name = fake.company()
-            if name not in used_orgs:
-                used_orgs.add(name)
-                orgs.append(name)
-        cities: list[str] = []
-        while len(cities) < int(ids["cities_per_msc"]):
-            city = fake.city()
-            if city not in used_cities:
-                used_cities.add(city)
-                cities.append(city)
-        org_pool.append(orgs)
-        city_pool.append(cities)
+    org_pool, city_pool = _pools(model, fake)
 
     fn = ids.get("first_names") or {}
     by_gender = {fn.get("female"): fake.first_name_female, fn.get("male"): fake.first_name_male}
@@ -162,30 +204,10 @@ def make_roster(
                 break
         names.add(full)
         org = org_pool[m][int(rng.integers(len(org_pool[m])))]
-        if rng.random() < float(ids["work_email_share"]):
-            domain = _slug(org)[:24] + ".org"
-        else:
-            domain = fake.free_email_domain()
-        pattern = _weighted(rng, patterns)
-        local = pattern.split("@")[0].format(
-            first=_slug(first),
-            last=_slug(last),
-            f=_slug(first)[:1],
-            nn=f"{int(rng.integers(100)):02d}",
-        )
-        email = f"{local}@{domain}"
-        while email in emails:
-            email = f"{local}{int(rng.integers(10, 1000))}@{domain}"
-        emails.add(email)
-        state = model.clusters[m].values[area_group]
-        exchange = int(rng.integers(200, 1000))
-        if exchange % 100 == 11:  # N11 codes are not exchanges
-            exchange += 1
-        phone = _weighted(rng, formats).format(
-            a=area[state][int(rng.integers(len(area[state])))],
-            e=f"{exchange:03d}",
-            l=f"{int(rng.integers(10000)):04d}",
-        )
+        work = rng.random() < float(ids["work_email_share"])
+        domain = _slug(org)[:24] + ".org" if work else fake.free_email_domain()
+        email = _email(first, last, domain, patterns, emails, rng)
+        phone = _phone(area[model.clusters[m].values[area_group]], formats, rng)
         zip3 = model.clusters[m].zip3[int(rng.integers(len(model.clusters[m].zip3)))]
         rows.append(
             {
@@ -255,6 +277,53 @@ def _sentence_case(opener: str, sentence: str) -> str:
     return opener + sentence
 
 
+def _topic(
+    e: np.ndarray, helped: bool, com: dict[str, Any], rng: np.random.Generator
+) -> tuple[int, str]:
+    """A comment's construct (index) and tone: in the "what helped" column the construct where the
+    person is highest (with noise), elsewhere a random one, the tone following the person's score."""
+    if helped:
+        cidx = int(np.argmax(e + rng.gumbel(size=e.size) * float(com["helped_choice_noise"])))
+        return cidx, "positive" if e[cidx] > float(com["helped_neutral_below"]) else "neutral"
+    cidx = int(rng.integers(e.size))
+    if e[cidx] > float(com["positive_above"]):
+        return cidx, "positive"
+    if e[cidx] < float(com["negative_below"]):
+        return cidx, "negative"
+    return cidx, "neutral"
+
+
+def _mention(
+    kind: str,
+    i: int,
+    roster: pd.DataFrame,
+    same_msc: list[int],
+    com: dict[str, Any],
+    rng: np.random.Generator,
+) -> tuple[str, str]:
+    """The template kind and the value a comment of person ``i`` mentions: a name (own, or a peer's
+    of the same MSC, in one of the name forms), an organisation (own or the MSC's) or the person's
+    own identifier of that kind."""
+    me = roster.iloc[i]
+    if kind == "name":
+        own = rng.random() < float(com["own_name_share"])
+        n = len(roster)
+        peers = [j for j in same_msc if j != i] or [j for j in range(n) if j != i]
+        who = roster.iloc[i if own else peers[int(rng.integers(len(peers)))]]
+        form = _weighted(rng, com["name_forms"])
+        value = {
+            "full": who["person_name"],
+            "first": who["first"],
+            "upper": who["person_name"].upper(),
+            "lower": who["person_name"].lower(),
+        }[form]
+        return ("name_own" if own else "name"), value
+    if kind == "organisation" and rng.random() >= float(com["own_organisation_share"]):
+        pool = sorted({str(roster.iloc[j]["company"]) for j in same_msc})
+        return kind, pool[int(rng.integers(len(pool)))]
+    return kind, str(me[_MENTION_SOURCE[kind]])
+
+
 def write_comments(
     model: Model,
     codebook: Codebook,
@@ -312,18 +381,7 @@ def write_comments(
     topics: list[dict[str, Any]] = []
     first_col = cols[0] if cols else None
     for f, (c, i) in enumerate(filled):
-        e = eta[i]
-        if c == first_col:  # what helped: the construct where this person is highest
-            cidx = int(np.argmax(e + rng.gumbel(size=e.size) * float(com["helped_choice_noise"])))
-            tone = "positive" if e[cidx] > float(com["helped_neutral_below"]) else "neutral"
-        else:
-            cidx = int(rng.integers(len(constructs)))
-            if e[cidx] > float(com["positive_above"]):
-                tone = "positive"
-            elif e[cidx] < float(com["negative_below"]):
-                tone = "negative"
-            else:
-                tone = "neutral"
+        cidx, tone = _topic(eta[i], c == first_col, com, rng)
         options = com["sentences"][constructs[cidx]][tone]
         opener = com["openers"][int(rng.integers(len(com["openers"])))]
         parts = [_sentence_case(opener, options[int(rng.integers(len(options)))])]
@@ -335,30 +393,8 @@ def write_comments(
                 if source_kind(kind) not in kind_column:
                     kinds.pop(kind)
             kind = _weighted(rng, kinds)
-            values: dict[str, str] = {}
-            if kind == "name":
-                own = rng.random() < float(com["own_name_share"])
-                peers = [j for j in by_msc[int(me["msc"])] if j != i] or [
-                    j for j in range(n) if j != i
-                ]
-                who = roster.iloc[i if own else peers[int(rng.integers(len(peers)))]]
-                form = _weighted(rng, com["name_forms"])
-                value = {
-                    "full": who["person_name"],
-                    "first": who["first"],
-                    "upper": who["person_name"].upper(),
-                    "lower": who["person_name"].lower(),
-                }[form]
-                template_kind = "name_own" if own else "name"
-                values["name"] = value
-            else:
-                template_kind = kind
-                if kind == "organisation" and rng.random() >= float(com["own_organisation_share"]):
-                    pool = sorted({str(roster.iloc[j]["company"]) for j in by_msc[int(me["msc"])]})
-                    value = pool[int(rng.integers(len(pool)))]
-                else:
-                    value = str(me[_MENTION_SOURCE[kind]])
-                values[kind] = value
+            template_kind, value = _mention(kind, i, roster, by_msc[int(me["msc"])], com, rng)
+            values = {kind: value}
             templates = com["mentions"][template_kind]
             parts.append(templates[int(rng.integers(len(templates)))].format(**values))
             mentions.append({"person": i, "column": c, "type": mention_type(kind), "value": value})

@@ -333,6 +333,67 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
     """
     cb = codebook
     m = validate_model(data, source=source)
+    sv = _parse_survey(m, cb, source)
+    survey, resp_groups = sv.pop("survey"), sv.pop("resp_groups")
+    clusters, cluster_groups = _parse_clusters(m, cb, source)
+    groups = _parse_groups(m, cb, resp_groups, source)
+    la = _parse_latent(m, cb, source)
+    lat, msc = la.pop("lat"), la.pop("msc")
+    it = _parse_items(m, cb, source)
+    dk = _check_dont_know(m, cb, resp_groups, source)
+    mess = _check_mess(m, cb, sv["duration"], source)
+    ids = _parse_identifiers(m, cb, clusters, cluster_groups, source)
+    comments = _check_comments(m, cb, source)
+    mc, regressions = _parse_monte_carlo(m, cb, source)
+
+    return Model(
+        raw=m,
+        n_rows=sv["n_rows"],
+        fielded=sv["fielded"],
+        last_opening=sv["last_opening"],
+        window_days=sv["window_days"],
+        mean_delay_days=_number(
+            survey.get("mean_delay_days"), "survey.mean_delay_days", source, 0.1
+        ),
+        start_hours=sv["start_hours"],
+        duration=dict(sv["duration"]),
+        groups_first=sv["groups_first"],
+        groups_last=sv["groups_last"],
+        display_scale=sv["display_scale"],
+        display_shown=sv["display_shown"],
+        clusters=tuple(clusters),
+        groups=groups,
+        order=la["order"],
+        exogenous=la["exogenous"],
+        residual_correlation=la["residual_correlation"],
+        paths=la["paths"],
+        group_effects=la["group_effects"],
+        msc_sd=la["msc_sd"],
+        msc_correlation=_number(
+            msc.get("correlation", 0.0), "latent.msc_random_effect.correlation", source, 0, 1
+        ),
+        msc_centred=bool(msc.get("centred", False)),
+        balanced=bool(lat.get("balanced_residuals", False)),
+        min_residual_variance=_number(
+            lat.get("min_residual_variance", 0.1), "latent.min_residual_variance", source, 0.01, 1
+        ),
+        loadings=it["loadings"],
+        targets=it["targets"],
+        categories=it["categories"],
+        dont_know=dict(dk),
+        mess={k: dict(v) for k, v in mess.items()},
+        identifiers=dict(ids),
+        comments=dict(comments),
+        mc_n=int(_number(mc.get("n"), "monte_carlo.n", source, 1000)),
+        mc_seed_offset=int(_number(mc.get("seed_offset", 1), "monte_carlo.seed_offset", source, 0)),
+        regressions=regressions,
+        intercept_shifts=it["intercept_shifts"],
+        sensitivity=parse_sensitivity(m.get("sensitivity"), cb, source),
+    )
+
+
+def _parse_survey(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any]:
+    """``survey``: size, fielding period, start hours, durations, group order and display logic."""
     survey = _mapping(m.get("survey"), "survey", source)
     n_rows = int(_number(survey.get("n_rows"), "survey.n_rows", source, 50))
     fielded_raw = _mapping(survey.get("fielded"), "survey.fielded", source)
@@ -393,8 +454,27 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
             source,
         )
     display_shown = int(_number(display.get("shown", 0), "survey.display_logic.shown", source, 0))
+    return {
+        "survey": survey,
+        "n_rows": n_rows,
+        "fielded": fielded,
+        "last_opening": last_opening,
+        "window_days": window_days,
+        "start_hours": hours,
+        "duration": duration,
+        "resp_groups": resp_groups,
+        "groups_first": first,
+        "groups_last": last,
+        "display_scale": display_scale,
+        "display_shown": display_shown,
+    }
 
-    # Clusters --------------------------------------------------------------------------------------
+
+def _parse_clusters(
+    m: dict[str, Any], cb: Codebook, source: str
+) -> tuple[list[Cluster], list[str]]:
+    """``clusters``: each MSC's id, cluster-level categories, weight and ZIP3s; and the cluster-level
+    groups."""
     cluster_groups = [g for g, grp in cb.groups.items() if grp.level == "cluster"]
     clusters = []
     seen: set[str] = set()
@@ -424,8 +504,13 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         )
     if not clusters:
         raise _fail("lists no clusters", "clusters", source)
+    return clusters, cluster_groups
 
-    # Groups ----------------------------------------------------------------------------------------
+
+def _parse_groups(
+    m: dict[str, Any], cb: Codebook, resp_groups: list[str], source: str
+) -> dict[str, GroupModel]:
+    """``groups``: each respondent-level group's shares, missing labels, quota and conditional shares."""
     groups_raw = _mapping(m.get("groups"), "groups", source)
     groups: dict[str, GroupModel] = {}
     for g in resp_groups:
@@ -472,8 +557,12 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         if quota and given:
             raise _fail("a quota group cannot have `given` shares", f"groups.{g}", source)
         groups[g] = GroupModel(g, shares, missing, quota, given)
+    return groups
 
-    # Latent ----------------------------------------------------------------------------------------
+
+def _parse_latent(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any]:
+    """``latent``: exogenous constructs and their correlations, paths (in topological order), group
+    effects and the MSC random effect's SDs."""
     lat = _mapping(m.get("latent"), "latent", source)
     constructs = list(cb.constructs)
     exo = tuple(lat.get("exogenous", []))
@@ -530,6 +619,24 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
             effects[c][g] = _shares_any(
                 by_cat, list(cb.groups[g].categories), f"latent.group_effects.{c}.{g}", source
             )
+    msc, msc_sd = _msc_random_effect(lat, constructs, source)
+    return {
+        "lat": lat,
+        "msc": msc,
+        "order": order,
+        "exogenous": exo,
+        "residual_correlation": r,
+        "paths": paths,
+        "group_effects": effects,
+        "msc_sd": msc_sd,
+    }
+
+
+def _msc_random_effect(
+    lat: dict[str, Any], constructs: list[str], source: str
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """``latent.msc_random_effect``: its mapping and each construct's SD (one for all, or per
+    construct with a default)."""
     msc = _mapping(lat.get("msc_random_effect") or {}, "latent.msc_random_effect", source)
     sd_raw = msc.get("sd", 0.0)
     if isinstance(sd_raw, dict):
@@ -544,8 +651,11 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         msc_sd = {
             c: _number(sd_raw, "latent.msc_random_effect.sd", source, 0, 1) for c in constructs
         }
+    return msc, msc_sd
 
-    # Items -----------------------------------------------------------------------------------------
+
+def _parse_items(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any]:
+    """``items``: loadings (negative for reversed items), targets, intercept shifts and category splits."""
     items = _mapping(m.get("items"), "items", source)
     lraw = _mapping(items.get("loadings"), "items.loadings", source)
     loadings = {}
@@ -599,8 +709,18 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
                 for k, v in _normalised({c: sh.get(str(c), 0.0) for c in map(str, codes)}).items()
             }
         categories[iid] = split
+    return {
+        "loadings": loadings,
+        "targets": targets,
+        "intercept_shifts": shifts,
+        "categories": categories,
+    }
 
-    # Don't know ------------------------------------------------------------------------------------
+
+def _check_dont_know(
+    m: dict[str, Any], cb: Codebook, resp_groups: list[str], source: str
+) -> dict[str, Any]:
+    """``dont_know``: checked, returned as given."""
     dk = _mapping(m.get("dont_know"), "dont_know", source)
     _number(dk.get("person_weight"), "dont_know.person_weight", source, 0)
     _number(dk.get("blank_share"), "dont_know.blank_share", source, 0, 1)
@@ -613,8 +733,13 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
     for s, sc in cb.scales.items():
         if sc.missing and s in labels:
             _shares(labels[s], list(sc.missing), f"dont_know.labels.{s}", source)
+    return dk
 
-    # Mess ------------------------------------------------------------------------------------------
+
+def _check_mess(
+    m: dict[str, Any], cb: Codebook, duration: dict[str, Any], source: str
+) -> dict[str, Any]:
+    """``mess``: every planted kind's count and settings, checked, returned as given."""
     mess = _mapping(m.get("mess"), "mess", source)
     for kind in MESS_KINDS:
         spec = _mapping(mess.get(kind), f"mess.{kind}", source)
@@ -646,8 +771,18 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         "mess.label_noise.kinds",
         source,
     )
+    return mess
 
-    # Identifiers -----------------------------------------------------------------------------------
+
+def _parse_identifiers(
+    m: dict[str, Any],
+    cb: Codebook,
+    clusters: list[Cluster],
+    cluster_groups: list[str],
+    source: str,
+) -> dict[str, Any]:
+    """``identifiers``: a generator kind per identifier column; ``area_group`` added (the cluster-level
+    group whose values have area codes)."""
     ids = _mapping(m.get("identifiers"), "identifiers", source)
     cols = _mapping(ids.get("columns"), "identifiers.columns", source)
     needed = [
@@ -690,8 +825,11 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
             source,
         )
     ids = {**ids, "area_group": state_group}
+    return ids
 
-    # Comments --------------------------------------------------------------------------------------
+
+def _check_comments(m: dict[str, Any], cb: Codebook, source: str) -> dict[str, Any]:
+    """``comments``: fill shares, mention kinds and sentences, checked, returned as given."""
     comments = _mapping(m.get("comments"), "comments", source)
     fill = _mapping(comments.get("fill"), "comments.fill", source)
     for c in cb.identifiers.free_text:
@@ -716,8 +854,13 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
         if not comments.get("mentions", {}).get(kind):
             raise _fail("needs at least one sentence", f"comments.mentions.{kind}", source)
     _check_sentences(comments, cb, source)
+    return comments
 
-    # Monte Carlo -----------------------------------------------------------------------------------
+
+def _parse_monte_carlo(
+    m: dict[str, Any], cb: Codebook, source: str
+) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+    """``monte_carlo``: its mapping and the regressions whose estimands truth.json carries."""
     mc = _mapping(m.get("monte_carlo"), "monte_carlo", source)
     regressions = {}
     for out, preds in _mapping(
@@ -733,51 +876,7 @@ def parse_model(data: dict[str, Any], codebook: Codebook, *, source: str = "mode
                     source,
                 )
         regressions[out] = tuple(preds)
-
-    return Model(
-        raw=m,
-        n_rows=n_rows,
-        fielded=fielded,
-        last_opening=last_opening,
-        window_days=window_days,
-        mean_delay_days=_number(
-            survey.get("mean_delay_days"), "survey.mean_delay_days", source, 0.1
-        ),
-        start_hours=hours,
-        duration=dict(duration),
-        groups_first=first,
-        groups_last=last,
-        display_scale=display_scale,
-        display_shown=display_shown,
-        clusters=tuple(clusters),
-        groups=groups,
-        order=order,
-        exogenous=exo,
-        residual_correlation=r,
-        paths=paths,
-        group_effects=effects,
-        msc_sd=msc_sd,
-        msc_correlation=_number(
-            msc.get("correlation", 0.0), "latent.msc_random_effect.correlation", source, 0, 1
-        ),
-        msc_centred=bool(msc.get("centred", False)),
-        balanced=bool(lat.get("balanced_residuals", False)),
-        min_residual_variance=_number(
-            lat.get("min_residual_variance", 0.1), "latent.min_residual_variance", source, 0.01, 1
-        ),
-        loadings=loadings,
-        targets=targets,
-        categories=categories,
-        dont_know=dict(dk),
-        mess={k: dict(v) for k, v in mess.items()},
-        identifiers=dict(ids),
-        comments=dict(comments),
-        mc_n=int(_number(mc.get("n"), "monte_carlo.n", source, 1000)),
-        mc_seed_offset=int(_number(mc.get("seed_offset", 1), "monte_carlo.seed_offset", source, 0)),
-        regressions=regressions,
-        intercept_shifts=shifts,
-        sensitivity=parse_sensitivity(m.get("sensitivity"), cb, source),
-    )
+    return mc, regressions
 
 
 def _shares_any(value: Any, allowed: list[str], key: str, source: str) -> dict[str, float]:
