@@ -214,15 +214,16 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         out["compute_s"] = time.perf_counter() - t
         t = time.perf_counter()
     elif stage == "brief":
+        from mscsurvey.audit.provenance import provenance
+        from mscsurvey.data import notebook_path
         from mscsurvey.report.render import render_brief
-        from mscsurvey.stages.brief_numbers import provenance
 
         out["read_s"] = 0.0
         t = time.perf_counter()
         prov = provenance(config=cfg, inputs={"numbers": folder / "numbers.json"}, repo=ROOT)
         write_json(prov, folder / "provenance.json")
         render_brief(
-            ROOT / "notebooks" / "brief.py",
+            notebook_path(),
             params={
                 "numbers": str(folder / "numbers.json"),
                 "provenance": str(folder / "provenance.json"),

@@ -15,13 +15,17 @@ for _name, _cb in CODEBOOKS.items():
         sys.stderr.write(f"error: {_err}\n")
         sys.exit(1)
 
-# The project's root (two folders above this file): the notebook, its assets and the git work tree.
-BRIEF_ROOT = str(Path(str(workflow.current_basedir)).resolve().parents[1])
+# The project's work tree (two folders above this file), for the git state in the provenance.
+BRIEF_REPO = str(Path(str(workflow.current_basedir)).resolve().parents[1])
+# The notebook and its assets are the package's data (wherever mscsurvey is installed).
+from mscsurvey.data import assets_dir as _assets_dir
+from mscsurvey.data import notebook_path as _notebook_path
+
 BRIEF_SOURCE = {
-    "notebook": f"{BRIEF_ROOT}/notebooks/brief.py",
-    "css": f"{BRIEF_ROOT}/notebooks/assets/brief.css",
-    "template": f"{BRIEF_ROOT}/notebooks/assets/brief-template.typ",
-    "lua": f"{BRIEF_ROOT}/notebooks/assets/brief.lua",
+    "notebook": str(_notebook_path()),
+    "css": str(_assets_dir() / "brief.css"),
+    "template": str(_assets_dir() / "brief-template.typ"),
+    "lua": str(_assets_dir() / "brief.lua"),
 }
 
 BRIEF_TABLES = {
@@ -109,5 +113,6 @@ rule brief:
     params:
         config=config,
         tables=list(BRIEF_TABLES),
+        repo=BRIEF_REPO,
     script:
         "../scripts/brief.py"

@@ -1,6 +1,6 @@
 """Render the research brief notebook to a self-contained HTML page and a PDF.
 
-Two routes, one source (``notebooks/brief.py``, a jupytext percent script whose first markdown cell is
+Two routes, one source (``mscsurvey/data/notebook/brief.py``, a jupytext percent script whose first markdown cell is
 Quarto's YAML header):
 
 - **Quarto** (when ``quarto`` is on PATH): ``quarto render`` with the Jupyter engine and the
@@ -41,6 +41,7 @@ from typing import Any
 
 import yaml
 
+from mscsurvey.data import assets_dir
 from mscsurvey.errors import SurveyError
 from mscsurvey.io import atomic_path, scratch_dir
 
@@ -61,7 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The brief's static assets (CSS, Typst template, Lua filter) beside the notebook.
-ASSETS = Path(__file__).resolve().parents[3] / "notebooks" / "assets"
+ASSETS = assets_dir()
 
 _FRONT = re.compile(r"\A\s*---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 

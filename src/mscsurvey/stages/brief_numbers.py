@@ -3,9 +3,9 @@
 :func:`brief_numbers` collects what the brief shows into one JSON-ready mapping (``numbers.json``), so
 the notebook only formats and never computes: key takeaways, per-construct findings with quotes,
 subgroup and driver sentences, the reliability summary with its caveats, the exclusion flow, the
-de-identification summary and the methods. :func:`provenance` records what the brief was made from
-(``provenance.json``: git commit, config hash, input digests, package versions, run date); it is kept
-apart because it changes from run to run while ``numbers.json`` does not.
+de-identification summary and the methods. What the brief was made from
+(``provenance.json``) is :mod:`mscsurvey.audit.provenance`, kept apart because it changes from run to
+run while ``numbers.json`` does not.
 
 Rules the brief keeps:
 
@@ -19,15 +19,9 @@ Rules the brief keeps:
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
-import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +30,6 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.io import sha256_file
 from mscsurvey.report import phrasing
 
 __all__ = [
@@ -59,11 +52,6 @@ __all__ = [
     "exclusion_flow",
     "deidentification_summary",
     "brief_numbers",
-    "config_hash",
-    "git_state",
-    "package_versions",
-    "run_date",
-    "provenance",
 ]
 
 MISSING = phrasing.MISSING
@@ -94,28 +82,6 @@ EXCLUSION_PHRASES = {
 
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 _GENERALISED_HEAD = re.compile(r" '| \(|,")
-
-#: Packages whose versions the provenance records (those that shape the numbers and the brief).
-PACKAGES = (
-    "mscsurvey",
-    "snakemake",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "scipy",
-    "statsmodels",
-    "pingouin",
-    "semopy",
-    "pandera",
-    "presidio-analyzer",
-    "matplotlib",
-    "nbclient",
-    "nbconvert",
-    "jupytext",
-    "pypandoc-binary",
-    "typst",
-)
-
 
 # --------------------------------------------------------------------------------------------------
 # Formatting
@@ -1500,114 +1466,3 @@ def mark_subgroup_sentences(
             info = status.get(cid, {}).get(row.get("group"))
             if info and info["mark"]:
                 row["text"] = f"{row['text']} {marks['mark']}"
-
-
-# --------------------------------------------------------------------------------------------------
-# Provenance
-# --------------------------------------------------------------------------------------------------
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """sha256 of the config's canonical JSON (sorted keys, no whitespace, UTF-8)."""
-    text = json.dumps(
-        config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def git_state(repo: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """``commit`` and ``dirty`` of the git work tree at ``repo``; both None without git or a repo."""
-    state: dict[str, Any] = {"commit": None, "dirty": None}
-    if repo is None:
-        return state
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        if commit.returncode != 0:
-            return state
-        status = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return state
-    state["commit"] = commit.stdout.strip() or None
-    state["dirty"] = bool(status.stdout.strip()) if status.returncode == 0 else None
-    return state
-
-
-def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
-    """Installed versions of ``names`` (``"not installed"`` when absent), plus Python's."""
-    import platform
-
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def run_date() -> str:
-    """Today's date (UTC, ISO), or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC).date().isoformat()
-    return _dt.datetime.now(tz=_dt.UTC).date().isoformat()
-
-
-def provenance(
-    *,
-    config: Mapping[str, Any],
-    inputs: Mapping[str, str | os.PathLike[str]],
-    repo: str | os.PathLike[str] | None = None,
-) -> dict[str, Any]:
-    """What the brief was made from: run date, git state, config hash, input digests, versions.
-
-    Parameters
-    ----------
-    config : mapping
-        The run's validated config (hashed as canonical JSON).
-    inputs : mapping
-        Name -> path of every table the brief reads. A file's entry is ``{"path", "sha256"}``; a
-        folder's ``{"path", "sha256", "files"}`` with every file's digest in ``files`` and, as
-        ``sha256``, the digest of the sorted ``relative path NUL digest`` lines.
-    repo : path-like, optional
-        The project's work tree (for the git commit and whether it had uncommitted changes).
-
-    Returns
-    -------
-    dict
-        ``run_date``, ``git`` (``commit``, ``dirty``), ``config_sha256``, ``inputs`` (name ->
-        ``{"path", "sha256"}``), ``packages``.
-    """
-    files: dict[str, dict[str, Any]] = {}
-    for name, path in sorted(inputs.items()):
-        p = Path(path)
-        if p.is_dir():
-            members = {
-                f.relative_to(p).as_posix(): sha256_file(f)
-                for f in sorted(q for q in p.rglob("*") if q.is_file())
-            }
-            listing = "".join(f"{rel}\0{digest}\n" for rel, digest in members.items())
-            files[name] = {
-                "path": p.as_posix(),
-                "sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(),
-                "files": members,
-            }
-        else:
-            files[name] = {"path": p.as_posix(), "sha256": sha256_file(p)}
-    return {
-        "run_date": run_date(),
-        "git": git_state(repo),
-        "config_sha256": config_hash(config),
-        "inputs": files,
-        "packages": package_versions(),
-    }
