@@ -216,7 +216,7 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
     elif stage == "brief":
         from mscsurvey.audit.provenance import provenance
         from mscsurvey.data import notebook_path
-        from mscsurvey.report.render import render_brief
+        from mscsurvey.stages.brief import render_brief
 
         out["read_s"] = 0.0
         t = time.perf_counter()

@@ -687,7 +687,7 @@ def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study
     import html as _html
     import re
 
-    from mscsurvey.report.render import render_brief
+    from mscsurvey.stages.brief import render_brief
 
     res = study / "results"
     numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))

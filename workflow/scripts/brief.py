@@ -4,8 +4,8 @@ import logging
 
 from mscsurvey.audit.provenance import provenance
 from mscsurvey.io import read_json, write_json
-from mscsurvey.report.render import render_brief
 from mscsurvey.runner import run_step
+from mscsurvey.stages.brief import render_brief
 
 
 def main(smk):
