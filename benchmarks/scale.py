@@ -195,7 +195,8 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         write_json(numbers, folder / "numbers.json")
         out["numbers_json_bytes"] = (folder / "numbers.json").stat().st_size
     elif stage == "figures":
-        from mscsurvey.report.figures import FigureStyle, build_figures
+        from mscsurvey.report.figures import FigureStyle
+        from mscsurvey.stages.figures import build_figures
 
         names = {"distribution": "agreement_distribution", "published": "published_vs_reproduced"}
         tables = ("agreement", "distribution", "published", "subgroups", "subgroup_tests")

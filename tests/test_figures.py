@@ -29,7 +29,6 @@ from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.report.figures import (
     PALETTES,
     FigureStyle,
-    build_figures,
     driver_figure,
     driver_title,
     likert_figure,
@@ -43,6 +42,7 @@ from mscsurvey.report.figures import (
     subgroup_figure,
     subgroup_title,
 )
+from mscsurvey.stages.figures import build_figures
 
 STYLE = FigureStyle(dpi=200, width=6.0, font_size=8)
 

@@ -259,3 +259,20 @@ def test_no_speeder_row_without_timings_and_identifier_counts(cb_dict):
     sents = deidentification_summary(none, parse_codebook(d, source="mini"))["sentences"]
     assert not [s for s in sents if "free-text" in s]  # no comments: nothing said of them
     assert [s for s in deidentification_summary(none, cb)["sentences"] if "free-text" in s]
+
+
+def test_figure_captions_speak_of_clusters_only_when_the_study_has_one():
+    from mscsurvey.report import phrasing as ph
+
+    with_unit = ph.subgroup_caption("Trust", "95% CI", "MSC")
+    assert with_unit.endswith(
+        "adj. p: the group's Holm-adjusted test (MSC-level groups: mixed model)."
+    )
+    without = ph.subgroup_caption("Trust", "95% CI", None)
+    assert "mixed model" not in without and without.endswith("Holm-adjusted test.")
+    clustered = ph.driver_caption("Trust", "95% CI", ["Role in the MSC"], "clinic")
+    assert "(standard errors clustered by clinic)" in clustered
+    assert ", then the controls (role in the MSC), adjusted for and not ranked;" in clustered
+    plain = ph.driver_caption("Trust", "95% CI", [], None)
+    assert "clustered" not in plain and "(heteroskedasticity-robust (HC3) standard errors)" in plain
+    assert "controls" not in plain

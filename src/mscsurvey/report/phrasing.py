@@ -65,6 +65,12 @@ __all__ = [
     "headings",
     "likert_title",
     "likert_caption",
+    "likert_part",
+    "subgroup_caption",
+    "controls_clause",
+    "driver_caption",
+    "reliability_caption",
+    "published_caption",
     "subgroup_title",
     "driver_title",
     "reliability_title",
@@ -647,6 +653,61 @@ def likert_caption(n: int, label: str, words: str, left_out: str, *, reversed_it
             if reversed_items
             else ""
         )
+    )
+
+
+def likert_part(
+    title: str, caption: str, k: int, parts: int, first: int, last: int
+) -> tuple[str, str]:
+    """Title and caption of part ``k`` of a construct drawn over ``parts`` figures (items
+    ``first``..``last``)."""
+    return f"{title} ({k} of {parts})", f"{caption} Part {k} of {parts}: items {first}–{last}."
+
+
+def subgroup_caption(label: str, ci: str, unit: str | None) -> str:
+    """A subgroup chart's caption; the mixed-model note only when the study has a cluster."""
+    return (
+        f"Mean {label} score by subgroup with its {ci} and n; the dashed line is the mean of the "
+        "group's respondents; categories too small to report are marked, never shown; adj. p: the "
+        "group's Holm-adjusted test"
+        + (f" ({unit}-level groups: mixed model)" if unit else "")
+        + "."
+    )
+
+
+def controls_clause(names: Sequence[str]) -> str:
+    """``", then the controls (role in the MSC, sector), adjusted for and not ranked"`` or ``""``."""
+    if not names:
+        return ""
+    return f", then the controls ({', '.join(lower_first(x) for x in names)}), adjusted for and not ranked"
+
+
+def driver_caption(label: str, ci: str, controls: Sequence[str], unit: str | None) -> str:
+    """A driver chart's caption; its standard errors as the model computed them (clustered by the
+    study's cluster, else HC3)."""
+    se = (
+        f"standard errors clustered by {unit}"
+        if unit
+        else "heteroskedasticity-robust (HC3) standard errors"
+    )
+    return (
+        f"Standardised coefficients of the {label} model with {ci}s ({se}), predictors in order "
+        f"of relative importance{controls_clause(controls)}; right: each predictor's share of R² "
+        "(general dominance)."
+    )
+
+
+def reliability_caption(ok: float, weak: float) -> str:
+    return (
+        "Cronbach's α of each measure with its confidence interval, against the thresholds "
+        f"ok ≥ {ok:.2f} (dashed) and weak ≥ {weak:.2f} (dotted)."
+    )
+
+
+def published_caption(ci: str) -> str:
+    return (
+        "Published percentages (open diamonds) and the reproduced ones with their "
+        f"{ci}s (dots); right: reproduced and published n."
     )
 
 
