@@ -358,23 +358,20 @@ def release_summary(disclosure: Mapping[str, Any] | None, codebook: Codebook) ->
     before = disclosure.get("risk_before") or {}
     after = disclosure.get("risk_after") or {}
     risk = (
-        f"; the expected number of re-identifications (sdcMicro's individual risk 1/f_k, no "
-        f"weights) fell from {fmt_num(before.get('expected_reidentifications'), 1)} to "
-        f"{fmt_num(after.get('expected_reidentifications'), 1)}"
+        (before.get("expected_reidentifications"), after.get("expected_reidentifications"))
         if before and after
-        else ""
+        else None
     )
-    if disclosure.get("microdata_released"):
-        head = (
-            f"A public-use microdata file (items and {_join(keys)}; no free text or pseudonyms) is "
-            f"k-anonymous on all of these together: k = {fmt_int(disclosure.get('k_achieved'))} "
-            f"(k = {fmt_int(disclosure.get('k_requested'))} requested; "
-            f"{fmt_int(disclosure.get('k_before'))} before) after suppressing "
-            f"{fmt_int(disclosure.get('suppressions_total'))} values"
-        )
-    else:
-        head = "No respondent-level file is released"
-    return {"text": head + risk + "."}
+    text = phrasing.release_sentence(
+        keys,
+        released=bool(disclosure.get("microdata_released")),
+        k_achieved=disclosure.get("k_achieved"),
+        k_requested=disclosure.get("k_requested"),
+        k_before=disclosure.get("k_before"),
+        suppressions=disclosure.get("suppressions_total"),
+        risk=risk,
+    )
+    return {"text": text}
 
 
 def quotes_summary(
@@ -392,37 +389,17 @@ def quotes_summary(
     n = sum(len(v) for v in quotes.values())
     cell = " × ".join(_lower_first(str(a)) for a in attribution)
     if too_few is not None:
-        return {
-            "n": 0,
-            "status": "too_few",
-            "text": f"No comments are quoted: fewer than {too_few} respondents were analysed.",
-        }
-    if not attribution:
-        return {
-            "n": 0,
-            "status": "no_attribution",
-            "text": "No comments are quoted (no attribution groups are configured).",
-        }
-    if not synthetic and not reviewed:
-        return {
-            "n": 0,
-            "status": "withheld_review",
-            "text": "Quotes of respondents' comments were withheld pending review: none is shown "
-            "until a person has approved each one in a reviewed-quotes file.",
-        }
-    checks = (
-        f"Comments are quoted only when the respondent's {cell} cell has at least {k} respondents"
-        + (
-            f" and at least {k} records of the public-use microdata could be its author"
-            if released
-            else ""
-        )
-        + ", attributed only by those categories; a comment holding any scrubbing placeholder, or "
-        "in which the identifier detectors find anything on a second pass, is never quoted"
-        + ("" if synthetic else "; every quote was approved by a reviewer")
-        + "."
+        status = "too_few"
+    elif not attribution:
+        status = "no_attribution"
+    elif not synthetic and not reviewed:
+        status = "withheld_review"
+    else:
+        status = "shown" if n else "none"
+    text = phrasing.quotes_text(
+        status, cell=cell, k=k, released=released, synthetic=synthetic, too_few=too_few
     )
-    return {"n": n, "status": "shown" if n else "none", "text": checks}
+    return {"n": n if status in ("shown", "none") else 0, "status": status, "text": text}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1084,7 +1061,7 @@ def codebook_appendix(codebook: Codebook) -> dict[str, Any]:
                 "item": item.id,
                 "text": item.text or item.short,
                 "scale": codebook.scales[item.scale].label,
-                "reverse": "yes" if item.reverse else "",
+                "reverse": phrasing.flag(item.reverse),
             }
             for item in codebook.items_of(con.id)
         ]
@@ -1093,7 +1070,7 @@ def codebook_appendix(codebook: Codebook) -> dict[str, Any]:
         {
             "label": g.label,
             "categories": "; ".join(g.categories),
-            "ordered": "yes" if g.ordered else "",
+            "ordered": phrasing.flag(g.ordered),
         }
         for g in codebook.groups.values()
     ]
@@ -1124,31 +1101,11 @@ def synthetic_notice(synthetic: Mapping[str, Any] | None, codebook: Codebook) ->
 
     model = shown(synthetic.get("model", "the generator's model"))
     target = shown(synthetic["published"]) if synthetic.get("published") else None
-    calibrated = (
-        f"calibrated so that its item percentages match the published findings ({target})"
-        if target
-        else "with documented population values"
-    )
-    unit = codebook.cluster_noun
+    unit = codebook.cluster_noun if codebook.cluster else None
     return {
         "is_synthetic": True,
-        "banner": "Synthetic data: no real person answered this survey",
-        "methods": (
-            "These data are synthetic. The real study's responses are not public, so a "
-            f"seeded generator (mscsurvey.synthesize, model {model}) drew respondents, their "
-            f"{unit}s, answers, generated comments and fake identifiers from a documented model "
-            f"{calibrated}. Every number here shows what the pipeline computes from such data, "
-            "not what any real participant said."
-        ),
-        "quotes": (
-            "Comments are generated by the synthetic model, not written by people; they are shown "
-            "to demonstrate how quotes are selected and attributed."
-        ),
-        "published": (
-            "The generator was calibrated to these published percentages, so their agreement is by "
-            "construction: it shows that the pipeline recovers what the generator put in, not a "
-            "replication of the study."
-        ),
+        "banner": phrasing.SYNTHETIC_BANNER,
+        **phrasing.synthetic_texts(model, target, unit),
     }
 
 
@@ -1433,25 +1390,8 @@ def invariance_marks(invariance: pd.DataFrame | None, codebook: Codebook) -> dic
             "mark": st != "scalar",
         }
     marked = any(v["mark"] for g in status.values() for v in g.values())
-    methods = (
-        "Before comparing a measure's means across a grouping variable, we tested whether the "
-        "measure works the same way in each group (measurement invariance): multi-group "
-        "confirmatory factor models of its items by maximum likelihood, with loadings and then item "
-        "intercepts constrained equal across groups (configural, metric, scalar levels), on the "
-        "respondents who answered all its items and the groups with enough of them. A level was "
-        "rejected when CFI fell by more than .01 together with a rise in RMSEA above .015 or in "
-        "SRMR above .03 for loadings, .01 for intercepts (Chen 2007); where "
-        "equal intercepts were rejected, intercepts were freed one at a time (partial invariance). "
-        f"Comparisons marked {INVARIANCE_MARK} are of a measure that is not fully scalar-invariant "
-        "across that grouping variable (or could not be tested): part of such a difference may "
-        "come from how the items are answered in the groups rather than from the construct."
-    )
-    note = (
-        f"{INVARIANCE_MARK} The measure is not fully scalar-invariant across this grouping variable "
-        "(or invariance could not be tested): read the difference with caution (see Methods)."
-        if marked
-        else ""
-    )
+    methods = phrasing.invariance_methods(INVARIANCE_MARK)
+    note = phrasing.invariance_note(INVARIANCE_MARK) if marked else ""
     return {"status": status, "methods": methods, "note": note, "mark": INVARIANCE_MARK}
 
 
