@@ -1135,9 +1135,6 @@ def brief_numbers(
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
-    Why one function: it only calls the section functions above in order and gathers their output;
-    issue 16 (the layout redesign, next) splits it with the report/ package.
-
     Parameters
     ----------
     codebook : Codebook
@@ -1182,49 +1179,18 @@ def brief_numbers(
     # imported here: the sensitivity module brings statsmodels, which the notebook need not load
     from mscsurvey.stages.sensitivity import brief_sentences
 
-    analyses = config.get("analyses", {})
-    models = analyses.get("models", {})
-    ci_level = float(analyses.get("ci_level", 0.95))
-    alpha = round(1 - ci_level, 10)
-    thresholds = config.get("scales", {}).get("thresholds", {"ok": 0.7, "weak": 0.6})
-    brief_cfg = config.get("brief", {})
-    k = int(config.get("deidentify", {}).get("k", 5))
-    statements: dict[str, str] = {}
-    if len(published) and "statement" in published:
-        statements = {
-            str(i): str(s)
-            for i, s in zip(published["item"], published["statement"], strict=True)
-            if isinstance(s, str) and s.strip()
-        }
-    min_n = int(analyses.get("min_group_n", 10))
+    # 1. settings and the sections' findings
+    st = _settings(config, codebook)
+    models, min_n, alpha = st["models"], st["min_n"], st["alpha"]
+    statements = _statements(published)
     constructs = construct_findings(
         agreement, codebook, scores=scores, statements=statements, min_n=min_n
     )
-    # no quote from a sample under the minimum cell size, whatever the attribution cells
-    enough = len(responses) >= min_n
-    quotes = select_quotes(
-        responses,
-        codebook,
-        attribution=brief_cfg.get("quote_attribution", []) if enough else [],
-        k=k,
-        seed=int(config.get("seed", 0)),
-        per_construct=int(brief_cfg.get("quotes_per_construct", 2)),
-        max_placeholder_share=float(brief_cfg.get("max_placeholder_share", 0.2)),
-        released=released,
-        reviewed=reviewed,
-        require_review=not synthetic,  # real data: only reviewed, approved comments
-    )
-    quote_info = quotes_summary(
-        quotes,
-        attribution=[codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])],
-        too_few=None if enough else min_n,
-        k=k,
-        synthetic=bool(synthetic),
-        reviewed=reviewed is not None,
-        released=released is not None,
+    quotes, quote_info = _quotes(
+        responses, codebook, st, released=released, reviewed=reviewed, synthetic=synthetic
     )
     rel = reliability_summary(
-        reliability, codebook, thresholds=thresholds, min_n=min_n, ci_level=ci_level
+        reliability, codebook, thresholds=st["thresholds"], min_n=min_n, ci_level=st["ci_level"]
     )
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
     sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
@@ -1232,7 +1198,8 @@ def brief_numbers(
         c["quotes"] = quotes.get(c["id"], [])
         c["caveat"] = caveat.get(c["id"])
     drv = driver_summaries(drivers, regressions, codebook, models=models, reliability=reliability)
-    pub = published_summary(published, codebook, ci_level=ci_level)
+    pub = published_summary(published, codebook, ci_level=st["ci_level"])
+    # 2. synthetic data: said where the published comparison and the quotes are read
     notice = synthetic_notice(synthetic, codebook)
     if notice["is_synthetic"]:
         pub["summary"] = (pub["summary"] + " " + notice["published"]).strip()
@@ -1240,14 +1207,7 @@ def brief_numbers(
             for q in qs:
                 q["generated"] = True  # shown as "(generated comment)" after the attribution
     flow = exclusion_flow(validation, timed=codebook.identifiers.timestamps is not None)
-    n_clusters = (
-        int(responses[codebook.cluster].nunique())
-        if codebook.cluster and codebook.cluster in responses
-        else None
-    )
-    sample_sentence = phrasing.sample_sentence(
-        flow["analysed"], flow["received"], n_clusters, codebook.cluster_noun
-    )
+    # 3. takeaways, then the invariance marks (their footnote is in the subgroup section)
     take = takeaways(
         agreement,
         codebook,
@@ -1261,56 +1221,17 @@ def brief_numbers(
         min_n=min_n,
     )
     inv = invariance_marks(invariance, codebook)
-    mark_subgroup_sentences(sub, inv)  # after the takeaways: the mark's footnote is in that section
+    mark_subgroup_sentences(sub, inv)
     outcomes = [o for o in _outcomes(models) if o in codebook.constructs]
-    sub_summary = []
-    for cid, con in codebook.constructs.items():
-        sents = sub.get(cid, [])
-        sub_summary.append(
-            {
-                "construct": cid,
-                "label": con.label,
-                "outcome": cid in outcomes,
-                "sentences": [s["text"] for s in sents],
-                "none": phrasing.subgroup_none(con.label, alpha) if not sents else None,
-            }
-        )
-    settings = {
-        "k": k,
-        "min_group_n": int(analyses.get("min_group_n", 10)),
-        "ci_level": phrasing.fmt_level(ci_level),
-        "alpha": fmt_num(alpha),
-        "seed": int(config.get("seed", 0)),
-        "quote_attribution": [
-            codebook.groups[g].label for g in brief_cfg.get("quote_attribution", [])
-        ],
-    }
-    # which sections the study has: a section, or a sentence about it, exists only with its content
-    has = {
-        "comments": bool([c for c in codebook.identifiers.free_text if c in responses]),
-        "cluster": bool(codebook.cluster),
-        "models": bool(models),
-        "published": bool(pub["n_items"]),
-        "groups": bool(codebook.groups) and len(subgroups) > 0,
-        "timings": codebook.identifiers.timestamps is not None,
-    }
+    has = _sections(codebook, responses, models=models, published=pub, subgroups=subgroups)
+    # 4. everything gathered, formatted for reading
     return {
-        "study": {
-            "title": str(codebook.study.get("title", "Survey brief")),
-            "short_title": str(codebook.study.get("short_title", "")),
-            "description": str(codebook.study.get("description", "")),
-            "cluster_label": codebook.cluster_label,
-        },
-        "sample": {
-            "received": flow["received"],
-            "analysed": flow["analysed"],
-            "n_clusters": fmt_int(n_clusters),
-            "sentence": sample_sentence,
-        },
+        "study": _study(codebook),
+        "sample": _sample(flow, responses, codebook),
         "takeaways": take,
         "constructs": constructs,
         "outcomes": outcomes,
-        "subgroups": sub_summary,
+        "subgroups": _subgroup_summary(sub, codebook, outcomes, alpha),
         "drivers": drv,
         "reliability": rel,
         "published": pub,
@@ -1319,7 +1240,7 @@ def brief_numbers(
         "methods": _methods(
             codebook,
             models=models,
-            settings=analyses,
+            settings=st["analyses"],
             drivers=drv,
             synthetic=notice["is_synthetic"],
             quoted=has["comments"],
@@ -1330,11 +1251,11 @@ def brief_numbers(
             driver_labels=[d["label"] for d in drv],
             published=has["published"],
             groups=has["groups"],
-            level=settings["ci_level"],
+            level=phrasing.fmt_level(st["ci_level"]),
             agreement=_mostly_agreement(codebook),
             group_labels=[g.label for g in codebook.groups.values()],
         ),
-        "settings": settings,
+        "settings": _shown_settings(st, codebook),
         "synthetic": notice,
         "codebook": codebook_appendix(codebook),
         "invariance": inv,
@@ -1344,6 +1265,152 @@ def brief_numbers(
             agreement, subgroups, regressions, reliability, min_n=min_n
         ),
         "sensitivity": brief_sentences(codebook, models, imputed=imputed, weighted=weighted),
+    }
+
+
+def _settings(config: Mapping[str, Any], codebook: Codebook) -> dict[str, Any]:
+    """The settings the brief's sections read, with the schema's defaults for a partial config."""
+    analyses = config.get("analyses", {})
+    ci_level = float(analyses.get("ci_level", 0.95))
+    brief_cfg = config.get("brief", {})
+    return {
+        "analyses": analyses,
+        "models": analyses.get("models", {}),
+        "ci_level": ci_level,
+        "alpha": round(1 - ci_level, 10),
+        "thresholds": config.get("scales", {}).get("thresholds", {"ok": 0.7, "weak": 0.6}),
+        "brief": brief_cfg,
+        "k": int(config.get("deidentify", {}).get("k", 5)),
+        "min_n": int(analyses.get("min_group_n", 10)),
+        "seed": int(config.get("seed", 0)),
+        "attribution": list(brief_cfg.get("quote_attribution", [])),
+    }
+
+
+def _statements(published: pd.DataFrame) -> dict[str, str]:
+    """Item -> the published finding's statement (where the published table words one)."""
+    if not (len(published) and "statement" in published):
+        return {}
+    return {
+        str(i): str(s)
+        for i, s in zip(published["item"], published["statement"], strict=True)
+        if isinstance(s, str) and s.strip()
+    }
+
+
+def _quotes(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    st: Mapping[str, Any],
+    *,
+    released: pd.DataFrame | None,
+    reviewed: pd.DataFrame | None,
+    synthetic: Mapping[str, Any] | None,
+) -> tuple[dict[str, list[dict[str, str]]], dict[str, Any]]:
+    """The quotes per construct and their Methods summary (:func:`quotes_summary`)."""
+    min_n, k = st["min_n"], st["k"]
+    # no quote from a sample under the minimum cell size, whatever the attribution cells
+    enough = len(responses) >= min_n
+    quotes = select_quotes(
+        responses,
+        codebook,
+        attribution=st["attribution"] if enough else [],
+        k=k,
+        seed=st["seed"],
+        per_construct=int(st["brief"].get("quotes_per_construct", 2)),
+        max_placeholder_share=float(st["brief"].get("max_placeholder_share", 0.2)),
+        released=released,
+        reviewed=reviewed,
+        require_review=not synthetic,  # real data: only reviewed, approved comments
+    )
+    info = quotes_summary(
+        quotes,
+        attribution=[codebook.groups[g].label for g in st["attribution"]],
+        too_few=None if enough else min_n,
+        k=k,
+        synthetic=bool(synthetic),
+        reviewed=reviewed is not None,
+        released=released is not None,
+    )
+    return quotes, info
+
+
+def _study(codebook: Codebook) -> dict[str, str]:
+    return {
+        "title": str(codebook.study.get("title", "Survey brief")),
+        "short_title": str(codebook.study.get("short_title", "")),
+        "description": str(codebook.study.get("description", "")),
+        "cluster_label": codebook.cluster_label,
+    }
+
+
+def _sample(flow: Mapping[str, Any], responses: pd.DataFrame, codebook: Codebook) -> dict[str, Any]:
+    """Responses received and analysed, clusters, and the sentence saying so."""
+    n_clusters = (
+        int(responses[codebook.cluster].nunique())
+        if codebook.cluster and codebook.cluster in responses
+        else None
+    )
+    return {
+        "received": flow["received"],
+        "analysed": flow["analysed"],
+        "n_clusters": fmt_int(n_clusters),
+        "sentence": phrasing.sample_sentence(
+            flow["analysed"], flow["received"], n_clusters, codebook.cluster_noun
+        ),
+    }
+
+
+def _subgroup_summary(
+    sub: Mapping[str, list[dict[str, Any]]],
+    codebook: Codebook,
+    outcomes: Sequence[str],
+    alpha: float,
+) -> list[dict[str, Any]]:
+    """Per construct, its subgroup sentences, or the sentence saying there is no clear difference."""
+    out = []
+    for cid, con in codebook.constructs.items():
+        sents = sub.get(cid, [])
+        out.append(
+            {
+                "construct": cid,
+                "label": con.label,
+                "outcome": cid in outcomes,
+                "sentences": [s["text"] for s in sents],
+                "none": phrasing.subgroup_none(con.label, alpha) if not sents else None,
+            }
+        )
+    return out
+
+
+def _shown_settings(st: Mapping[str, Any], codebook: Codebook) -> dict[str, Any]:
+    """The settings the brief states (k, minimum cell, confidence level, seed, attribution)."""
+    return {
+        "k": st["k"],
+        "min_group_n": st["min_n"],
+        "ci_level": phrasing.fmt_level(st["ci_level"]),
+        "alpha": fmt_num(st["alpha"]),
+        "seed": st["seed"],
+        "quote_attribution": [codebook.groups[g].label for g in st["attribution"]],
+    }
+
+
+def _sections(
+    codebook: Codebook,
+    responses: pd.DataFrame,
+    *,
+    models: Mapping[str, Any],
+    published: Mapping[str, Any],
+    subgroups: pd.DataFrame,
+) -> dict[str, bool]:
+    """Which sections the study has: a section, or a sentence about it, exists only with its content."""
+    return {
+        "comments": bool([c for c in codebook.identifiers.free_text if c in responses]),
+        "cluster": bool(codebook.cluster),
+        "models": bool(models),
+        "published": bool(published["n_items"]),
+        "groups": bool(codebook.groups) and len(subgroups) > 0,
+        "timings": codebook.identifiers.timestamps is not None,
     }
 
 
