@@ -146,9 +146,6 @@ def select_quotes(
 ) -> dict[str, list[dict[str, str]]]:
     """Up to ``per_construct`` scrubbed comments per construct, attributed only by safe groups.
 
-    Why one function: the candidate filter, the seeded order and the per-construct pick share
-    their state; issue 16 (the layout redesign, next) moves it to report/ in those three steps.
-
     Parameters
     ----------
     responses : pandas.DataFrame
@@ -201,56 +198,34 @@ def select_quotes(
     match one of the construct's keywords at a word start, case-insensitively; they are sorted by
     (respondent id, column) before a seeded permutation, so the choice does not depend on row order.
     """
-    from mscsurvey.privacy.quotes import approved, detect, is_approved, normalise_comment
+    from mscsurvey.privacy.quotes import approved, detect, is_approved
 
     del max_placeholder_share  # superseded: any placeholder refuses a comment (condition a)
     out: dict[str, list[dict[str, str]]] = {cid: [] for cid in codebook.constructs}
     attribution = list(attribution)
     if not attribution or per_construct < 1 or (require_review and reviewed is None):
         return out
-    for col in attribution:
-        if col not in codebook.groups:
-            raise SurveyError(
-                f"attribution column '{col}' is not a group of the codebook "
-                f"(expected some of: {', '.join(codebook.groups)})",
-                key="brief.quote_attribution",
-            )
-        if col not in responses:
-            raise SurveyError(
-                f"attribution column '{col}' is not in the clean responses",
-                key="brief.quote_attribution",
-            )
+    _check_attribution(attribution, codebook, responses)
     text_cols = [c for c in codebook.identifiers.free_text if c in responses]
     if not text_cols:
         return out
-    detector = detector or detect
-    keys = approved(reviewed) if require_review else None
-    pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
-    safe = _attribution_safe(responses, attribution, k=k, released=released)
-    attr = responses[attribution].astype("string")
-
-    cands = []
-    for col in text_cols:
-        texts = responses[col].astype("string")
-        for idx in responses.index[safe & texts.notna()]:
-            text = normalise_comment(str(texts[idx]))
-            if not (min_chars <= len(text) <= max_chars):
-                continue
-            if PLACEHOLDER.search(text) or detector(text):
-                continue  # (a): a placeholder, or an identifier the scrubbing missed
-            who = ", ".join(str(attr.at[idx, c]) for c in attribution)
-            cands.append(
-                {
-                    "pid": str(responses.at[idx, pid]) if pid else str(idx),
-                    "column": col,
-                    "text": text,
-                    "attribution": f"– {who}",
-                }
-            )
+    # 1. candidates: safe cell, length, no placeholder, nothing found by the detectors
+    cands = _quote_candidates(
+        responses,
+        codebook,
+        text_cols,
+        attribution=attribution,
+        safe=_attribution_safe(responses, attribution, k=k, released=released),
+        detector=detector or detect,
+        lengths=(min_chars, max_chars),
+    )
+    # 2. a seeded order, independent of row order
     cands.sort(key=lambda c: (c["pid"], c["column"]))
     rng = np.random.default_rng(seed)
     ranks = rng.permutation(len(cands)) if cands else np.array([], dtype=int)
     order = [c for _, c in sorted(zip(ranks.tolist(), cands, strict=True), key=lambda t: t[0])]
+    # 3. the pick per construct: keyword, one quote per respondent and per comment, approval
+    keys = approved(reviewed) if require_review else None
     used_keys: list[str] = []
     used_pid: set[str] = set()
     for cid, con in codebook.constructs.items():
@@ -274,6 +249,60 @@ def select_quotes(
             used_keys.append(key)
             used_pid.add(c["pid"])
     return out
+
+
+def _check_attribution(
+    attribution: Sequence[str], codebook: Codebook, responses: pd.DataFrame
+) -> None:
+    for col in attribution:
+        if col not in codebook.groups:
+            raise SurveyError(
+                f"attribution column '{col}' is not a group of the codebook "
+                f"(expected some of: {', '.join(codebook.groups)})",
+                key="brief.quote_attribution",
+            )
+        if col not in responses:
+            raise SurveyError(
+                f"attribution column '{col}' is not in the clean responses",
+                key="brief.quote_attribution",
+            )
+
+
+def _quote_candidates(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    text_cols: Sequence[str],
+    *,
+    attribution: Sequence[str],
+    safe: pd.Series,
+    detector: Callable[[str], Sequence[Any]],
+    lengths: tuple[int, int],
+) -> list[dict[str, str]]:
+    """Every comment that may be quoted: its author's cell is safe, its length within ``lengths``,
+    and it holds no placeholder and nothing the detectors find (condition a)."""
+    from mscsurvey.privacy.quotes import normalise_comment
+
+    pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
+    attr = responses[list(attribution)].astype("string")
+    cands = []
+    for col in text_cols:
+        texts = responses[col].astype("string")
+        for idx in responses.index[safe & texts.notna()]:
+            text = normalise_comment(str(texts[idx]))
+            if not (lengths[0] <= len(text) <= lengths[1]):
+                continue
+            if PLACEHOLDER.search(text) or detector(text):
+                continue  # (a): a placeholder, or an identifier the scrubbing missed
+            who = ", ".join(str(attr.at[idx, c]) for c in attribution)
+            cands.append(
+                {
+                    "pid": str(responses.at[idx, pid]) if pid else str(idx),
+                    "column": col,
+                    "text": text,
+                    "attribution": f"– {who}",
+                }
+            )
+    return cands
 
 
 def _attribution_safe(
