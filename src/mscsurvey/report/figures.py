@@ -800,84 +800,11 @@ def driver_figure(
         R²).
     """
     pal = style.colours
-    reg = regressions[regressions["coding"] != "intercept"]
-    preds, ctrls = _split_roles(importance)
-    imp = pd.concat([preds.assign(_control=False), ctrls.assign(_control=True)])
-    rows: list[dict[str, Any]] = []
-    for rec in imp.to_dict("records"):
-        pred = rec["predictor"]
-        if rec["_control"] and not any(r["kind"] == "section" for r in rows):
-            rows.append(
-                {"kind": "section", "label": "Controls (adjusted for, not ranked)", "share": ""}
-            )
-        terms = reg[reg["predictor"] == pred]
-        label = labels.get(pred, str(rec.get("label", pred)))
-        share = f"{100 * rec['share']:.0f}%" if pd.notna(rec.get("share")) else MISSING
-        if not is_category_block(terms):
-            t = terms.iloc[0]
-            extra = " (per category step)" if "linear score" in str(t["coding"]) else ""
-            rows.append({"kind": "term", "label": label + extra, "share": share, **t.to_dict()})
-        else:
-            ref = (
-                str(terms["reference"].dropna().iloc[0]) if terms["reference"].notna().any() else ""
-            )
-            rows.append(
-                {"kind": "header", "label": f"{label} (vs {ref})" if ref else label, "share": share}
-            )
-            for t in terms.to_dict("records"):
-                rows.append(
-                    {"kind": "term", "label": "   " + _term_label(t, label), "share": "", **t}
-                )
+    rows = _driver_rows(regressions, importance, labels)
     fig = _new_figure(style, 0.24 * len(rows) + 1.6)
     with style_context(style):
         ax = fig.add_subplot()
-        lows = [r["ci_low"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_low"))]
-        highs = [r["ci_high"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_high"))]
-        span = max([abs(v) for v in lows + highs] + [0.5])
-        ax.set_xlim(-span * 1.08, span * 1.08)
-        ticks = []
-        for i, r in enumerate(rows):
-            ticks.append(style.wrap(r["label"], 0.4, style.font_size - 0.5))
-            if r["share"]:
-                ax.text(
-                    1.02,
-                    i,
-                    r["share"],
-                    transform=ax.get_yaxis_transform(),
-                    ha="left",
-                    va="center",
-                    fontsize=style.font_size - 0.5,
-                )
-            if r["kind"] != "term" or pd.isna(r.get("estimate")):
-                continue
-            sig = pd.notna(r.get("p")) and float(r["p"]) < alpha
-            colour = (pal.accent if r["estimate"] >= 0 else pal.negative) if sig else pal.muted
-            ax.errorbar(
-                [r["estimate"]],
-                [i],
-                xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
-                fmt="o",
-                color=colour,
-                markerfacecolor=colour if sig else "white",
-                markersize=5,
-                elinewidth=1.3,
-                capsize=0,
-            )
-        ax.axvline(0, color="#333333", linewidth=0.8)
-        ax.set_yticks(np.arange(len(rows)), ticks)
-        for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
-            if r["kind"] == "header":
-                tick.set_fontweight("bold")
-            elif r["kind"] == "section":
-                tick.set_fontstyle("italic")
-                tick.set_color("#555555")
-        for i, r in enumerate(rows):
-            if r["kind"] == "section":
-                ax.axhline(i - 0.5, color="#BBBBBB", linewidth=0.6)
-        ax.set_ylim(len(rows) - 0.5, -0.7)
-        ax.tick_params(axis="y", length=0)
-        ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
-        ax.set_axisbelow(True)
+        _draw_driver_rows(ax, rows, style, alpha)
         ax.set_xlabel(f"Standardised coefficient (outcome SDs) with {_ci(regressions)}")
         ax.text(
             1.02,
@@ -918,6 +845,96 @@ def driver_figure(
             fig, style, title or driver_title(importance, outcome_label=outcome_label), subtitle
         )
     return fig
+
+
+def _driver_rows(
+    regressions: pd.DataFrame, importance: pd.DataFrame, labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The driver chart's rows, top to bottom: a term, a category block's header, the controls'
+    section heading; each with its label and (first row of a block) its share of R²."""
+    reg = regressions[regressions["coding"] != "intercept"]
+    preds, ctrls = _split_roles(importance)
+    imp = pd.concat([preds.assign(_control=False), ctrls.assign(_control=True)])
+    rows: list[dict[str, Any]] = []
+    for rec in imp.to_dict("records"):
+        pred = rec["predictor"]
+        if rec["_control"] and not any(r["kind"] == "section" for r in rows):
+            rows.append(
+                {"kind": "section", "label": "Controls (adjusted for, not ranked)", "share": ""}
+            )
+        terms = reg[reg["predictor"] == pred]
+        label = labels.get(pred, str(rec.get("label", pred)))
+        share = f"{100 * rec['share']:.0f}%" if pd.notna(rec.get("share")) else MISSING
+        if not is_category_block(terms):
+            t = terms.iloc[0]
+            extra = " (per category step)" if "linear score" in str(t["coding"]) else ""
+            rows.append({"kind": "term", "label": label + extra, "share": share, **t.to_dict()})
+        else:
+            ref = (
+                str(terms["reference"].dropna().iloc[0]) if terms["reference"].notna().any() else ""
+            )
+            rows.append(
+                {"kind": "header", "label": f"{label} (vs {ref})" if ref else label, "share": share}
+            )
+            for t in terms.to_dict("records"):
+                rows.append(
+                    {"kind": "term", "label": "   " + _term_label(t, label), "share": "", **t}
+                )
+    return rows
+
+
+def _draw_driver_rows(
+    ax: Any, rows: Sequence[Mapping[str, Any]], style: FigureStyle, alpha: float
+) -> None:
+    """Each row's label and share, each term's estimate with its interval (filled when p < alpha)."""
+    pal = style.colours
+    lows = [r["ci_low"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_low"))]
+    highs = [r["ci_high"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_high"))]
+    span = max([abs(v) for v in lows + highs] + [0.5])
+    ax.set_xlim(-span * 1.08, span * 1.08)
+    ticks = []
+    for i, r in enumerate(rows):
+        ticks.append(style.wrap(r["label"], 0.4, style.font_size - 0.5))
+        if r["share"]:
+            ax.text(
+                1.02,
+                i,
+                r["share"],
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="center",
+                fontsize=style.font_size - 0.5,
+            )
+        if r["kind"] != "term" or pd.isna(r.get("estimate")):
+            continue
+        sig = pd.notna(r.get("p")) and float(r["p"]) < alpha
+        colour = (pal.accent if r["estimate"] >= 0 else pal.negative) if sig else pal.muted
+        ax.errorbar(
+            [r["estimate"]],
+            [i],
+            xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+            fmt="o",
+            color=colour,
+            markerfacecolor=colour if sig else "white",
+            markersize=5,
+            elinewidth=1.3,
+            capsize=0,
+        )
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_yticks(np.arange(len(rows)), ticks)
+    for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
+        if r["kind"] == "header":
+            tick.set_fontweight("bold")
+        elif r["kind"] == "section":
+            tick.set_fontstyle("italic")
+            tick.set_color("#555555")
+    for i, r in enumerate(rows):
+        if r["kind"] == "section":
+            ax.axhline(i - 0.5, color="#BBBBBB", linewidth=0.6)
+    ax.set_ylim(len(rows) - 0.5, -0.7)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 # --------------------------------------------------------------------------------------------------
