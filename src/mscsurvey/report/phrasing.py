@@ -71,6 +71,10 @@ __all__ = [
     "invariance_note",
     "imputation_method",
     "flag",
+    "TABLE_CAPTIONS",
+    "APPENDIX_INTRO",
+    "predictors_caption",
+    "items_caption",
     "likert_title",
     "likert_caption",
     "likert_part",
@@ -902,3 +906,43 @@ def imputation_method(m: int, fmi_low: float, fmi_high: float, unit: str | None)
 def flag(value: bool) -> str:
     """A yes/no column of the codebook appendix: "yes" or empty."""
     return "yes" if value else ""
+
+
+# --------------------------------------------------------------------------------------------------
+# The brief's table captions (the notebook shows them; no caption is written there)
+# --------------------------------------------------------------------------------------------------
+
+#: Captions of the brief's fixed tables, by table.
+TABLE_CAPTIONS = {
+    "reliability": (
+        "Reliability of each measure (Cronbach's α with its confidence interval, McDonald's ω)"
+    ),
+    "published": "Published and reproduced percentages",
+    "exclusions": "From responses received to responses analysed",
+    "models": "Driver models",
+    "scales": "Response scales: codes from low to high",
+    "groups": "Grouping variables and their categories, in the codebook's order",
+    "provenance": (
+        "What this brief was made from (digests: first 16 hex digits of the sha256; "
+        "provenance.json has them in full)"
+    ),
+}
+
+#: The codebook appendix's opening paragraph.
+APPENDIX_INTRO = (
+    "The questions as respondents saw them, grouped by the measure they belong to. A reverse-keyed "
+    "item is worded against its measure: its answers are flipped before the measure's score is "
+    "computed."
+)
+
+
+def predictors_caption(label: str, controls: bool) -> str:
+    """A driver model's predictor table: in order of relative importance, controls last."""
+    return f"Predictors of {label.lower()} in order of relative importance" + (
+        "; controls (adjusted for, not ranked) last" if controls else ""
+    )
+
+
+def items_caption(label: str) -> str:
+    """A measure's items in the codebook appendix."""
+    return f"The {lower_first(label)} items"
