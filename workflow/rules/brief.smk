@@ -113,6 +113,7 @@ rule brief:
     params:
         config=config,
         tables=list(BRIEF_TABLES),
-        repo=BRIEF_REPO,
+        # the work tree for git, not a file prefix (the notebook sits inside it in a checkout)
+        repo=lambda wc: BRIEF_REPO,
     script:
         "../scripts/brief.py"
