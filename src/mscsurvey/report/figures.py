@@ -605,91 +605,14 @@ def subgroup_figure(
     columns = _balance(groups, sizes)
     rows_per_col = max(sum(sizes[g] + 1 for g in col) for col in columns)
     fig = _new_figure(style, 0.23 * rows_per_col + 1.4)
-    finite = means.loc[~means["suppressed"], ["ci_low", "ci_high"]].to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
-        pad = max(0.05, 0.08 * (hi - lo))
-        xlim = (lo - pad, hi + pad)
-    else:
-        xlim = (0.0, 1.0)
+    xlim = _subgroup_xlim(means)
     small = style.font_size - 1
     with style_context(style):
         axes = fig.subplots(1, len(columns), squeeze=False)[0]
         for ax, col in zip(axes, columns, strict=True):
-            ticks: list[str] = []
-            headers: list[int] = []
-            i = 0
-            for group in col:
-                rows = means[means["group"] == group].sort_values("category_order")
-                p, _ = _test_p(tests, group)
-                ticks.append(style.wrap(group_labels.get(group, group), 0.3, small))
-                headers.append(i)
-                if math.isfinite(p):
-                    ax.text(
-                        0.99,
-                        i,
-                        f"adj. p {_fmt_p(p, eq=True)}",
-                        transform=ax.get_yaxis_transform(),
-                        ha="right",
-                        va="center",
-                        fontsize=small - 0.5,
-                        color="#333333",
-                    )
-                first = i + 1
-                i += 1
-                overall = _overall_mean(rows)
-                for rec in rows.to_dict("records"):
-                    cat = str(rec["category"])
-                    if bool(rec["suppressed"]) or pd.isna(rec["mean"]):
-                        ticks.append(cat)
-                        ax.text(
-                            overall if math.isfinite(overall) else sum(xlim) / 2,
-                            i,
-                            str(rec.get("note") or "") or "suppressed",
-                            ha="center",
-                            va="center",
-                            fontsize=small - 0.5,
-                            color=pal.muted,
-                            fontstyle="italic",
-                            gid="suppressed",
-                            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
-                        )
-                    else:
-                        ticks.append(f"{cat} ({int(rec['n'])})")
-                        ax.errorbar(
-                            [rec["mean"]],
-                            [i],
-                            xerr=[[rec["mean"] - rec["ci_low"]], [rec["ci_high"] - rec["mean"]]],
-                            fmt="o",
-                            color=pal.accent,
-                            markersize=4,
-                            elinewidth=1.2,
-                            capsize=0,
-                        )
-                    i += 1
-                if math.isfinite(overall):
-                    ax.vlines(
-                        overall,
-                        first - 0.45,
-                        i - 0.55,
-                        color=pal.muted,
-                        linestyle="--",
-                        linewidth=0.8,
-                        zorder=0,
-                    )
-            ax.set_yticks(np.arange(len(ticks)), ticks)
-            for j, tick in enumerate(ax.get_yticklabels()):
-                if j in headers:
-                    tick.set_fontweight("bold")
-            ax.set_ylim(rows_per_col - 0.5, -0.6)
-            ax.set_xlim(*xlim)
-            ax.tick_params(axis="y", length=0, labelsize=small)
-            ax.tick_params(axis="x", labelsize=small)
-            ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
-            ax.set_axisbelow(True)
-            for h in headers[1:]:
-                ax.axhline(h - 0.5, color="#BFBFBF", linewidth=0.5)
+            _draw_subgroup_column(
+                ax, col, means, tests, group_labels, style, xlim=xlim, n_rows=rows_per_col
+            )
         for ax in axes:
             ax.set_xlabel("Mean score", fontsize=small)
         handles = [
@@ -709,6 +632,121 @@ def subgroup_figure(
             title or subgroup_title(means, tests, label=label, group_labels=group_labels),
         )
     return fig
+
+
+def _subgroup_xlim(means: pd.DataFrame) -> tuple[float, float]:
+    """The x range of every shown interval, padded (0..1 when nothing is shown)."""
+    finite = means.loc[~means["suppressed"], ["ci_low", "ci_high"]].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return (0.0, 1.0)
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = max(0.05, 0.08 * (hi - lo))
+    return (lo - pad, hi + pad)
+
+
+def _draw_subgroup_column(
+    ax: Any,
+    col: Sequence[str],
+    means: pd.DataFrame,
+    tests: pd.DataFrame | None,
+    group_labels: Mapping[str, str],
+    style: FigureStyle,
+    *,
+    xlim: tuple[float, float],
+    n_rows: int,
+) -> None:
+    """One column of the forest plot: each group's header (with its adjusted p), then its
+    categories (mean with CI and n, or the suppression note) and the group's mean."""
+    pal = style.colours
+    small = style.font_size - 1
+    rows_per_col = n_rows
+    ticks: list[str] = []
+    headers: list[int] = []
+    i = 0
+    for group in col:
+        rows = means[means["group"] == group].sort_values("category_order")
+        p, _ = _test_p(tests, group)
+        ticks.append(style.wrap(group_labels.get(group, group), 0.3, small))
+        headers.append(i)
+        if math.isfinite(p):
+            ax.text(
+                0.99,
+                i,
+                f"adj. p {_fmt_p(p, eq=True)}",
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=small - 0.5,
+                color="#333333",
+            )
+        first = i + 1
+        i += 1
+        overall = _overall_mean(rows)
+        for rec in rows.to_dict("records"):
+            ticks.append(_draw_category(ax, rec, i, overall, xlim=xlim, style=style))
+            i += 1
+        if math.isfinite(overall):
+            ax.vlines(
+                overall,
+                first - 0.45,
+                i - 0.55,
+                color=pal.muted,
+                linestyle="--",
+                linewidth=0.8,
+                zorder=0,
+            )
+    ax.set_yticks(np.arange(len(ticks)), ticks)
+    for j, tick in enumerate(ax.get_yticklabels()):
+        if j in headers:
+            tick.set_fontweight("bold")
+    ax.set_ylim(rows_per_col - 0.5, -0.6)
+    ax.set_xlim(*xlim)
+    ax.tick_params(axis="y", length=0, labelsize=small)
+    ax.tick_params(axis="x", labelsize=small)
+    ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for h in headers[1:]:
+        ax.axhline(h - 0.5, color="#BFBFBF", linewidth=0.5)
+
+
+def _draw_category(
+    ax: Any,
+    rec: Mapping[str, Any],
+    i: int,
+    overall: float,
+    *,
+    xlim: tuple[float, float],
+    style: FigureStyle,
+) -> str:
+    """Row ``i``: a category's mean with its CI, or its suppression note; returns its tick label."""
+    pal, small = style.colours, style.font_size - 1
+    cat = str(rec["category"])
+    if bool(rec["suppressed"]) or pd.isna(rec["mean"]):
+        ax.text(
+            overall if math.isfinite(overall) else sum(xlim) / 2,
+            i,
+            str(rec.get("note") or "") or "suppressed",
+            ha="center",
+            va="center",
+            fontsize=small - 0.5,
+            color=pal.muted,
+            fontstyle="italic",
+            gid="suppressed",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        )
+        return cat
+    ax.errorbar(
+        [rec["mean"]],
+        [i],
+        xerr=[[rec["mean"] - rec["ci_low"]], [rec["ci_high"] - rec["mean"]]],
+        fmt="o",
+        color=pal.accent,
+        markersize=4,
+        elinewidth=1.2,
+        capsize=0,
+    )
+    return f"{cat} ({int(rec['n'])})"
 
 
 def _fmt_p(p: float, *, eq: bool = False) -> str:
