@@ -362,6 +362,41 @@ def _likert_labels(agreement: pd.DataFrame, style: FigureStyle) -> list[str]:
     ]
 
 
+def _likert_colours(sides: Mapping[str, list[int]], pal: Palette) -> dict[int, str]:
+    """Code -> colour: disagreement ramps left, agreement right (darkest outermost), neutral grey."""
+    colours: dict[int, str] = {}
+    for c, col in zip(
+        sides["left"], reversed(_ramp(*pal.disagree, len(sides["left"]))), strict=True
+    ):
+        colours[c] = col
+    for c, col in zip(
+        sides["right"], reversed(_ramp(*pal.agree, len(sides["right"]))), strict=True
+    ):
+        colours[c] = col
+    for c in sides["neutral"]:
+        colours[c] = pal.neutral
+    return colours
+
+
+def _draw_likert_bar(
+    ax: Any, i: int, row: pd.Series, sides: Mapping[str, list[int]], colours: Mapping[int, str]
+) -> None:
+    """Row ``i``: the neutral share centred on 0, disagreement stacked left, agreement right."""
+    half = float(sum(row[c] for c in sides["neutral"])) / 2
+    start = -half
+    for c in sides["left"]:
+        w = float(row[c])
+        ax.barh(i, -w, left=start, height=0.62, color=colours[c], linewidth=0)
+        start -= w
+    for c in sides["neutral"]:
+        ax.barh(i, 2 * half, left=-half, height=0.62, color=colours[c], linewidth=0)
+    start = half
+    for c in sides["right"]:
+        w = float(row[c])
+        ax.barh(i, w, left=start, height=0.62, color=colours[c], linewidth=0)
+        start += w
+
+
 def likert_figure(
     distribution: pd.DataFrame,
     agreement: pd.DataFrame,
@@ -400,17 +435,7 @@ def likert_figure(
     agree_codes = sorted(int(c) for c in distribution.loc[distribution["agree"], "code"].unique())
     sides = likert_sides(codes, agree_codes)
     labels = distribution.drop_duplicates("code").set_index("code")["label"].astype(str).to_dict()
-    colours: dict[int, str] = {}
-    for c, col in zip(
-        sides["left"], reversed(_ramp(*pal.disagree, len(sides["left"]))), strict=True
-    ):
-        colours[c] = col
-    for c, col in zip(
-        sides["right"], reversed(_ramp(*pal.agree, len(sides["right"]))), strict=True
-    ):
-        colours[c] = col
-    for c in sides["neutral"]:
-        colours[c] = pal.neutral
+    colours = _likert_colours(sides, pal)
     pct = distribution.pivot_table(index="item", columns="code", values="pct", aggfunc="sum")
     pct = pct.reindex(index=items, columns=codes).fillna(0.0)
 
@@ -422,20 +447,7 @@ def likert_figure(
         ax = fig.add_subplot()
         y = np.arange(len(items))
         for i, item in enumerate(items):
-            row = pct.loc[item]
-            half = float(sum(row[c] for c in sides["neutral"])) / 2
-            start = -half
-            for c in sides["left"]:
-                w = float(row[c])
-                ax.barh(i, -w, left=start, height=0.62, color=colours[c], linewidth=0)
-                start -= w
-            for c in sides["neutral"]:
-                ax.barh(i, 2 * half, left=-half, height=0.62, color=colours[c], linewidth=0)
-            start = half
-            for c in sides["right"]:
-                w = float(row[c])
-                ax.barh(i, w, left=start, height=0.62, color=colours[c], linewidth=0)
-                start += w
+            _draw_likert_bar(ax, i, pct.loc[item], sides, colours)
         ax.axvline(0, color="#333333", linewidth=0.8)
         ax.set_xlim(-100, 100)
         ticks = [-100, -50, 0, 50, 100]
@@ -1146,45 +1158,8 @@ def published_figure(
     with style_context(style):
         ax = fig.add_subplot()
         for i, r in enumerate(rows):
-            if r["kind"] != "item":
-                continue
-            if pd.notna(r.get("reproduced_pct")):
-                ax.errorbar(
-                    [r["reproduced_pct"]],
-                    [i],
-                    xerr=[
-                        [r["reproduced_pct"] - r["ci_low"]],
-                        [r["ci_high"] - r["reproduced_pct"]],
-                    ],
-                    fmt="o",
-                    color=pal.accent,
-                    markersize=4.5,
-                    elinewidth=1.3,
-                    capsize=0,
-                    zorder=2,
-                )
-            ax.plot(
-                [r["published_pct"]],
-                [i],
-                marker="D",
-                markersize=5.5,
-                markerfacecolor="none",
-                markeredgecolor=pal.contrast,
-                markeredgewidth=1.2,
-                linestyle="",
-                zorder=3,
-            )
-            rn = r.get("reproduced_n")
-            pn = r.get("published_n")
-            ax.text(
-                1.02,
-                i,
-                f"{int(rn) if pd.notna(rn) else MISSING} / {int(pn) if pd.notna(pn) else MISSING}",
-                transform=ax.get_yaxis_transform(),
-                ha="left",
-                va="center",
-                fontsize=style.font_size - 0.5,
-            )
+            if r["kind"] == "item":
+                _draw_published_item(ax, i, r, style)
         ax.text(
             1.02,
             1.0,
@@ -1223,6 +1198,48 @@ def published_figure(
         fig.legend(handles=handles, loc="outside lower center", ncol=2)
         _suptitle(fig, style, title or published_title(published))
     return fig
+
+
+def _draw_published_item(ax: Any, i: int, r: Mapping[str, Any], style: FigureStyle) -> None:
+    """Row ``i``: the reproduced % with its CI, the published % as an open diamond, the n's."""
+    pal = style.colours
+    if pd.notna(r.get("reproduced_pct")):
+        ax.errorbar(
+            [r["reproduced_pct"]],
+            [i],
+            xerr=[
+                [r["reproduced_pct"] - r["ci_low"]],
+                [r["ci_high"] - r["reproduced_pct"]],
+            ],
+            fmt="o",
+            color=pal.accent,
+            markersize=4.5,
+            elinewidth=1.3,
+            capsize=0,
+            zorder=2,
+        )
+    ax.plot(
+        [r["published_pct"]],
+        [i],
+        marker="D",
+        markersize=5.5,
+        markerfacecolor="none",
+        markeredgecolor=pal.contrast,
+        markeredgewidth=1.2,
+        linestyle="",
+        zorder=3,
+    )
+    rn = r.get("reproduced_n")
+    pn = r.get("published_n")
+    ax.text(
+        1.02,
+        i,
+        f"{int(rn) if pd.notna(rn) else MISSING} / {int(pn) if pd.notna(pn) else MISSING}",
+        transform=ax.get_yaxis_transform(),
+        ha="left",
+        va="center",
+        fontsize=style.font_size - 0.5,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
