@@ -1164,6 +1164,9 @@ def brief_numbers(
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
+    Long because it is the one list of the ~25 sections of ``numbers.json``, each one call to the
+    section functions above (in four commented steps); splitting it would only scatter that list.
+
     Parameters
     ----------
     codebook : Codebook
