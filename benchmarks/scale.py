@@ -202,7 +202,8 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         write_json(numbers, folder / "numbers.json")
         out["numbers_json_bytes"] = (folder / "numbers.json").stat().st_size
     elif stage == "figures":
-        from mscsurvey.report.figures import FigureStyle, build_figures
+        from mscsurvey.report.figures import FigureStyle
+        from mscsurvey.stages.figures import build_figures
 
         names = {"distribution": "agreement_distribution", "published": "published_vs_reproduced"}
         tables = ("agreement", "distribution", "published", "subgroups", "subgroup_tests")
@@ -221,15 +222,16 @@ def child(stage: str, folder: Path, codebook_path: Path) -> dict[str, float]:
         out["compute_s"] = time.perf_counter() - t
         t = time.perf_counter()
     elif stage == "brief":
-        from mscsurvey.report.render import render_brief
-        from mscsurvey.stages.brief_numbers import provenance
+        from mscsurvey.audit.provenance import provenance
+        from mscsurvey.data import notebook_path
+        from mscsurvey.stages.brief import render_brief
 
         out["read_s"] = 0.0
         t = time.perf_counter()
         prov = provenance(config=cfg, inputs={"numbers": folder / "numbers.json"}, repo=ROOT)
         write_json(prov, folder / "provenance.json")
         render_brief(
-            ROOT / "notebooks" / "brief.py",
+            notebook_path(),
             params={
                 "numbers": str(folder / "numbers.json"),
                 "provenance": str(folder / "provenance.json"),

@@ -28,23 +28,21 @@ from brief_helpers import (
     validation_report,
 )
 
+from mscsurvey.audit.provenance import config_hash, git_state, provenance, run_date
 from mscsurvey.codebook.spec import parse_codebook
+from mscsurvey.data import notebook_path
 from mscsurvey.errors import SurveyError
 from mscsurvey.settings import NumbersSettings
 from mscsurvey.stages.brief_numbers import (
     brief_numbers,
-    config_hash,
     deidentification_summary,
     exclusion_flow,
     fmt_int,
     fmt_num,
     fmt_p,
     fmt_pct,
-    git_state,
     placeholder_share,
-    provenance,
     reliability_summary,
-    run_date,
     select_quotes,
     subgroup_sentences,
     takeaways,
@@ -690,9 +688,7 @@ def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study
     import html as _html
     import re
 
-    from workflow_helpers import ROOT
-
-    from mscsurvey.report.render import render_brief
+    from mscsurvey.stages.brief import render_brief
 
     res = study / "results"
     numbers = json.loads((res / "brief" / "numbers.json").read_text(encoding="utf-8"))
@@ -704,7 +700,7 @@ def test_every_construct_with_a_subgroup_finding_shows_its_subgroup_figure(study
         s["sentences"] = [f"A finding about {s['label']}."]
     (tmp_path / "numbers.json").write_text(json.dumps(numbers), encoding="utf-8")
     render_brief(
-        ROOT / "notebooks" / "brief.py",
+        notebook_path(),
         params={"numbers": str(tmp_path / "numbers.json")}
         | {
             "provenance": str(res / "brief" / "provenance.json"),

@@ -21,7 +21,10 @@ import pytest
 from mscsurvey.stats import cfa
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
-TOL2 = 5e-3  # 2 decimals
+# lavaan's fit indices, printed to 8 decimals, agree to the rounding (measured ≤ 4.5e-9); its
+# chi-square to 1.1e-10 relative (4.4e-7 on 4165).
+FIT_TOL = 1e-8
+CHI2_REL = 1e-8
 HS_MODEL = {
     "visual": ["x1", "x2", "x3"],
     "textual": ["x4", "x5", "x6"],
@@ -66,8 +69,10 @@ def check_fit(fit: pd.Series, expected: dict, *, srmr: bool = True) -> None:
     for rkey, key in FIT_KEYS:
         if key == "srmr" and not srmr:
             continue
-        assert abs(float(fit[key]) - float(expected[rkey])) < TOL2, key
-    assert float(fit["chi2"]) == pytest.approx(expected["chisq"], rel=1e-6)
+        if key == "chi2":
+            assert float(fit[key]) == pytest.approx(expected[rkey], rel=CHI2_REL)
+        else:
+            assert abs(float(fit[key]) - float(expected[rkey])) < FIT_TOL, key
 
 
 # --------------------------------------------------------------------------------------------------
@@ -107,7 +112,7 @@ def test_fiml_on_complete_rows_is_ml(data, hs, bfi, ref):
     check_fit(fit, expected, srmr=False)
     p = len(items)
     nv = p * (p + 1) / 2
-    assert fit["srmr"] == pytest.approx(expected["srmr"] * math.sqrt(nv / (nv + p)), abs=1e-6)
+    assert fit["srmr"] == pytest.approx(expected["srmr"] * math.sqrt(nv / (nv + p)), abs=FIT_TOL)
     assert fit["information"] == "observed"
 
 
@@ -139,7 +144,8 @@ def test_holzinger_swineford_z_values_match_lavaan_output(hs):
     (expected information), as printed in lavaan's tutorial: 5.554 6.685 17.014 16.703 7.152 7.155."""
     lo = cfa.fit_cfa(hs, HS_MODEL, method="listwise").loadings.set_index("item")
     z = lo.loc[["x2", "x3", "x5", "x6", "x8", "x9"], "z"].to_numpy()
-    np.testing.assert_allclose(z, [5.554, 6.685, 17.014, 16.703, 7.152, 7.155], atol=1e-3)
+    # printed to 3 decimals: agree to half a unit of the last (measured 4.8e-4)
+    np.testing.assert_allclose(z, [5.554, 6.685, 17.014, 16.703, 7.152, 7.155], atol=5e-4)
     assert lo.loc["x1", "marker"] and np.isnan(lo.loc["x1", "se"])
 
 

@@ -11,7 +11,7 @@ from test_figures import all_tables
 from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.report.figure_index import FIGURE_PARTS, gather_figures, part_tables, shard
-from mscsurvey.report.figures import build_figure_part, build_figures
+from mscsurvey.stages.figures import build_figure_part, build_figures
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_gathered_kinds_equal_the_one_job_folder_byte_for_byte(tmp_path, mini):
 def test_shards_of_a_kind_gather_in_construct_order(tmp_path, mini, monkeypatch):
     # a kind split across jobs (the subgroup charts in two halves) keeps one job's order
     import mscsurvey.report.figure_index as fi
-    import mscsurvey.report.figures as figs
+    import mscsurvey.stages.figures as figs
 
     parts = {
         "overview": fi.FIGURE_PARTS["overview"],

@@ -30,7 +30,6 @@ from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.report.figures import (
     PALETTES,
     FigureStyle,
-    build_figures,
     driver_figure,
     driver_title,
     likert_figure,
@@ -45,6 +44,7 @@ from mscsurvey.report.figures import (
     subgroup_title,
 )
 from mscsurvey.settings import FigureSettings
+from mscsurvey.stages.figures import build_figures
 
 # the config schema's look (FigureStyle has no defaults of its own), narrower and smaller here
 DEFAULT_STYLE = FigureStyle.from_settings()

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 
 from mscsurvey.codebook.spec import parse_codebook
-from mscsurvey.report.figures import _alt_likert, likert_title
+from mscsurvey.report.figures import likert_title
 from mscsurvey.stages.agreement import agreement_distribution, item_agreement
 from mscsurvey.stages.brief_numbers import (
     construct_findings,
     reliability_summary,
     suppression_summary,
 )
+from mscsurvey.stages.figures import _alt_likert
 from mscsurvey.stages.regressions import run_models
 
 

@@ -260,3 +260,49 @@ def test_no_speeder_row_without_timings_and_identifier_counts(cb_dict):
     sents = deidentification_summary(none, parse_codebook(d, source="mini"))["sentences"]
     assert not [s for s in sents if "free-text" in s]  # no comments: nothing said of them
     assert [s for s in deidentification_summary(none, cb)["sentences"] if "free-text" in s]
+
+
+def test_figure_captions_speak_of_clusters_only_when_the_study_has_one():
+    from mscsurvey.report import phrasing as ph
+
+    with_unit = ph.subgroup_caption("Trust", "95% CI", "MSC")
+    assert with_unit.endswith(
+        "adj. p: the group's Holm-adjusted test (MSC-level groups: mixed model)."
+    )
+    without = ph.subgroup_caption("Trust", "95% CI", None)
+    assert "mixed model" not in without and without.endswith("Holm-adjusted test.")
+    clustered = ph.driver_caption("Trust", "95% CI", ["Role in the MSC"], "clinic")
+    assert "(standard errors clustered by clinic)" in clustered
+    assert ", then the controls (role in the MSC), adjusted for and not ranked;" in clustered
+    plain = ph.driver_caption("Trust", "95% CI", [], None)
+    assert "clustered" not in plain and "(heteroskedasticity-robust (HC3) standard errors)" in plain
+    assert "controls" not in plain
+
+
+def test_synthetic_and_imputation_methods_name_a_cluster_only_when_there_is_one():
+    from mscsurvey.report import phrasing as ph
+
+    with_unit = ph.synthetic_texts("model.yaml", None, "MSC")["methods"]
+    assert "drew respondents, their MSCs, answers, generated comments" in with_unit
+    assert "with documented population values" in with_unit
+    without = ph.synthetic_texts("model.yaml", "published.csv", None)["methods"]
+    assert "drew respondents, answers, generated comments" in without and "their" not in without
+    assert "match the published findings (published.csv)" in without
+    mi = ph.imputation_method(20, 0.05, 0.31, "clinic")
+    assert "every other item, the respondent's groups and clinic predicting each item." in mi
+    assert "ranges from 0.05 to 0.31." in mi
+    plain = ph.imputation_method(20, 0.05, 0.31, None)
+    assert "every other item, the respondent's groups predicting each item." in plain
+
+
+def test_quotes_text_by_status():
+    from mscsurvey.report import phrasing as ph
+
+    assert ph.quotes_text("too_few", too_few=10) == (
+        "No comments are quoted: fewer than 10 respondents were analysed."
+    )
+    shown = ph.quotes_text("shown", cell="role × state", k=5, released=True, synthetic=False)
+    assert shown.startswith("Comments are quoted only when the respondent's role × state cell")
+    assert "at least 5 records of the public-use microdata" in shown
+    assert shown.endswith("; every quote was approved by a reviewer.")
+    assert "reviewer" not in ph.quotes_text("none", cell="role", k=5, synthetic=True)

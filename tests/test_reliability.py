@@ -19,7 +19,13 @@ import pytest
 from mscsurvey.stats import reliability as rl
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "reference"
-TOL = 5e-4  # 3 decimals
+# The reference prints 8 decimals; closed forms (alpha, its Feldt CI, r_drop, means) agree to the
+# rounding (measured ≤ 5e-9).
+TOL = 1e-8
+# psych::fa's one-factor fits are iterative and stop early: loadings agree to 5.8e-6 (measured),
+# omega (built from them) to 3.2e-7.
+LOADING_TOL = 1e-5
+OMEGA_TOL = 1e-6
 REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 CONSTRUCTS = ["agreeableness", "conscientiousness", "extraversion", "neuroticism", "openness"]
 
@@ -79,7 +85,7 @@ def test_omega_total_matches_psych_fa(bfi, ref, construct, method):
     r = ref_construct(ref, construct)
     assert (
         abs(rl.omega_total(bfi[items_of(construct)], method=method) - r[f"omega_total_{method}"])
-        < TOL
+        < OMEGA_TOL
     )
 
 
@@ -97,9 +103,9 @@ def test_item_statistics_match_psych_alpha(bfi, ref, construct):
         assert abs(it.loc[i, "alpha_if_deleted"] - r["alpha_if_deleted"]) < TOL, i
         assert abs(it.loc[i, "mean"] - r["mean"]) < TOL, i
         assert abs(it.loc[i, "sd"] - r["sd"]) < TOL, i
-        assert abs(minres.loc[i, "loading"] - r["loading_minres"]) < TOL, i
-        assert abs(ml.loc[i, "loading"] - r["loading_ml"]) < TOL, i
-        assert abs(minres.loc[i, "uniqueness"] - (1 - r["loading_minres"] ** 2)) < 2 * TOL
+        assert abs(minres.loc[i, "loading"] - r["loading_minres"]) < LOADING_TOL, i
+        assert abs(ml.loc[i, "loading"] - r["loading_ml"]) < LOADING_TOL, i
+        assert abs(minres.loc[i, "uniqueness"] - (1 - r["loading_minres"] ** 2)) < 2 * LOADING_TOL
 
 
 @pytest.mark.parametrize("construct", CONSTRUCTS)

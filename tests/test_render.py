@@ -15,9 +15,9 @@ from mscsurvey.report.render import (
     Doc,
     inject_parameters,
     read_notebook,
-    render_brief,
     split_front_matter,
 )
+from mscsurvey.stages.brief import render_brief
 
 NOTEBOOK = """\
 # %% [markdown]

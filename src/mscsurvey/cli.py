@@ -85,12 +85,13 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-# The project's own texts, whose words and dotted names are not identifiers when outputs repeat them.
+# The project's own texts, whose words and dotted names are not identifiers when outputs repeat them:
+# the package (code, schemas, notebook) and, in a source checkout, the workflow and config folders.
 PROJECT_TEXTS = [
     __import__("pathlib").Path(__file__).resolve().parent,
     *(
         __import__("pathlib").Path(__file__).resolve().parents[2] / d
-        for d in ("notebooks", "workflow", "config")
+        for d in ("workflow", "config")
     ),
 ]
 

@@ -1,4 +1,4 @@
-"""The run configuration: load, validate against workflow/schemas/config.schema.yaml, resolve."""
+"""The run configuration: load, validate against mscsurvey/data/schemas/config.schema.yaml, resolve."""
 
 from __future__ import annotations
 

@@ -11,16 +11,18 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from mscsurvey import data
 from mscsurvey.errors import SurveyError
 
 __all__ = ["SCHEMA_DIR", "load_yaml", "validate", "validate_with", "schema_path"]
 
-# The schemas live with the workflow (workflow/schemas/), which the project installs in editable mode.
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+# The schemas are package data (mscsurvey/data/schemas), so an installed copy finds them too.
+SCHEMA_DIR = data.data_path("schemas")
 
 
 def schema_path(name: str) -> Path:
-    return SCHEMA_DIR / f"{name}.schema.yaml"
+    """The schema ``<name>.schema.yaml`` shipped with the package."""
+    return data.schema_path(name)
 
 
 #: Largest YAML file read (a codebook of a thousand items is ~0.3 MB).

@@ -2,13 +2,17 @@
 # HTML and PDF with the provenance it was made from. (The quote attribution's groups are checked
 # against every codebook in common.smk, before any job runs.)
 
-# The project's root (two folders above this file): the notebook, its assets and the git work tree.
-BRIEF_ROOT = str(Path(str(workflow.current_basedir)).resolve().parents[1])
+# The project's work tree (two folders above this file), for the git state in the provenance.
+BRIEF_REPO = str(Path(str(workflow.current_basedir)).resolve().parents[1])
+# The notebook and its assets are the package's data (wherever mscsurvey is installed).
+from mscsurvey.data import assets_dir as _assets_dir
+from mscsurvey.data import notebook_path as _notebook_path
+
 BRIEF_SOURCE = {
-    "notebook": f"{BRIEF_ROOT}/notebooks/brief.py",
-    "css": f"{BRIEF_ROOT}/notebooks/assets/brief.css",
-    "template": f"{BRIEF_ROOT}/notebooks/assets/brief-template.typ",
-    "lua": f"{BRIEF_ROOT}/notebooks/assets/brief.lua",
+    "notebook": str(_notebook_path()),
+    "css": str(_assets_dir() / "brief.css"),
+    "template": str(_assets_dir() / "brief-template.typ"),
+    "lua": str(_assets_dir() / "brief.lua"),
 }
 
 # The tables the brief reads: other rules' outputs.
@@ -100,5 +104,7 @@ rule brief:
         # hashed into the provenance: this dataset's config only (see brief_config)
         config=brief_config,
         tables=list(BRIEF_TABLES),
+        # the work tree for git, not a file prefix (the notebook sits inside it in a checkout)
+        repo=lambda wc: BRIEF_REPO,
     script:
         "../scripts/brief.py"

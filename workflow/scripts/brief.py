@@ -1,18 +1,16 @@
 """Adapter for rule brief: record the provenance, then render the notebook to HTML and PDF."""
 
 import logging
-from pathlib import Path
 
+from mscsurvey.audit.provenance import provenance
 from mscsurvey.io import read_json, write_json
-from mscsurvey.report.render import render_brief
 from mscsurvey.runner import run_step
-from mscsurvey.stages.brief_numbers import provenance
+from mscsurvey.stages.brief import render_brief
 
 
 def main(smk):
     inputs = {name: getattr(smk.input, name) for name in [*smk.params.tables, "figures"]}
-    repo = Path(smk.input.notebook).resolve().parents[1]  # the project's work tree (for git)
-    prov = provenance(config=dict(smk.params.config), inputs=inputs, repo=repo)
+    prov = provenance(config=dict(smk.params.config), inputs=inputs, repo=smk.params.repo)
     write_json(prov, smk.output.provenance)
     numbers = read_json(smk.input.numbers)
     study = numbers["study"]

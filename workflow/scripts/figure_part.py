@@ -6,9 +6,10 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import load_codebook
 from mscsurvey.report.figure_index import part_tables
-from mscsurvey.report.figures import FigureStyle, build_figure_part
+from mscsurvey.report.figures import FigureStyle
 from mscsurvey.runner import run_step
 from mscsurvey.settings import FigureSettings, Thresholds
+from mscsurvey.stages.figures import build_figure_part
 
 
 def main(smk):

@@ -3,8 +3,8 @@
 import logging
 
 from mscsurvey.audit.manifest import build_manifest, write_manifest
+from mscsurvey.audit.provenance import git_state, package_versions
 from mscsurvey.runner import run_step
-from mscsurvey.stages.brief_numbers import git_state, package_versions
 
 
 def main(smk):

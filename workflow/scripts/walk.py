@@ -4,8 +4,8 @@ import logging
 from pathlib import Path
 
 from mscsurvey.io import read_json
-from mscsurvey.report.walk import build_walk
 from mscsurvey.runner import run_step
+from mscsurvey.stages.walk import build_walk
 
 
 def main(smk):

@@ -995,7 +995,7 @@ def render_draft(d: Draft, *, k: int = 5) -> str:
         "# Every choice below is a guess from the data: read each comment, fix what is wrong, then set"
     )
     w(
-        "# draft: false. Keys and their meaning: workflow/schemas/codebook.schema.yaml and data/codebook.yaml."
+        "# draft: false. Keys and their meaning: mscsurvey/data/schemas/codebook.schema.yaml and data/codebook.yaml."
     )
     w("# No value of an identifier or free-text column is written here (this file goes into git).")
     w("codebook_version: 1")

@@ -1,6 +1,6 @@
 """The codebook: the one place where a study's items, constructs, scales, groups and identifiers live.
 
-``load_codebook`` validates a YAML codebook against ``workflow/schemas/codebook.schema.yaml``, then checks
+``load_codebook`` validates a YAML codebook against ``mscsurvey/data/schemas/codebook.schema.yaml``, then checks
 its cross-references, and returns a typed, read-only :class:`Codebook` that every stage works from.
 """
 

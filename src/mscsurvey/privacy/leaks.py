@@ -70,11 +70,9 @@ _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 # whitespace as a space, so "role\nincome" would hold "le inc") and not a word character.
 _SEP = "\x00"
 _WORD = re.compile(r"[^\W\d_]+")
-# The project's own texts: the library (strings of its modules), the brief's notebook and assets.
-_PROJECT_TEXTS = (
-    Path(__file__).resolve().parents[1],
-    Path(__file__).resolve().parents[3] / "notebooks",
-)
+# The project's own texts: the library (strings of its modules) with its package data, which holds the
+# brief's notebook and assets.
+_PROJECT_TEXTS = (Path(__file__).resolve().parents[1],)
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def gather_figures(
     Parameters
     ----------
     parts : sequence of path-like
-        Folders written by :func:`mscsurvey.report.figures.build_figure_part`, each named for its part
+        Folders written by :func:`mscsurvey.stages.figures.build_figure_part`, each named for its part
         (:data:`FIGURE_PARTS`) and holding its ``index.json``.
     out_dir : path-like
         The figure folder. Built in a temporary folder beside it that replaces it only when every

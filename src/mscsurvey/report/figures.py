@@ -27,7 +27,7 @@ import contextlib
 import math
 import os
 import textwrap
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from mscsurvey.codebook.spec import Codebook
-from mscsurvey.io import atomic_path, write_json
+from mscsurvey.io import atomic_path
 from mscsurvey.report import phrasing
-from mscsurvey.report.figure_index import FIGURE_KINDS, FIGURE_PARTS, atomic_dir, part_tables, shard
 from mscsurvey.settings import FigureSettings
 
 __all__ = [
@@ -61,13 +59,12 @@ __all__ = [
     "subgroup_figure",
     "driver_title",
     "driver_figure",
+    "is_category_block",
     "reliability_title",
     "reliability_figure",
     "published_title",
     "published_figure",
     "save_figure",
-    "build_figures",
-    "build_figure_part",
 ]
 
 MISSING = "–"
@@ -369,6 +366,41 @@ def _likert_labels(agreement: pd.DataFrame, style: FigureStyle) -> list[str]:
     ]
 
 
+def _likert_colours(sides: Mapping[str, list[int]], pal: Palette) -> dict[int, str]:
+    """Code -> colour: disagreement ramps left, agreement right (darkest outermost), neutral grey."""
+    colours: dict[int, str] = {}
+    for c, col in zip(
+        sides["left"], reversed(_ramp(*pal.disagree, len(sides["left"]))), strict=True
+    ):
+        colours[c] = col
+    for c, col in zip(
+        sides["right"], reversed(_ramp(*pal.agree, len(sides["right"]))), strict=True
+    ):
+        colours[c] = col
+    for c in sides["neutral"]:
+        colours[c] = pal.neutral
+    return colours
+
+
+def _draw_likert_bar(
+    ax: Any, i: int, row: pd.Series, sides: Mapping[str, list[int]], colours: Mapping[int, str]
+) -> None:
+    """Row ``i``: the neutral share centred on 0, disagreement stacked left, agreement right."""
+    half = float(sum(row[c] for c in sides["neutral"])) / 2
+    start = -half
+    for c in sides["left"]:
+        w = float(row[c])
+        ax.barh(i, -w, left=start, height=0.62, color=colours[c], linewidth=0)
+        start -= w
+    for c in sides["neutral"]:
+        ax.barh(i, 2 * half, left=-half, height=0.62, color=colours[c], linewidth=0)
+    start = half
+    for c in sides["right"]:
+        w = float(row[c])
+        ax.barh(i, w, left=start, height=0.62, color=colours[c], linewidth=0)
+        start += w
+
+
 def likert_figure(
     distribution: pd.DataFrame,
     agreement: pd.DataFrame,
@@ -407,17 +439,7 @@ def likert_figure(
     agree_codes = sorted(int(c) for c in distribution.loc[distribution["agree"], "code"].unique())
     sides = likert_sides(codes, agree_codes)
     labels = distribution.drop_duplicates("code").set_index("code")["label"].astype(str).to_dict()
-    colours: dict[int, str] = {}
-    for c, col in zip(
-        sides["left"], reversed(_ramp(*pal.disagree, len(sides["left"]))), strict=True
-    ):
-        colours[c] = col
-    for c, col in zip(
-        sides["right"], reversed(_ramp(*pal.agree, len(sides["right"]))), strict=True
-    ):
-        colours[c] = col
-    for c in sides["neutral"]:
-        colours[c] = pal.neutral
+    colours = _likert_colours(sides, pal)
     pct = distribution.pivot_table(index="item", columns="code", values="pct", aggfunc="sum")
     pct = pct.reindex(index=items, columns=codes).fillna(0.0)
 
@@ -429,20 +451,7 @@ def likert_figure(
         ax = fig.add_subplot()
         y = np.arange(len(items))
         for i, item in enumerate(items):
-            row = pct.loc[item]
-            half = float(sum(row[c] for c in sides["neutral"])) / 2
-            start = -half
-            for c in sides["left"]:
-                w = float(row[c])
-                ax.barh(i, -w, left=start, height=0.62, color=colours[c], linewidth=0)
-                start -= w
-            for c in sides["neutral"]:
-                ax.barh(i, 2 * half, left=-half, height=0.62, color=colours[c], linewidth=0)
-            start = half
-            for c in sides["right"]:
-                w = float(row[c])
-                ax.barh(i, w, left=start, height=0.62, color=colours[c], linewidth=0)
-                start += w
+            _draw_likert_bar(ax, i, pct.loc[item], sides, colours)
         ax.axvline(0, color="#333333", linewidth=0.8)
         ax.set_xlim(-100, 100)
         ticks = [-100, -50, 0, 50, 100]
@@ -612,91 +621,14 @@ def subgroup_figure(
     columns = _balance(groups, sizes)
     rows_per_col = max(sum(sizes[g] + 1 for g in col) for col in columns)
     fig = _new_figure(style, 0.23 * rows_per_col + 1.4)
-    finite = means.loc[~means["suppressed"], ["ci_low", "ci_high"]].to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
-        pad = max(0.05, 0.08 * (hi - lo))
-        xlim = (lo - pad, hi + pad)
-    else:
-        xlim = (0.0, 1.0)
+    xlim = _subgroup_xlim(means)
     small = style.font_size - 1
     with style_context(style):
         axes = fig.subplots(1, len(columns), squeeze=False)[0]
         for ax, col in zip(axes, columns, strict=True):
-            ticks: list[str] = []
-            headers: list[int] = []
-            i = 0
-            for group in col:
-                rows = means[means["group"] == group].sort_values("category_order")
-                p, _ = _test_p(tests, group)
-                ticks.append(style.wrap(group_labels.get(group, group), 0.3, small))
-                headers.append(i)
-                if math.isfinite(p):
-                    ax.text(
-                        0.99,
-                        i,
-                        f"adj. p {_fmt_p(p, eq=True)}",
-                        transform=ax.get_yaxis_transform(),
-                        ha="right",
-                        va="center",
-                        fontsize=small - 0.5,
-                        color="#333333",
-                    )
-                first = i + 1
-                i += 1
-                overall = _overall_mean(rows)
-                for rec in rows.to_dict("records"):
-                    cat = str(rec["category"])
-                    if bool(rec["suppressed"]) or pd.isna(rec["mean"]):
-                        ticks.append(cat)
-                        ax.text(
-                            overall if math.isfinite(overall) else sum(xlim) / 2,
-                            i,
-                            str(rec.get("note") or "") or "suppressed",
-                            ha="center",
-                            va="center",
-                            fontsize=small - 0.5,
-                            color=pal.muted,
-                            fontstyle="italic",
-                            gid="suppressed",
-                            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
-                        )
-                    else:
-                        ticks.append(f"{cat} ({int(rec['n'])})")
-                        ax.errorbar(
-                            [rec["mean"]],
-                            [i],
-                            xerr=[[rec["mean"] - rec["ci_low"]], [rec["ci_high"] - rec["mean"]]],
-                            fmt="o",
-                            color=pal.accent,
-                            markersize=4,
-                            elinewidth=1.2,
-                            capsize=0,
-                        )
-                    i += 1
-                if math.isfinite(overall):
-                    ax.vlines(
-                        overall,
-                        first - 0.45,
-                        i - 0.55,
-                        color=pal.muted,
-                        linestyle="--",
-                        linewidth=0.8,
-                        zorder=0,
-                    )
-            ax.set_yticks(np.arange(len(ticks)), ticks)
-            for j, tick in enumerate(ax.get_yticklabels()):
-                if j in headers:
-                    tick.set_fontweight("bold")
-            ax.set_ylim(rows_per_col - 0.5, -0.6)
-            ax.set_xlim(*xlim)
-            ax.tick_params(axis="y", length=0, labelsize=small)
-            ax.tick_params(axis="x", labelsize=small)
-            ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
-            ax.set_axisbelow(True)
-            for h in headers[1:]:
-                ax.axhline(h - 0.5, color="#BFBFBF", linewidth=0.5)
+            _draw_subgroup_column(
+                ax, col, means, tests, group_labels, style, xlim=xlim, n_rows=rows_per_col
+            )
         for ax in axes:
             ax.set_xlabel("Mean score", fontsize=small)
         handles = [
@@ -716,6 +648,121 @@ def subgroup_figure(
             title or subgroup_title(means, tests, label=label, group_labels=group_labels),
         )
     return fig
+
+
+def _subgroup_xlim(means: pd.DataFrame) -> tuple[float, float]:
+    """The x range of every shown interval, padded (0..1 when nothing is shown)."""
+    finite = means.loc[~means["suppressed"], ["ci_low", "ci_high"]].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return (0.0, 1.0)
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = max(0.05, 0.08 * (hi - lo))
+    return (lo - pad, hi + pad)
+
+
+def _draw_subgroup_column(
+    ax: Any,
+    col: Sequence[str],
+    means: pd.DataFrame,
+    tests: pd.DataFrame | None,
+    group_labels: Mapping[str, str],
+    style: FigureStyle,
+    *,
+    xlim: tuple[float, float],
+    n_rows: int,
+) -> None:
+    """One column of the forest plot: each group's header (with its adjusted p), then its
+    categories (mean with CI and n, or the suppression note) and the group's mean."""
+    pal = style.colours
+    small = style.font_size - 1
+    rows_per_col = n_rows
+    ticks: list[str] = []
+    headers: list[int] = []
+    i = 0
+    for group in col:
+        rows = means[means["group"] == group].sort_values("category_order")
+        p, _ = _test_p(tests, group)
+        ticks.append(style.wrap(group_labels.get(group, group), 0.3, small))
+        headers.append(i)
+        if math.isfinite(p):
+            ax.text(
+                0.99,
+                i,
+                f"adj. p {_fmt_p(p, eq=True)}",
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=small - 0.5,
+                color="#333333",
+            )
+        first = i + 1
+        i += 1
+        overall = _overall_mean(rows)
+        for rec in rows.to_dict("records"):
+            ticks.append(_draw_category(ax, rec, i, overall, xlim=xlim, style=style))
+            i += 1
+        if math.isfinite(overall):
+            ax.vlines(
+                overall,
+                first - 0.45,
+                i - 0.55,
+                color=pal.muted,
+                linestyle="--",
+                linewidth=0.8,
+                zorder=0,
+            )
+    ax.set_yticks(np.arange(len(ticks)), ticks)
+    for j, tick in enumerate(ax.get_yticklabels()):
+        if j in headers:
+            tick.set_fontweight("bold")
+    ax.set_ylim(rows_per_col - 0.5, -0.6)
+    ax.set_xlim(*xlim)
+    ax.tick_params(axis="y", length=0, labelsize=small)
+    ax.tick_params(axis="x", labelsize=small)
+    ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for h in headers[1:]:
+        ax.axhline(h - 0.5, color="#BFBFBF", linewidth=0.5)
+
+
+def _draw_category(
+    ax: Any,
+    rec: Mapping[str, Any],
+    i: int,
+    overall: float,
+    *,
+    xlim: tuple[float, float],
+    style: FigureStyle,
+) -> str:
+    """Row ``i``: a category's mean with its CI, or its suppression note; returns its tick label."""
+    pal, small = style.colours, style.font_size - 1
+    cat = str(rec["category"])
+    if bool(rec["suppressed"]) or pd.isna(rec["mean"]):
+        ax.text(
+            overall if math.isfinite(overall) else sum(xlim) / 2,
+            i,
+            str(rec.get("note") or "") or "suppressed",
+            ha="center",
+            va="center",
+            fontsize=small - 0.5,
+            color=pal.muted,
+            fontstyle="italic",
+            gid="suppressed",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        )
+        return cat
+    ax.errorbar(
+        [rec["mean"]],
+        [i],
+        xerr=[[rec["mean"] - rec["ci_low"]], [rec["ci_high"] - rec["mean"]]],
+        fmt="o",
+        color=pal.accent,
+        markersize=4,
+        elinewidth=1.2,
+        capsize=0,
+    )
+    return f"{cat} ({int(rec['n'])})"
 
 
 def _fmt_p(p: float, *, eq: bool = False) -> str:
@@ -752,12 +799,19 @@ def driver_title(importance: pd.DataFrame, *, outcome_label: str, top: int = 3) 
     return phrasing.driver_title(outcome_label, [str(x) for x in imp["label"]])
 
 
+def is_category_block(terms: pd.DataFrame) -> bool:
+    """Whether a predictor's terms are drawn as a block, one row per category: a group entered as
+    dummies, whose terms name a category (``term`` "role[Staff]" is not its ``predictor`` "role").
+    Decided by the rows' structure, not by the words of the ``coding`` column."""
+    return len(terms) != 1 or str(terms["term"].iloc[0]) != str(terms["predictor"].iloc[0])
+
+
 def _term_label(rec: Mapping[str, Any], label: str) -> str:
-    if rec["coding"] == "dummy vs reference":
-        term = str(rec["term"])
-        pred = str(rec["predictor"])
-        return term[len(pred) + 1 : -1] if term.startswith(pred + "[") else term
-    return label
+    """A category term's category ("role[Staff]" -> "Staff"); any other term's predictor label."""
+    term, pred = str(rec["term"]), str(rec["predictor"])
+    if term == pred:
+        return label
+    return term[len(pred) + 1 : -1] if term.startswith(pred + "[") else term
 
 
 def driver_figure(
@@ -800,84 +854,11 @@ def driver_figure(
         R²).
     """
     pal = style.colours
-    reg = regressions[regressions["coding"] != "intercept"]
-    preds, ctrls = _split_roles(importance)
-    imp = pd.concat([preds.assign(_control=False), ctrls.assign(_control=True)])
-    rows: list[dict[str, Any]] = []
-    for rec in imp.to_dict("records"):
-        pred = rec["predictor"]
-        if rec["_control"] and not any(r["kind"] == "section" for r in rows):
-            rows.append(
-                {"kind": "section", "label": "Controls (adjusted for, not ranked)", "share": ""}
-            )
-        terms = reg[reg["predictor"] == pred]
-        label = labels.get(pred, str(rec.get("label", pred)))
-        share = f"{100 * rec['share']:.0f}%" if pd.notna(rec.get("share")) else MISSING
-        if len(terms) == 1 and terms["coding"].iloc[0] != "dummy vs reference":
-            t = terms.iloc[0]
-            extra = " (per category step)" if "linear score" in str(t["coding"]) else ""
-            rows.append({"kind": "term", "label": label + extra, "share": share, **t.to_dict()})
-        else:
-            ref = (
-                str(terms["reference"].dropna().iloc[0]) if terms["reference"].notna().any() else ""
-            )
-            rows.append(
-                {"kind": "header", "label": f"{label} (vs {ref})" if ref else label, "share": share}
-            )
-            for t in terms.to_dict("records"):
-                rows.append(
-                    {"kind": "term", "label": "   " + _term_label(t, label), "share": "", **t}
-                )
+    rows = _driver_rows(regressions, importance, labels)
     fig = _new_figure(style, 0.24 * len(rows) + 1.6)
     with style_context(style):
         ax = fig.add_subplot()
-        lows = [r["ci_low"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_low"))]
-        highs = [r["ci_high"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_high"))]
-        span = max([abs(v) for v in lows + highs] + [0.5])
-        ax.set_xlim(-span * 1.08, span * 1.08)
-        ticks = []
-        for i, r in enumerate(rows):
-            ticks.append(style.wrap(r["label"], 0.4, style.font_size - 0.5))
-            if r["share"]:
-                ax.text(
-                    1.02,
-                    i,
-                    r["share"],
-                    transform=ax.get_yaxis_transform(),
-                    ha="left",
-                    va="center",
-                    fontsize=style.font_size - 0.5,
-                )
-            if r["kind"] != "term" or pd.isna(r.get("estimate")):
-                continue
-            sig = pd.notna(r.get("p")) and float(r["p"]) < alpha
-            colour = (pal.accent if r["estimate"] >= 0 else pal.negative) if sig else pal.muted
-            ax.errorbar(
-                [r["estimate"]],
-                [i],
-                xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
-                fmt="o",
-                color=colour,
-                markerfacecolor=colour if sig else "white",
-                markersize=5,
-                elinewidth=1.3,
-                capsize=0,
-            )
-        ax.axvline(0, color="#333333", linewidth=0.8)
-        ax.set_yticks(np.arange(len(rows)), ticks)
-        for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
-            if r["kind"] == "header":
-                tick.set_fontweight("bold")
-            elif r["kind"] == "section":
-                tick.set_fontstyle("italic")
-                tick.set_color("#555555")
-        for i, r in enumerate(rows):
-            if r["kind"] == "section":
-                ax.axhline(i - 0.5, color="#BBBBBB", linewidth=0.6)
-        ax.set_ylim(len(rows) - 0.5, -0.7)
-        ax.tick_params(axis="y", length=0)
-        ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
-        ax.set_axisbelow(True)
+        _draw_driver_rows(ax, rows, style, alpha)
         ax.set_xlabel(f"Standardised coefficient (outcome SDs) with {_ci(regressions)}")
         ax.text(
             1.02,
@@ -918,6 +899,96 @@ def driver_figure(
             fig, style, title or driver_title(importance, outcome_label=outcome_label), subtitle
         )
     return fig
+
+
+def _driver_rows(
+    regressions: pd.DataFrame, importance: pd.DataFrame, labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The driver chart's rows, top to bottom: a term, a category block's header, the controls'
+    section heading; each with its label and (first row of a block) its share of R²."""
+    reg = regressions[regressions["coding"] != "intercept"]
+    preds, ctrls = _split_roles(importance)
+    imp = pd.concat([preds.assign(_control=False), ctrls.assign(_control=True)])
+    rows: list[dict[str, Any]] = []
+    for rec in imp.to_dict("records"):
+        pred = rec["predictor"]
+        if rec["_control"] and not any(r["kind"] == "section" for r in rows):
+            rows.append(
+                {"kind": "section", "label": "Controls (adjusted for, not ranked)", "share": ""}
+            )
+        terms = reg[reg["predictor"] == pred]
+        label = labels.get(pred, str(rec.get("label", pred)))
+        share = f"{100 * rec['share']:.0f}%" if pd.notna(rec.get("share")) else MISSING
+        if not is_category_block(terms):
+            t = terms.iloc[0]
+            extra = " (per category step)" if "linear score" in str(t["coding"]) else ""
+            rows.append({"kind": "term", "label": label + extra, "share": share, **t.to_dict()})
+        else:
+            ref = (
+                str(terms["reference"].dropna().iloc[0]) if terms["reference"].notna().any() else ""
+            )
+            rows.append(
+                {"kind": "header", "label": f"{label} (vs {ref})" if ref else label, "share": share}
+            )
+            for t in terms.to_dict("records"):
+                rows.append(
+                    {"kind": "term", "label": "   " + _term_label(t, label), "share": "", **t}
+                )
+    return rows
+
+
+def _draw_driver_rows(
+    ax: Any, rows: Sequence[Mapping[str, Any]], style: FigureStyle, alpha: float
+) -> None:
+    """Each row's label and share, each term's estimate with its interval (filled when p < alpha)."""
+    pal = style.colours
+    lows = [r["ci_low"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_low"))]
+    highs = [r["ci_high"] for r in rows if r["kind"] == "term" and pd.notna(r.get("ci_high"))]
+    span = max([abs(v) for v in lows + highs] + [0.5])
+    ax.set_xlim(-span * 1.08, span * 1.08)
+    ticks = []
+    for i, r in enumerate(rows):
+        ticks.append(style.wrap(r["label"], 0.4, style.font_size - 0.5))
+        if r["share"]:
+            ax.text(
+                1.02,
+                i,
+                r["share"],
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="center",
+                fontsize=style.font_size - 0.5,
+            )
+        if r["kind"] != "term" or pd.isna(r.get("estimate")):
+            continue
+        sig = pd.notna(r.get("p")) and float(r["p"]) < alpha
+        colour = (pal.accent if r["estimate"] >= 0 else pal.negative) if sig else pal.muted
+        ax.errorbar(
+            [r["estimate"]],
+            [i],
+            xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+            fmt="o",
+            color=colour,
+            markerfacecolor=colour if sig else "white",
+            markersize=5,
+            elinewidth=1.3,
+            capsize=0,
+        )
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_yticks(np.arange(len(rows)), ticks)
+    for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
+        if r["kind"] == "header":
+            tick.set_fontweight("bold")
+        elif r["kind"] == "section":
+            tick.set_fontstyle("italic")
+            tick.set_color("#555555")
+    for i, r in enumerate(rows):
+        if r["kind"] == "section":
+            ax.axhline(i - 0.5, color="#BBBBBB", linewidth=0.6)
+    ax.set_ylim(len(rows) - 0.5, -0.7)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#EBEBEB", linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1091,45 +1162,8 @@ def published_figure(
     with style_context(style):
         ax = fig.add_subplot()
         for i, r in enumerate(rows):
-            if r["kind"] != "item":
-                continue
-            if pd.notna(r.get("reproduced_pct")):
-                ax.errorbar(
-                    [r["reproduced_pct"]],
-                    [i],
-                    xerr=[
-                        [r["reproduced_pct"] - r["ci_low"]],
-                        [r["ci_high"] - r["reproduced_pct"]],
-                    ],
-                    fmt="o",
-                    color=pal.accent,
-                    markersize=4.5,
-                    elinewidth=1.3,
-                    capsize=0,
-                    zorder=2,
-                )
-            ax.plot(
-                [r["published_pct"]],
-                [i],
-                marker="D",
-                markersize=5.5,
-                markerfacecolor="none",
-                markeredgecolor=pal.contrast,
-                markeredgewidth=1.2,
-                linestyle="",
-                zorder=3,
-            )
-            rn = r.get("reproduced_n")
-            pn = r.get("published_n")
-            ax.text(
-                1.02,
-                i,
-                f"{int(rn) if pd.notna(rn) else MISSING} / {int(pn) if pd.notna(pn) else MISSING}",
-                transform=ax.get_yaxis_transform(),
-                ha="left",
-                va="center",
-                fontsize=style.font_size - 0.5,
-            )
+            if r["kind"] == "item":
+                _draw_published_item(ax, i, r, style)
         ax.text(
             1.02,
             1.0,
@@ -1170,6 +1204,48 @@ def published_figure(
     return fig
 
 
+def _draw_published_item(ax: Any, i: int, r: Mapping[str, Any], style: FigureStyle) -> None:
+    """Row ``i``: the reproduced % with its CI, the published % as an open diamond, the n's."""
+    pal = style.colours
+    if pd.notna(r.get("reproduced_pct")):
+        ax.errorbar(
+            [r["reproduced_pct"]],
+            [i],
+            xerr=[
+                [r["reproduced_pct"] - r["ci_low"]],
+                [r["ci_high"] - r["reproduced_pct"]],
+            ],
+            fmt="o",
+            color=pal.accent,
+            markersize=4.5,
+            elinewidth=1.3,
+            capsize=0,
+            zorder=2,
+        )
+    ax.plot(
+        [r["published_pct"]],
+        [i],
+        marker="D",
+        markersize=5.5,
+        markerfacecolor="none",
+        markeredgecolor=pal.contrast,
+        markeredgewidth=1.2,
+        linestyle="",
+        zorder=3,
+    )
+    rn = r.get("reproduced_n")
+    pn = r.get("published_n")
+    ax.text(
+        1.02,
+        i,
+        f"{int(rn) if pd.notna(rn) else MISSING} / {int(pn) if pd.notna(pn) else MISSING}",
+        transform=ax.get_yaxis_transform(),
+        ha="left",
+        va="center",
+        fontsize=style.font_size - 0.5,
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Saving and the whole set
 # --------------------------------------------------------------------------------------------------
@@ -1195,563 +1271,3 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], *, dpi: int) -> list[
             # The layout is solved while drawing the PNG; the SVG reuses it (half the time).
             fig.set_layout_engine("none")
     return out
-
-
-def _alt_likert(agreement: pd.DataFrame, label: str, part: str = "") -> str:
-    """The chart in words; ``part`` names the rows of a construct drawn over several figures."""
-    parts = [
-        f"{r['short']}: suppressed ({r.get('note') or 'too few answers'})"
-        if bool(r.get("suppressed", False))
-        else f"{r['short']}: {_pct(r['pct_agree'])} {r['agree_label']} (n = {int(r['n'])})"
-        for r in agreement.to_dict("records")
-    ]
-    return (
-        f"Diverging stacked bar chart of the answers to {part or f'the {len(parts)}'} {label} "
-        f"items, disagreement to the left and agreement to the right. " + "; ".join(parts) + "."
-    )
-
-
-def _alt_subgroups(means: pd.DataFrame, label: str, group_labels: Mapping[str, str]) -> str:
-    parts = []
-    for group, rows in means.groupby("group", sort=False):
-        cells = []
-        for r in rows.sort_values("category_order").to_dict("records"):
-            if r["suppressed"] or pd.isna(r["mean"]):
-                cells.append(f"{r['category']} not shown (n < minimum)")
-            else:
-                cells.append(f"{r['category']} {r['mean']:.2f}")
-        parts.append(f"{group_labels.get(group, group)}: " + ", ".join(cells))
-    return f"Forest plot of mean {label} score by subgroup. " + "; ".join(parts) + "."
-
-
-def _alt_drivers(reg: pd.DataFrame, imp: pd.DataFrame, outcome_label: str) -> str:
-    preds, ctrls = _split_roles(imp)
-
-    def describe(recs: pd.DataFrame) -> list[str]:
-        parts = []
-        for rec in recs.to_dict("records"):
-            t = reg[reg["predictor"] == rec["predictor"]]
-            if len(t) == 1 and t["coding"].iloc[0] != "dummy vs reference":
-                parts.append(f"{rec['label']} {t['estimate'].iloc[0]:+.2f}")
-            else:
-                parts.append(f"{rec['label']} (categories {len(t)})")
-        return parts
-
-    text = (
-        f"Dot plot of standardised regression coefficients predicting {outcome_label}, in order of "
-        "relative importance: " + "; ".join(describe(preds))
-    )
-    if len(ctrls):
-        text += "; then the controls, adjusted for and not ranked: " + "; ".join(describe(ctrls))
-    return text + "."
-
-
-def _controls_clause(imp: pd.DataFrame) -> str:
-    """``", then the controls (role in the MSC, sector), adjusted for and not ranked"`` or ``""``."""
-    ctrls = _split_roles(imp)[1]
-    if ctrls.empty:
-        return ""
-    names = ", ".join(_lower_first(str(x)) for x in ctrls["label"])
-    return f", then the controls ({names}), adjusted for and not ranked"
-
-
-def _alt_reliability(rel: pd.DataFrame) -> str:
-    label_col = "label" if "label" in rel else "construct"
-    parts = [
-        f"{r[label_col]} {_num(r.get('alpha', float('nan')))} ({r.get('status', MISSING)})"
-        for r in rel.to_dict("records")
-    ]
-    return "Dot plot of Cronbach's alpha per scale: " + "; ".join(parts) + "."
-
-
-def _alt_published(pub: pd.DataFrame, item_labels: Mapping[str, str]) -> str:
-    parts = [
-        f"{item_labels.get(r['item'], r['item'])}: published {r['published_pct']:.0f}%, "
-        f"reproduced {_pct(r['reproduced_pct'])}"
-        for r in pub.to_dict("records")
-    ]
-    return "Dot plot of published and reproduced percentages: " + "; ".join(parts) + "."
-
-
-def _left_out(codebook: Codebook, items: Sequence[str]) -> str:
-    """What the items' percentages leave out: the scales' missing labels (as the codebook words
-    them, e.g. “don't know”) and skipped answers."""
-    labels: list[str] = []
-    for item in items:
-        for label in codebook.scales[codebook.items[item].scale].missing:
-            # "Don't know / not applicable" repeats the two labels it joins
-            if " / " not in label and label.casefold() not in {x.casefold() for x in labels}:
-                labels.append(label)
-    shown = ", ".join(f"“{x[0].lower() + x[1:] if x[1:2].islower() else x}”" for x in labels)
-    return f"{shown} and skipped answers" if shown else "skipped answers"
-
-
-def _scale_note(codebook: Codebook, construct: str) -> str:
-    items = codebook.items_of(construct)
-    if not items:
-        return "Mean score"
-    scale = codebook.scales[items[0].scale]
-    lo, hi = scale.min, scale.max
-    return f"Mean score from {lo} = {scale.codes[lo].lower()} to {hi} = {scale.codes[hi].lower()}"
-
-
-def build_figures(
-    *,
-    codebook: Codebook,
-    agreement: pd.DataFrame,
-    distribution: pd.DataFrame,
-    subgroups: pd.DataFrame,
-    subgroup_tests: pd.DataFrame,
-    regressions: pd.DataFrame,
-    importance: pd.DataFrame,
-    reliability: pd.DataFrame,
-    published: pd.DataFrame,
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-    out_dir: str | os.PathLike[str],
-    min_n: int = 1,
-) -> list[dict[str, Any]]:
-    """Draw and save every figure of the brief into ``out_dir`` and write ``index.json``.
-
-    Parameters
-    ----------
-    codebook : Codebook
-        Labels of constructs, items, groups and scales.
-    agreement, distribution, subgroups, subgroup_tests, regressions, importance, published : DataFrame
-        The analyses stage's tables.
-    reliability : pandas.DataFrame
-        The scales stage's reliability table.
-    models : mapping
-        The config's ``analyses.models`` (their order is the order of the driver figures).
-    thresholds : mapping
-        The config's ``scales.thresholds``.
-    style : FigureStyle
-        Look of every figure.
-    out_dir : path-like
-        Folder of the figures. The figures are drawn into a temporary folder beside it that
-        replaces ``out_dir`` only when every figure is written (a failed run leaves no partial
-        folder).
-
-    Returns
-    -------
-    list of dict
-        The index: one entry per figure with ``file`` (PNG name), ``svg``, ``kind`` (likert |
-        subgroups | drivers | reliability | published), ``construct``, ``group`` (list of groups for
-        a subgroup figure), ``model``, ``title`` and ``alt`` (alt text). Also written to
-        ``out_dir/index.json``.
-
-    Notes
-    -----
-    ``min_n`` (config ``analyses.min_group_n``): a reliability estimate resting on fewer complete
-    respondents is not drawn; items and subgroup cells come suppressed from the analyses tables.
-    """
-    tables = {
-        "agreement": agreement,
-        "distribution": distribution,
-        "subgroups": subgroups,
-        "subgroup_tests": subgroup_tests,
-        "regressions": regressions,
-        "importance": importance,
-        "reliability": reliability,
-        "published": published,
-    }
-    return _write_kinds(
-        tuple((kind, 0, 1) for kind in FIGURE_KINDS),
-        codebook=codebook,
-        tables=tables,
-        models=models,
-        thresholds=thresholds,
-        style=style,
-        out_dir=out_dir,
-        min_n=min_n,
-    )
-
-
-def build_figure_part(
-    part: str,
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-    out_dir: str | os.PathLike[str],
-    min_n: int = 1,
-) -> list[dict[str, Any]]:
-    """Draw the figures of one figure job (some kinds, or a slice of one kind) into ``out_dir``.
-
-    The ``figure_part`` rule runs one job per part of :data:`mscsurvey.report.figure_index.FIGURE_PARTS`
-    in parallel; :func:`mscsurvey.report.figure_index.gather_figures` joins the parts into the folder and
-    index that :func:`build_figures` writes in one call (same files, same bytes).
-
-    Parameters
-    ----------
-    part : str
-        A key of :data:`mscsurvey.report.figure_index.FIGURE_PARTS`.
-    tables : mapping of str to DataFrame
-        The tables the part draws from (:func:`mscsurvey.report.figure_index.part_tables`); others are
-        ignored.
-    codebook, models, thresholds, style, out_dir, min_n
-        As in :func:`build_figures`.
-
-    Returns
-    -------
-    list of dict
-        This part's index entries (also written to ``out_dir/index.json``).
-    """
-    if part not in FIGURE_PARTS:
-        raise ValueError(f"unknown figure part {part!r} (expected one of {tuple(FIGURE_PARTS)})")
-    return _write_kinds(
-        FIGURE_PARTS[part],
-        codebook=codebook,
-        tables={name: tables[name] for name in part_tables(part)},
-        models=models,
-        thresholds=thresholds,
-        style=style,
-        out_dir=out_dir,
-        min_n=min_n,
-    )
-
-
-def _write_kinds(
-    kinds: Sequence[tuple[str, int, int]],
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-    out_dir: str | os.PathLike[str],
-    min_n: int,
-) -> list[dict[str, Any]]:
-    """Draw ``kinds`` ((kind, shard i, of n) in order) into a fresh folder that replaces
-    ``out_dir``; write the index."""
-    tables = dict(tables)
-    reliability = tables.get("reliability")
-    if reliability is not None and "n_complete" in reliability and len(reliability):
-        small = pd.to_numeric(reliability["n_complete"], errors="coerce") < min_n
-        if small.any():
-            reliability = reliability.copy()
-            cols = [c for c in ("alpha", "alpha_ci_low", "alpha_ci_high") if c in reliability]
-            reliability.loc[small, cols] = float("nan")
-            tables["reliability"] = reliability
-    target = Path(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(target) as out:
-        index: list[dict[str, Any]] = []
-        emit = _emitter(out, style, index)
-        with style_context(style):
-            for kind, i, n in kinds:
-                _KIND_BUILDERS[kind](
-                    emit,
-                    (i, n),
-                    codebook=codebook,
-                    tables=tables,
-                    models=models,
-                    thresholds=thresholds,
-                    style=style,
-                )
-        write_json(index, out / "index.json")
-        return index
-
-
-_Emit = Callable[[Figure, str, str, dict[str, Any]], None]
-
-
-def _likert_caption(codebook: Codebook, cid: str, ag: pd.DataFrame) -> str:
-    """The caption of a construct's Likert figure (words from :mod:`mscsurvey.report.phrasing`)."""
-    con = codebook.constructs[cid]
-    return phrasing.likert_caption(
-        len(ag),
-        con.label,
-        str(ag["agree_label"].iloc[0]),
-        _left_out(codebook, con.items),
-        reversed_items="reverse" in ag and bool(ag["reverse"].fillna(False).astype(bool).any()),
-    )
-
-
-def _likert_parts(
-    codebook: Codebook,
-    cid: str,
-    ag: pd.DataFrame,
-    head: pd.DataFrame,
-    dist: pd.DataFrame,
-    style: FigureStyle,
-) -> Iterator[tuple[Figure, str, str, dict[str, Any]]]:
-    """The Likert figure(s) of one construct: one figure, or for more than
-    :data:`MAX_LIKERT_ROWS` items several (``likert_<id>-1`` ..., titled "(1 of 4)"), each with
-    its own index entry carrying ``part`` and ``parts``. ``ag`` carries the scale's words for
-    sentences, ``head`` the same rows with the chart's short column header."""
-    label = codebook.constructs[cid].label
-    title = likert_title(ag, label=label)
-    caption = _likert_caption(codebook, cid, ag)
-    parts = likert_parts(len(ag))
-    for k, rows in enumerate(parts, start=1):
-        sub = ag.iloc[rows.start : rows.stop]
-        name, part_title, part_caption = f"likert_{cid}", title, caption
-        if len(parts) > 1:
-            name = f"likert_{cid}-{k}"
-            part_title = f"{title} ({k} of {len(parts)})"
-            part_caption = (
-                f"{caption} Part {k} of {len(parts)}: items {rows.start + 1}–{rows.stop}."
-            )
-        fig = likert_figure(
-            dist[dist["item"].isin(set(sub["item"]))],
-            head.iloc[rows.start : rows.stop],
-            label=label,
-            style=style,
-            title=part_title,
-        )
-        entry = {
-            "kind": "likert",
-            "construct": cid,
-            "part": k,
-            "parts": len(parts),
-            "alt": _alt_likert(
-                sub,
-                label,
-                f"items {rows.start + 1}–{rows.stop} of the {len(ag)}" if len(parts) > 1 else "",
-            ),
-            "caption": part_caption,
-        }
-        yield fig, name, part_title, entry
-
-
-def _emitter(out: Path, style: FigureStyle, index: list[dict[str, Any]]) -> _Emit:
-    """A function that stamps the notice on a figure, saves it and appends its index entry."""
-
-    def emit(fig: Figure, name: str, title: str, entry: dict[str, Any]) -> None:
-        if style.notice:
-            # a super-x-label: the constrained layout keeps room for it below everything else
-            fig.supxlabel(
-                style.notice,
-                x=0.995,
-                ha="right",
-                fontsize=style.font_size - 1.5,
-                fontweight="bold",
-                color="#8F3B00",
-            )
-        save_figure(fig, out / name, dpi=style.dpi)
-        entry = {"construct": None, "group": None, "model": None, **entry}
-        entry.update({"file": f"{name}.png", "svg": f"{name}.svg", "title": title})
-        index.append(entry)
-
-    return emit
-
-
-def _labels(codebook: Codebook) -> tuple[dict[str, str], dict[str, str]]:
-    """Group labels, and group plus construct labels."""
-    group_labels = {g: grp.label for g, grp in codebook.groups.items()}
-    return group_labels, {
-        **group_labels,
-        **{c: con.label for c, con in codebook.constructs.items()},
-    }
-
-
-def _likert_figures(
-    emit: _Emit,
-    part: tuple[int, int],
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-) -> None:
-    """One Likert chart per construct of the shard ``part`` = (i, n) of the constructs."""
-    agreement, distribution = tables["agreement"], tables["distribution"]
-    for cid, con in shard(codebook.constructs.items(), *part):
-        ag = agreement[agreement["construct"] == cid]
-        if ag.empty:
-            continue
-        ag = ag.set_index("item").reindex([i for i in con.items if i in set(ag["item"])])
-        dist = distribution[distribution["construct"] == cid]
-        # the words of this scale (mscsurvey.report.phrasing): "agreed" only on an agreement scale
-        scale = codebook.scale_of(con.items[0])
-        ag = ag.reset_index()
-        head = ag.assign(agree_label=phrasing.agree_header(scale))
-        ag = ag.assign(agree_label=phrasing.agree_words(scale))
-        for fig, name, title, entry in _likert_parts(codebook, cid, ag, head, dist, style):
-            emit(fig, name, title, entry)
-
-
-def _subgroup_figures(
-    emit: _Emit,
-    part: tuple[int, int],
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-) -> None:
-    """One subgroup chart per construct of the shard ``part`` = (i, n) of the constructs."""
-    subgroups, subgroup_tests = tables["subgroups"], tables["subgroup_tests"]
-    group_labels, _ = _labels(codebook)
-    unit = codebook.cluster_noun
-    for cid, con in shard(codebook.constructs.items(), *part):
-        m = subgroups[subgroups["construct"] == cid]
-        if m.empty:
-            continue
-        t = subgroup_tests[subgroup_tests["construct"] == cid]
-        title = subgroup_title(m, t, label=con.label, group_labels=group_labels)
-        fig = subgroup_figure(
-            m,
-            t,
-            label=con.label,
-            group_labels=group_labels,
-            style=style,
-            scale_note=_scale_note(codebook, cid),
-            title=title,
-        )
-        emit(
-            fig,
-            f"subgroups_{cid}",
-            title,
-            {
-                "kind": "subgroups",
-                "construct": cid,
-                "group": list(dict.fromkeys(m["group"])),
-                "alt": _alt_subgroups(m, con.label, group_labels),
-                "caption": (
-                    f"Mean {con.label} score by subgroup with its {_ci(m)} and n; the dashed "
-                    "line is the mean of the group's respondents; categories too small to "
-                    "report are marked, never shown; adj. p: the group's Holm-adjusted test "
-                    f"({unit}-level groups: mixed model)."
-                ),
-            },
-        )
-
-
-def _drivers_figures(
-    emit: _Emit,
-    part: tuple[int, int],
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-) -> None:
-    """One driver chart per model of the shard ``part`` = (i, n) of the models, in config order."""
-    regressions, importance = tables["regressions"], tables["importance"]
-    _, labels = _labels(codebook)
-    unit = codebook.cluster_noun
-    for model, spec in shard(models.items(), *part):
-        reg = regressions[regressions["model"] == model]
-        if "status" in reg:
-            reg = reg[reg["status"] == "estimated"]
-        imp = importance[importance["model"] == model]
-        if reg.empty or imp.empty:
-            continue
-        outcome = str(spec["outcome"])
-        olabel = labels.get(outcome, outcome)
-        title = driver_title(imp, outcome_label=olabel)
-        fig = driver_figure(reg, imp, outcome_label=olabel, labels=labels, style=style, title=title)
-        emit(
-            fig,
-            f"drivers_{model}",
-            title,
-            {
-                "kind": "drivers",
-                "model": model,
-                "construct": outcome,
-                "alt": _alt_drivers(reg, imp, olabel),
-                "caption": (
-                    f"Standardised coefficients of the {olabel} model with {_ci(reg)}s "
-                    f"(standard errors clustered by {unit}), predictors in order of relative "
-                    f"importance{_controls_clause(imp)}; right: each predictor's share of R² "
-                    "(general dominance)."
-                ),
-            },
-        )
-
-
-def _reliability_figures(
-    emit: _Emit,
-    part: tuple[int, int],
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-) -> None:
-    """The reliability chart (one chart: drawn by the first shard only)."""
-    if part[0] != 0:
-        return
-    reliability = tables["reliability"]
-    _, labels = _labels(codebook)
-    if not reliability.empty:
-        rel = reliability.copy()
-        if "label" not in rel:
-            rel["label"] = [labels.get(c, c) for c in rel["construct"]]
-        title = reliability_title(rel, thresholds=thresholds)
-        fig = reliability_figure(rel, thresholds=thresholds, style=style, title=title)
-        emit(
-            fig,
-            "reliability",
-            title,
-            {
-                "kind": "reliability",
-                "alt": _alt_reliability(rel),
-                "caption": (
-                    "Cronbach's α of each measure with its confidence interval, against the "
-                    f"thresholds ok ≥ {thresholds['ok']:.2f} (dashed) and weak ≥ "
-                    f"{thresholds['weak']:.2f} (dotted)."
-                ),
-            },
-        )
-
-
-def _published_figures(
-    emit: _Emit,
-    part: tuple[int, int],
-    *,
-    codebook: Codebook,
-    tables: Mapping[str, pd.DataFrame],
-    models: Mapping[str, Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    style: FigureStyle,
-) -> None:
-    """The published-vs-reproduced chart (one chart: drawn by the first shard only)."""
-    if part[0] != 0:
-        return
-    published = tables["published"]
-    _, labels = _labels(codebook)
-    if not published.empty:
-        item_labels = {i: it.short for i, it in codebook.items.items()}
-        title = published_title(published)
-        fig = published_figure(
-            published,
-            item_labels=item_labels,
-            construct_labels=labels,
-            style=style,
-            title=title,
-            agree_phrase=codebook.agree_phrase(
-                [i for i in published["item"] if i in codebook.items]
-            ),
-        )
-        emit(
-            fig,
-            "published",
-            title,
-            {
-                "kind": "published",
-                "alt": _alt_published(published, item_labels),
-                "caption": (
-                    "Published percentages (open diamonds) and the reproduced ones with their "
-                    f"{_ci(published)}s (dots); right: reproduced and published n."
-                ),
-            },
-        )
-
-
-_KIND_BUILDERS = {
-    "likert": _likert_figures,
-    "subgroups": _subgroup_figures,
-    "drivers": _drivers_figures,
-    "reliability": _reliability_figures,
-    "published": _published_figures,
-}

@@ -63,8 +63,26 @@ __all__ = [
     "methods_text",
     "groups_heading",
     "headings",
+    "quotes_text",
+    "release_sentence",
+    "SYNTHETIC_BANNER",
+    "synthetic_texts",
+    "invariance_methods",
+    "invariance_note",
+    "imputation_method",
+    "flag",
+    "TABLE_CAPTIONS",
+    "APPENDIX_INTRO",
+    "predictors_caption",
+    "items_caption",
     "likert_title",
     "likert_caption",
+    "likert_part",
+    "subgroup_caption",
+    "controls_clause",
+    "driver_caption",
+    "reliability_caption",
+    "published_caption",
     "subgroup_title",
     "driver_title",
     "reliability_title",
@@ -650,6 +668,61 @@ def likert_caption(n: int, label: str, words: str, left_out: str, *, reversed_it
     )
 
 
+def likert_part(
+    title: str, caption: str, k: int, parts: int, first: int, last: int
+) -> tuple[str, str]:
+    """Title and caption of part ``k`` of a construct drawn over ``parts`` figures (items
+    ``first``..``last``)."""
+    return f"{title} ({k} of {parts})", f"{caption} Part {k} of {parts}: items {first}–{last}."
+
+
+def subgroup_caption(label: str, ci: str, unit: str | None) -> str:
+    """A subgroup chart's caption; the mixed-model note only when the study has a cluster."""
+    return (
+        f"Mean {label} score by subgroup with its {ci} and n; the dashed line is the mean of the "
+        "group's respondents; categories too small to report are marked, never shown; adj. p: the "
+        "group's Holm-adjusted test"
+        + (f" ({unit}-level groups: mixed model)" if unit else "")
+        + "."
+    )
+
+
+def controls_clause(names: Sequence[str]) -> str:
+    """``", then the controls (role in the MSC, sector), adjusted for and not ranked"`` or ``""``."""
+    if not names:
+        return ""
+    return f", then the controls ({', '.join(lower_first(x) for x in names)}), adjusted for and not ranked"
+
+
+def driver_caption(label: str, ci: str, controls: Sequence[str], unit: str | None) -> str:
+    """A driver chart's caption; its standard errors as the model computed them (clustered by the
+    study's cluster, else HC3)."""
+    se = (
+        f"standard errors clustered by {unit}"
+        if unit
+        else "heteroskedasticity-robust (HC3) standard errors"
+    )
+    return (
+        f"Standardised coefficients of the {label} model with {ci}s ({se}), predictors in order "
+        f"of relative importance{controls_clause(controls)}; right: each predictor's share of R² "
+        "(general dominance)."
+    )
+
+
+def reliability_caption(ok: float, weak: float) -> str:
+    return (
+        "Cronbach's α of each measure with its confidence interval, against the thresholds "
+        f"ok ≥ {ok:.2f} (dashed) and weak ≥ {weak:.2f} (dotted)."
+    )
+
+
+def published_caption(ci: str) -> str:
+    return (
+        "Published percentages (open diamonds) and the reproduced ones with their "
+        f"{ci}s (dots); right: reproduced and published n."
+    )
+
+
 def subgroup_title(label: str, glabel: str | None, hi: str = "", lo: str = "") -> str:
     """``"Shared purpose differs most by role: highest for A, lowest for B"`` (``glabel`` None: none)."""
     if glabel is None:
@@ -681,3 +754,195 @@ def published_title(n: int, inside: int, ci: str) -> str:
     if inside == n:
         return f"All {n} published percentages lie inside the reproduced {ci}s"
     return f"{inside} of {n} published percentages lie inside the reproduced {ci}s"
+
+
+# --------------------------------------------------------------------------------------------------
+# Methods: quotes, the public release, synthetic data, invariance, imputation
+# --------------------------------------------------------------------------------------------------
+
+
+def quotes_text(
+    status: str,
+    *,
+    cell: str = "",
+    k: int = 0,
+    released: bool = False,
+    synthetic: bool = False,
+    too_few: int | None = None,
+) -> str:
+    """The Methods sentence on quotes for a ``status`` (too_few, no_attribution, withheld_review,
+    shown/none): why none is shown, or the checks a quoted comment passed (``cell``: the
+    attribution groups joined by " × ")."""
+    if status == "too_few":
+        return f"No comments are quoted: fewer than {too_few} respondents were analysed."
+    if status == "no_attribution":
+        return "No comments are quoted (no attribution groups are configured)."
+    if status == "withheld_review":
+        return (
+            "Quotes of respondents' comments were withheld pending review: none is shown "
+            "until a person has approved each one in a reviewed-quotes file."
+        )
+    return (
+        f"Comments are quoted only when the respondent's {cell} cell has at least {k} respondents"
+        + (
+            f" and at least {k} records of the public-use microdata could be its author"
+            if released
+            else ""
+        )
+        + ", attributed only by those categories; a comment holding any scrubbing placeholder, or "
+        "in which the identifier detectors find anything on a second pass, is never quoted"
+        + ("" if synthetic else "; every quote was approved by a reviewer")
+        + "."
+    )
+
+
+def release_sentence(
+    keys: Sequence[str],
+    *,
+    released: bool,
+    k_achieved: Any = None,
+    k_requested: Any = None,
+    k_before: Any = None,
+    suppressions: Any = None,
+    risk: tuple[Any, Any] | None = None,
+) -> str:
+    """The public-use release in one Methods sentence; ``risk``: the expected re-identifications
+    before and after, when the disclosure report has them."""
+    tail = (
+        f"; the expected number of re-identifications (sdcMicro's individual risk 1/f_k, no "
+        f"weights) fell from {fmt_num(risk[0], 1)} to {fmt_num(risk[1], 1)}"
+        if risk
+        else ""
+    )
+    if released:
+        head = (
+            f"A public-use microdata file (items and {join(list(keys))}; no free text or pseudonyms) "
+            f"is k-anonymous on all of these together: k = {fmt_int(k_achieved)} "
+            f"(k = {fmt_int(k_requested)} requested; {fmt_int(k_before)} before) after suppressing "
+            f"{fmt_int(suppressions)} values"
+        )
+    else:
+        head = "No respondent-level file is released"
+    return head + tail + "."
+
+
+#: The brief's banner on every page of a brief made from synthetic data.
+SYNTHETIC_BANNER = "Synthetic data: no real person answered this survey"
+
+
+def synthetic_texts(model: str, target: str | None, unit: str | None) -> dict[str, str]:
+    """What a brief made from synthetic data says about them (``methods``, ``quotes``,
+    ``published``); ``target``: the published findings the generator was calibrated to; ``unit``:
+    the cluster's name, None when the study has none."""
+    calibrated = (
+        f"calibrated so that its item percentages match the published findings ({target})"
+        if target
+        else "with documented population values"
+    )
+    return {
+        "methods": (
+            "These data are synthetic. The real study's responses are not public, so a "
+            f"seeded generator (mscsurvey.synthesize, model {model}) drew respondents, "
+            + (f"their {unit}s, " if unit else "")
+            + "answers, generated comments and fake identifiers from a documented model "
+            f"{calibrated}. Every number here shows what the pipeline computes from such data, "
+            "not what any real participant said."
+        ),
+        "quotes": (
+            "Comments are generated by the synthetic model, not written by people; they are shown "
+            "to demonstrate how quotes are selected and attributed."
+        ),
+        "published": (
+            "The generator was calibrated to these published percentages, so their agreement is by "
+            "construction: it shows that the pipeline recovers what the generator put in, not a "
+            "replication of the study."
+        ),
+    }
+
+
+def invariance_methods(mark: str) -> str:
+    """The Methods paragraph on measurement invariance; ``mark`` flags a comparison in question."""
+    return (
+        "Before comparing a measure's means across a grouping variable, we tested whether the "
+        "measure works the same way in each group (measurement invariance): multi-group "
+        "confirmatory factor models of its items by maximum likelihood, with loadings and then item "
+        "intercepts constrained equal across groups (configural, metric, scalar levels), on the "
+        "respondents who answered all its items and the groups with enough of them. A level was "
+        "rejected when CFI fell by more than .01 together with a rise in RMSEA above .015 or in "
+        "SRMR above .03 for loadings, .01 for intercepts (Chen 2007); where "
+        "equal intercepts were rejected, intercepts were freed one at a time (partial invariance). "
+        f"Comparisons marked {mark} are of a measure that is not fully scalar-invariant "
+        "across that grouping variable (or could not be tested): part of such a difference may "
+        "come from how the items are answered in the groups rather than from the construct."
+    )
+
+
+def invariance_note(mark: str) -> str:
+    """The subgroup section's footnote for the invariance mark."""
+    return (
+        f"{mark} The measure is not fully scalar-invariant across this grouping variable "
+        "(or invariance could not be tested): read the difference with caution (see Methods)."
+    )
+
+
+def imputation_method(m: int, fmi_low: float, fmi_high: float, unit: str | None) -> str:
+    """The Methods paragraph on multiple imputation; the cluster among the predictors only when
+    the study has one (``unit``)."""
+    return (
+        f'As a sensitivity analysis, missing item answers (skipped or "don\'t know") were imputed '
+        f"{m} times by chained equations with predictive mean matching (as R's mice: each "
+        "missing answer takes the observed answer of one of the five respondents whose "
+        "predicted answer is closest, so answers stay on the items' scales), every other item, "
+        + (f"the respondent's groups and {unit}" if unit else "the respondent's groups")
+        + " predicting each item. Driver "
+        "models and construct means were re-estimated in each completed data set and pooled "
+        "by Rubin's rules with Barnard–Rubin degrees of freedom; the fraction of missing "
+        f"information of the construct means ranges from {fmi_low:.2f} to {fmi_high:.2f}. "
+        "This assumes answers are missing at random given what the respondent did answer; it "
+        'treats "don\'t know" as a withheld answer rather than a position.'
+    )
+
+
+def flag(value: bool) -> str:
+    """A yes/no column of the codebook appendix: "yes" or empty."""
+    return "yes" if value else ""
+
+
+# --------------------------------------------------------------------------------------------------
+# The brief's table captions (the notebook shows them; no caption is written there)
+# --------------------------------------------------------------------------------------------------
+
+#: Captions of the brief's fixed tables, by table.
+TABLE_CAPTIONS = {
+    "reliability": (
+        "Reliability of each measure (Cronbach's α with its confidence interval, McDonald's ω)"
+    ),
+    "published": "Published and reproduced percentages",
+    "exclusions": "From responses received to responses analysed",
+    "models": "Driver models",
+    "scales": "Response scales: codes from low to high",
+    "groups": "Grouping variables and their categories, in the codebook's order",
+    "provenance": (
+        "What this brief was made from (digests: first 16 hex digits of the sha256; "
+        "provenance.json has them in full)"
+    ),
+}
+
+#: The codebook appendix's opening paragraph.
+APPENDIX_INTRO = (
+    "The questions as respondents saw them, grouped by the measure they belong to. A reverse-keyed "
+    "item is worded against its measure: its answers are flipped before the measure's score is "
+    "computed."
+)
+
+
+def predictors_caption(label: str, controls: bool) -> str:
+    """A driver model's predictor table: in order of relative importance, controls last."""
+    return f"Predictors of {label.lower()} in order of relative importance" + (
+        "; controls (adjusted for, not ranked) last" if controls else ""
+    )
+
+
+def items_caption(label: str) -> str:
+    """A measure's items in the codebook appendix."""
+    return f"The {lower_first(label)} items"

@@ -1,6 +1,6 @@
-"""Render the research brief notebook to a self-contained HTML page and a PDF.
+"""The brief's rendering steps: read, parameterise and execute the notebook; HTML page; Typst; PDF.
 
-Two routes, one source (``notebooks/brief.py``, a jupytext percent script whose first markdown cell is
+:func:`mscsurvey.stages.brief.render_brief` (rule ``brief``) chains them. Two routes, one source (``mscsurvey/data/notebook/brief.py``, a jupytext percent script whose first markdown cell is
 Quarto's YAML header):
 
 - **Quarto** (when ``quarto`` is on PATH): ``quarto render`` with the Jupyter engine and the
@@ -23,31 +23,26 @@ quotes and caveats as HTML (Jupyter route) or Markdown (Quarto route), escaped f
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as _dt
 import hashlib
 import html
 import logging
 import os
 import re
-import shutil
-import subprocess
 import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mscsurvey.data import assets_dir
 from mscsurvey.errors import SurveyError
-from mscsurvey.io import atomic_path, scratch_dir
 
 __all__ = [
     "ASSETS",
     "Doc",
-    "RenderResult",
     "read_notebook",
     "split_front_matter",
     "inject_parameters",
@@ -55,13 +50,13 @@ __all__ = [
     "notebook_html",
     "html_to_typst",
     "compile_pdf",
-    "render_brief",
+    "clean_outputs",
 ]
 
 log = logging.getLogger(__name__)
 
 #: The brief's static assets (CSS, Typst template, Lua filter) beside the notebook.
-ASSETS = Path(__file__).resolve().parents[3] / "notebooks" / "assets"
+ASSETS = assets_dir()
 
 _FRONT = re.compile(r"\A\s*---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 
@@ -243,17 +238,6 @@ class Doc:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RenderResult:
-    """What :func:`render_brief` did: the route, the files and the seconds each step took."""
-
-    route: str
-    html: Path
-    pdf: Path
-    timings: dict[str, float]
-    front_matter: dict[str, Any]
-
-
 def read_notebook(path: str | os.PathLike[str]) -> Any:
     """Read a notebook (``.ipynb`` or a jupytext script) as an nbformat node."""
     import jupytext
@@ -386,7 +370,7 @@ def _cell_error(nb: Any, source: Any, injected_at: int | None, ename: str, evalu
     return f"{src}: {ename}: {value}"
 
 
-def _clean_outputs(nb: Any) -> list[str]:
+def clean_outputs(nb: Any) -> list[str]:
     """Drop stderr streams (warnings, logging) from the outputs; return them for the log."""
     dropped = []
     for i, cell in enumerate(nb.cells):
@@ -640,200 +624,3 @@ def compile_pdf(
 def _one_line(exc: BaseException) -> str:
     text = getattr(exc, "message", None) or str(exc)
     return " ".join(str(text).split())[:500]
-
-
-def _timestamp(date: str | None) -> _dt.datetime | int:
-    if not date:
-        return 0
-    try:
-        d = _dt.date.fromisoformat(date)
-    except ValueError:
-        return 0
-    return _dt.datetime(d.year, d.month, d.day, tzinfo=_dt.UTC)
-
-
-@contextlib.contextmanager
-def _timer(timings: dict[str, float], name: str) -> Iterator[None]:
-    t0 = time.perf_counter()
-    yield
-    timings[name] = round(time.perf_counter() - t0, 3)
-
-
-def _render_quarto(
-    quarto: str,
-    notebook: Path,
-    *,
-    params: Mapping[str, Any],
-    workdir: Path,
-    html_tmp: Path,
-    pdf_tmp: Path,
-    metadata: Mapping[str, str],
-) -> None:
-    with scratch_dir(pdf_tmp, "brief-quarto") as scratch:
-        tmp = str(scratch)
-        src_dir = Path(tmp) / "src"
-        shutil.copytree(
-            notebook.parent,
-            src_dir,
-            ignore=shutil.ignore_patterns("*.ipynb", "__pycache__", ".*.tmpdir"),
-        )
-        src = src_dir / notebook.name
-        out_dir = Path(tmp) / "out"
-        cmd = [
-            quarto,
-            "render",
-            str(src),
-            "--execute-dir",
-            str(workdir),
-            "--output-dir",
-            str(out_dir),
-        ]
-        for key, value in params.items():
-            cmd += ["-P", f"{key}:{value}"]
-        for key, value in metadata.items():
-            if value:
-                cmd += ["-M", f"{key}:{value}"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            last = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-            raise SurveyError(
-                f"quarto render failed: {last[-1] if last else f'exit code {proc.returncode}'}",
-                file=str(notebook),
-            )
-        for name, target in (
-            (f"{notebook.stem}.html", html_tmp),
-            (f"{notebook.stem}.pdf", pdf_tmp),
-        ):
-            found = out_dir / name
-            if not found.exists():
-                raise SurveyError(f"quarto render wrote no {name}", file=str(notebook))
-            shutil.copyfile(found, target)
-
-
-def render_brief(
-    notebook: str | os.PathLike[str],
-    *,
-    params: Mapping[str, Any],
-    workdir: str | os.PathLike[str],
-    html_out: str | os.PathLike[str],
-    pdf_out: str | os.PathLike[str],
-    metadata: Mapping[str, str] | None = None,
-    assets: str | os.PathLike[str] | None = None,
-    kernel_name: str = "python3",
-    timeout: int = 600,
-    use_quarto: bool | None = None,
-) -> RenderResult:
-    """Execute the brief notebook with ``params`` and write ``html_out`` and ``pdf_out``.
-
-    Why one function: most of its length is this docstring and the two routes side by side;
-    issue 16 (the layout redesign, next) splits the routes.
-
-    Parameters
-    ----------
-    notebook : path-like
-        The brief source (jupytext percent script or ``.ipynb``) with a ``parameters``-tagged cell.
-    params : mapping
-        Values injected after the ``parameters`` cell (each ``repr``-able). ``renderer`` is set to
-        ``"jupyter"`` or ``"quarto"`` by the route.
-    workdir : path-like
-        The kernel's working directory (relative paths in ``params`` are relative to it).
-    html_out, pdf_out : path-like
-        The two outputs; both are written, atomically, or neither.
-    metadata : mapping, optional
-        ``title``, ``subtitle`` and ``date`` of the title block (override the notebook header's).
-        ``date`` (ISO) also fixes the PDF's timestamp. ``notice`` (e.g. "Synthetic data: ...") is
-        shown on the title page and on every page (HTML: a bar at the window's foot; PDF: each
-        page's header and footer).
-    assets : path-like, optional
-        Folder with ``brief.css``, ``brief-template.typ`` and ``brief.lua`` (default: the
-        ``assets`` folder beside the notebook, else :data:`ASSETS`).
-    kernel_name : str, optional
-        Jupyter kernel to run the notebook.
-    timeout : int, optional
-        Seconds a cell may run.
-    use_quarto : bool, optional
-        Force (True) or forbid (False) the Quarto route; default: Quarto when it is on PATH.
-
-    Returns
-    -------
-    RenderResult
-
-    Raises
-    ------
-    SurveyError
-        A failing cell (notebook, cell, exception in one line), pandoc or typst failing, or quarto
-        failing; no output file is written then.
-    """
-    nb_path = Path(notebook)
-    workdir = Path(workdir).resolve()
-    html_out, pdf_out = Path(html_out), Path(pdf_out)
-    meta = {k: str(v) for k, v in (metadata or {}).items() if v is not None}
-    quarto = shutil.which("quarto") if use_quarto in (None, True) else None
-    if use_quarto and not quarto:
-        raise SurveyError("quarto was requested but is not on PATH")
-    timings: dict[str, float] = {}
-    if assets is None:
-        assets = nb_path.parent / "assets" if (nb_path.parent / "assets").is_dir() else ASSETS
-    assets = Path(assets)
-
-    with atomic_path(html_out) as html_tmp, atomic_path(pdf_out) as pdf_tmp:
-        if quarto:
-            with _timer(timings, "quarto"):
-                _render_quarto(
-                    quarto,
-                    nb_path,
-                    params={**params, "renderer": "quarto"},
-                    workdir=workdir,
-                    html_tmp=html_tmp,
-                    pdf_tmp=pdf_tmp,
-                    metadata=meta,
-                )
-            return RenderResult("quarto", html_out, pdf_out, timings, {})
-
-        with _timer(timings, "read"):
-            nb = read_notebook(nb_path)
-            front = split_front_matter(nb)
-            at = inject_parameters(nb, {**params, "renderer": "jupyter"})
-        with _timer(timings, "execute"):
-            execute_notebook(
-                nb,
-                workdir=workdir,
-                source=nb_path,
-                injected_at=at,
-                kernel_name=kernel_name,
-                timeout=timeout,
-            )
-        for text in _clean_outputs(nb):
-            log.warning("notebook stderr (not shown in the brief): %s", text[:2000])
-        title = meta.get("title") or str(front.get("title", "Research brief"))
-        subtitle = meta.get("subtitle") or str(front.get("subtitle", "") or "")
-        date = meta.get("date") or str(front.get("date", "") or "")
-        notice = meta.get("notice", "")
-        css_file = assets / "brief.css"
-        css = css_file.read_text(encoding="utf-8") if css_file.exists() else ""
-        with _timer(timings, "html"):
-            page = notebook_html(
-                nb,
-                title=title,
-                subtitle=subtitle,
-                date=date,
-                css=css,
-                workdir=workdir,
-                notice=notice,
-            )
-            html_tmp.write_text(page, encoding="utf-8")
-        with scratch_dir(pdf_out, "brief-typst") as scratch:
-            tmp = str(scratch)
-            with _timer(timings, "typst_source"):
-                typ = html_to_typst(
-                    page,
-                    workdir=tmp,
-                    template=assets / "brief-template.typ",
-                    lua_filter=assets / "brief.lua" if (assets / "brief.lua").exists() else None,
-                    metadata={"title": title, "subtitle": subtitle, "date": date}
-                    | {"notice": notice},
-                )
-                (Path(tmp) / "brief.typ").write_text(typ, encoding="utf-8")
-            with _timer(timings, "pdf"):
-                compile_pdf(Path(tmp) / "brief.typ", pdf_tmp, root=tmp, timestamp=_timestamp(date))
-    return RenderResult("jupyter", html_out, pdf_out, timings, front)

@@ -3,7 +3,8 @@
 The study this project reproduces was published as a "Data Walk": a few short pages a reader walks
 through (what the collaboratives are, then one topic per page), each with its key takeaways, the
 survey's findings with their n, respondents' quotes and a menu. This module makes that site from the
-same ``numbers.json`` and figure index the brief reads, so no number is computed or typed twice:
+same ``numbers.json`` and figure index the brief reads, so no number is computed or typed twice (the
+rule's entry, writing the site, is :func:`mscsurvey.stages.walk.build_walk`):
 
 * ``index.html``: the overview (the study, the sample, every key takeaway, a card per topic);
 * one page per construct: its description, the findings with n (a sentence per item and a table),
@@ -21,17 +22,11 @@ no server and makes no external request.
 from __future__ import annotations
 
 import html
-import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-__all__ = ["Page", "walk_pages", "render_page", "build_walk", "CSS"]
+__all__ = ["Page", "walk_pages", "render_page", "CSS"]
 
 #: The site's stylesheet (inline in every page). Text colours pass WCAG AA on their backgrounds:
 #: #1a1a1a/#fff 17:1, #555/#fff 7.5:1, #005a8c/#fff 7.2:1, #8f3b00/#fdf1e8 7.0:1.
@@ -381,64 +376,3 @@ def render_page(page: Page, pages: Sequence[Page], study: Mapping[str, Any], not
         + (f"; {_e(notice.lower())}" if notice else "")
         + ".</footer>\n</body>\n</html>\n"
     )
-
-
-@contextmanager
-def _atomic_dir(target: Path) -> Iterator[Path]:
-    """A fresh folder beside ``target`` that replaces it only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmpdir", dir=target.parent))
-    try:
-        yield tmp
-        old = target.with_name(f".{target.name}.old.tmpdir")
-        if target.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def build_walk(
-    numbers: Mapping[str, Any],
-    figure_index: Sequence[Mapping[str, Any]],
-    *,
-    figures_dir: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-) -> list[str]:
-    """Write the Data Walk site into ``out_dir`` (replaced whole, atomically).
-
-    Parameters
-    ----------
-    numbers
-        the brief's ``numbers.json``.
-    figure_index
-        the figures rule's ``index.json``.
-    figures_dir
-        the folder of the figures (the SVG files the pages show are copied beside the pages).
-    out_dir
-        the site's folder.
-
-    Returns
-    -------
-    list of str
-        the pages written, in reading order (file names).
-    """
-    pages = walk_pages(numbers, figure_index)
-    notice = (numbers.get("synthetic") or {}).get("banner", "")
-    study = numbers.get("study", {})
-    with _atomic_dir(Path(out_dir)) as tmp:
-        (tmp / "figures").mkdir()
-        for page in pages:
-            text = render_page(page, pages, study, notice)
-            (tmp / f"{page.slug}.html").write_text(text, encoding="utf-8")
-            for svg in page.figures:
-                shutil.copyfile(Path(figures_dir) / svg, tmp / "figures" / svg)
-        listing = [f"{p.slug}.html" for p in pages]
-        (tmp / "pages.json").write_text(
-            json.dumps([{"file": f, "title": p.title} for f, p in zip(listing, pages, strict=True)])
-            + "\n",
-            encoding="utf-8",
-        )
-    return listing

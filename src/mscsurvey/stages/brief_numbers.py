@@ -3,9 +3,9 @@
 :func:`brief_numbers` collects what the brief shows into one JSON-ready mapping (``numbers.json``), so
 the notebook only formats and never computes: key takeaways, per-construct findings with quotes,
 subgroup and driver sentences, the reliability summary with its caveats, the exclusion flow, the
-de-identification summary and the methods. :func:`provenance` records what the brief was made from
-(``provenance.json``: git commit, config hash, input digests, package versions, run date); it is kept
-apart because it changes from run to run while ``numbers.json`` does not.
+de-identification summary and the methods. What the brief was made from
+(``provenance.json``) is :mod:`mscsurvey.audit.provenance`, kept apart because it changes from run to
+run while ``numbers.json`` does not.
 
 Rules the brief keeps:
 
@@ -19,15 +19,9 @@ Rules the brief keeps:
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
-import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +30,6 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
-from mscsurvey.io import sha256_file
 from mscsurvey.report import phrasing
 from mscsurvey.settings import AnalysesSettings, NumbersSettings
 
@@ -60,11 +53,6 @@ __all__ = [
     "exclusion_flow",
     "deidentification_summary",
     "brief_numbers",
-    "config_hash",
-    "git_state",
-    "package_versions",
-    "run_date",
-    "provenance",
 ]
 
 MISSING = phrasing.MISSING
@@ -95,28 +83,6 @@ EXCLUSION_PHRASES = {
 
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 _GENERALISED_HEAD = re.compile(r" '| \(|,")
-
-#: Packages whose versions the provenance records (those that shape the numbers and the brief).
-PACKAGES = (
-    "mscsurvey",
-    "snakemake",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "scipy",
-    "statsmodels",
-    "pingouin",
-    "semopy",
-    "pandera",
-    "presidio-analyzer",
-    "matplotlib",
-    "nbclient",
-    "nbconvert",
-    "jupytext",
-    "pypandoc-binary",
-    "typst",
-)
-
 
 # --------------------------------------------------------------------------------------------------
 # Formatting
@@ -181,9 +147,6 @@ def select_quotes(
 ) -> dict[str, list[dict[str, str]]]:
     """Up to ``per_construct`` scrubbed comments per construct, attributed only by safe groups.
 
-    Why one function: the candidate filter, the seeded order and the per-construct pick share
-    their state; issue 16 (the layout redesign, next) moves it to report/ in those three steps.
-
     Parameters
     ----------
     responses : pandas.DataFrame
@@ -236,56 +199,34 @@ def select_quotes(
     match one of the construct's keywords at a word start, case-insensitively; they are sorted by
     (respondent id, column) before a seeded permutation, so the choice does not depend on row order.
     """
-    from mscsurvey.privacy.quotes import approved, detect, is_approved, normalise_comment
+    from mscsurvey.privacy.quotes import approved, detect, is_approved
 
     del max_placeholder_share  # superseded: any placeholder refuses a comment (condition a)
     out: dict[str, list[dict[str, str]]] = {cid: [] for cid in codebook.constructs}
     attribution = list(attribution)
     if not attribution or per_construct < 1 or (require_review and reviewed is None):
         return out
-    for col in attribution:
-        if col not in codebook.groups:
-            raise SurveyError(
-                f"attribution column '{col}' is not a group of the codebook "
-                f"(expected some of: {', '.join(codebook.groups)})",
-                key="brief.quote_attribution",
-            )
-        if col not in responses:
-            raise SurveyError(
-                f"attribution column '{col}' is not in the clean responses",
-                key="brief.quote_attribution",
-            )
+    _check_attribution(attribution, codebook, responses)
     text_cols = [c for c in codebook.identifiers.free_text if c in responses]
     if not text_cols:
         return out
-    detector = detector or detect
-    keys = approved(reviewed) if require_review else None
-    pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
-    safe = _attribution_safe(responses, attribution, k=k, released=released)
-    attr = responses[attribution].astype("string")
-
-    cands = []
-    for col in text_cols:
-        texts = responses[col].astype("string")
-        for idx in responses.index[safe & texts.notna()]:
-            text = normalise_comment(str(texts[idx]))
-            if not (min_chars <= len(text) <= max_chars):
-                continue
-            if PLACEHOLDER.search(text) or detector(text):
-                continue  # (a): a placeholder, or an identifier the scrubbing missed
-            who = ", ".join(str(attr.at[idx, c]) for c in attribution)
-            cands.append(
-                {
-                    "pid": str(responses.at[idx, pid]) if pid else str(idx),
-                    "column": col,
-                    "text": text,
-                    "attribution": f"– {who}",
-                }
-            )
+    # 1. candidates: safe cell, length, no placeholder, nothing found by the detectors
+    cands = _quote_candidates(
+        responses,
+        codebook,
+        text_cols,
+        attribution=attribution,
+        safe=_attribution_safe(responses, attribution, k=k, released=released),
+        detector=detector or detect,
+        lengths=(min_chars, max_chars),
+    )
+    # 2. a seeded order, independent of row order
     cands.sort(key=lambda c: (c["pid"], c["column"]))
     rng = np.random.default_rng(seed)
     ranks = rng.permutation(len(cands)) if cands else np.array([], dtype=int)
     order = [c for _, c in sorted(zip(ranks.tolist(), cands, strict=True), key=lambda t: t[0])]
+    # 3. the pick per construct: keyword, one quote per respondent and per comment, approval
+    keys = approved(reviewed) if require_review else None
     used_keys: list[str] = []
     used_pid: set[str] = set()
     for cid, con in codebook.constructs.items():
@@ -309,6 +250,60 @@ def select_quotes(
             used_keys.append(key)
             used_pid.add(c["pid"])
     return out
+
+
+def _check_attribution(
+    attribution: Sequence[str], codebook: Codebook, responses: pd.DataFrame
+) -> None:
+    for col in attribution:
+        if col not in codebook.groups:
+            raise SurveyError(
+                f"attribution column '{col}' is not a group of the codebook "
+                f"(expected some of: {', '.join(codebook.groups)})",
+                key="brief.quote_attribution",
+            )
+        if col not in responses:
+            raise SurveyError(
+                f"attribution column '{col}' is not in the clean responses",
+                key="brief.quote_attribution",
+            )
+
+
+def _quote_candidates(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    text_cols: Sequence[str],
+    *,
+    attribution: Sequence[str],
+    safe: pd.Series,
+    detector: Callable[[str], Sequence[Any]],
+    lengths: tuple[int, int],
+) -> list[dict[str, str]]:
+    """Every comment that may be quoted: its author's cell is safe, its length within ``lengths``,
+    and it holds no placeholder and nothing the detectors find (condition a)."""
+    from mscsurvey.privacy.quotes import normalise_comment
+
+    pid = codebook.identifiers.pseudonym if codebook.identifiers.pseudonym in responses else None
+    attr = responses[list(attribution)].astype("string")
+    cands = []
+    for col in text_cols:
+        texts = responses[col].astype("string")
+        for idx in responses.index[safe & texts.notna()]:
+            text = normalise_comment(str(texts[idx]))
+            if not (lengths[0] <= len(text) <= lengths[1]):
+                continue
+            if PLACEHOLDER.search(text) or detector(text):
+                continue  # (a): a placeholder, or an identifier the scrubbing missed
+            who = ", ".join(str(attr.at[idx, c]) for c in attribution)
+            cands.append(
+                {
+                    "pid": str(responses.at[idx, pid]) if pid else str(idx),
+                    "column": col,
+                    "text": text,
+                    "attribution": f"– {who}",
+                }
+            )
+    return cands
 
 
 def _attribution_safe(
@@ -393,23 +388,20 @@ def release_summary(disclosure: Mapping[str, Any] | None, codebook: Codebook) ->
     before = disclosure.get("risk_before") or {}
     after = disclosure.get("risk_after") or {}
     risk = (
-        f"; the expected number of re-identifications (sdcMicro's individual risk 1/f_k, no "
-        f"weights) fell from {fmt_num(before.get('expected_reidentifications'), 1)} to "
-        f"{fmt_num(after.get('expected_reidentifications'), 1)}"
+        (before.get("expected_reidentifications"), after.get("expected_reidentifications"))
         if before and after
-        else ""
+        else None
     )
-    if disclosure.get("microdata_released"):
-        head = (
-            f"A public-use microdata file (items and {_join(keys)}; no free text or pseudonyms) is "
-            f"k-anonymous on all of these together: k = {fmt_int(disclosure.get('k_achieved'))} "
-            f"(k = {fmt_int(disclosure.get('k_requested'))} requested; "
-            f"{fmt_int(disclosure.get('k_before'))} before) after suppressing "
-            f"{fmt_int(disclosure.get('suppressions_total'))} values"
-        )
-    else:
-        head = "No respondent-level file is released"
-    return {"text": head + risk + "."}
+    text = phrasing.release_sentence(
+        keys,
+        released=bool(disclosure.get("microdata_released")),
+        k_achieved=disclosure.get("k_achieved"),
+        k_requested=disclosure.get("k_requested"),
+        k_before=disclosure.get("k_before"),
+        suppressions=disclosure.get("suppressions_total"),
+        risk=risk,
+    )
+    return {"text": text}
 
 
 def quotes_summary(
@@ -427,37 +419,17 @@ def quotes_summary(
     n = sum(len(v) for v in quotes.values())
     cell = " × ".join(_lower_first(str(a)) for a in attribution)
     if too_few is not None:
-        return {
-            "n": 0,
-            "status": "too_few",
-            "text": f"No comments are quoted: fewer than {too_few} respondents were analysed.",
-        }
-    if not attribution:
-        return {
-            "n": 0,
-            "status": "no_attribution",
-            "text": "No comments are quoted (no attribution groups are configured).",
-        }
-    if not synthetic and not reviewed:
-        return {
-            "n": 0,
-            "status": "withheld_review",
-            "text": "Quotes of respondents' comments were withheld pending review: none is shown "
-            "until a person has approved each one in a reviewed-quotes file.",
-        }
-    checks = (
-        f"Comments are quoted only when the respondent's {cell} cell has at least {k} respondents"
-        + (
-            f" and at least {k} records of the public-use microdata could be its author"
-            if released
-            else ""
-        )
-        + ", attributed only by those categories; a comment holding any scrubbing placeholder, or "
-        "in which the identifier detectors find anything on a second pass, is never quoted"
-        + ("" if synthetic else "; every quote was approved by a reviewer")
-        + "."
+        status = "too_few"
+    elif not attribution:
+        status = "no_attribution"
+    elif not synthetic and not reviewed:
+        status = "withheld_review"
+    else:
+        status = "shown" if n else "none"
+    text = phrasing.quotes_text(
+        status, cell=cell, k=k, released=released, synthetic=synthetic, too_few=too_few
     )
-    return {"n": n, "status": "shown" if n else "none", "text": checks}
+    return {"n": n if status in ("shown", "none") else 0, "status": status, "text": text}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1119,7 +1091,7 @@ def codebook_appendix(codebook: Codebook) -> dict[str, Any]:
                 "item": item.id,
                 "text": item.text or item.short,
                 "scale": codebook.scales[item.scale].label,
-                "reverse": "yes" if item.reverse else "",
+                "reverse": phrasing.flag(item.reverse),
             }
             for item in codebook.items_of(con.id)
         ]
@@ -1128,7 +1100,7 @@ def codebook_appendix(codebook: Codebook) -> dict[str, Any]:
         {
             "label": g.label,
             "categories": "; ".join(g.categories),
-            "ordered": "yes" if g.ordered else "",
+            "ordered": phrasing.flag(g.ordered),
         }
         for g in codebook.groups.values()
     ]
@@ -1159,31 +1131,11 @@ def synthetic_notice(synthetic: Mapping[str, Any] | None, codebook: Codebook) ->
 
     model = shown(synthetic.get("model", "the generator's model"))
     target = shown(synthetic["published"]) if synthetic.get("published") else None
-    calibrated = (
-        f"calibrated so that its item percentages match the published findings ({target})"
-        if target
-        else "with documented population values"
-    )
-    unit = codebook.cluster_noun
+    unit = codebook.cluster_noun if codebook.cluster else None
     return {
         "is_synthetic": True,
-        "banner": "Synthetic data: no real person answered this survey",
-        "methods": (
-            "These data are synthetic. The real study's responses are not public, so a "
-            f"seeded generator (mscsurvey.synthesize, model {model}) drew respondents, their "
-            f"{unit}s, answers, generated comments and fake identifiers from a documented model "
-            f"{calibrated}. Every number here shows what the pipeline computes from such data, "
-            "not what any real participant said."
-        ),
-        "quotes": (
-            "Comments are generated by the synthetic model, not written by people; they are shown "
-            "to demonstrate how quotes are selected and attributed."
-        ),
-        "published": (
-            "The generator was calibrated to these published percentages, so their agreement is by "
-            "construction: it shows that the pipeline recovers what the generator put in, not a "
-            "replication of the study."
-        ),
+        "banner": phrasing.SYNTHETIC_BANNER,
+        **phrasing.synthetic_texts(model, target, unit),
     }
 
 
@@ -1213,8 +1165,8 @@ def brief_numbers(
 ) -> dict[str, Any]:
     """Every number and sentence the brief shows, from the stages' tables.
 
-    Why one function: it only calls the section functions above in order and gathers their output;
-    issue 16 (the layout redesign, next) splits it with the report/ package.
+    Long because it is the one list of the ~25 sections of ``numbers.json``, each one call to the
+    section functions above (in four commented steps); splitting it would only scatter that list.
 
     Parameters
     ----------
@@ -1260,49 +1212,18 @@ def brief_numbers(
     # imported here: the sensitivity module brings statsmodels, which the notebook need not load
     from mscsurvey.stages.sensitivity import brief_sentences
 
-    analyses = settings.analyses
-    models = analyses.models
-    ci_level = float(analyses.ci_level)
-    alpha = round(1 - ci_level, 10)
-    thresholds = settings.thresholds.as_mapping()
-    brief_cfg = settings.brief
-    k = int(settings.k)
-    statements: dict[str, str] = {}
-    if len(published) and "statement" in published:
-        statements = {
-            str(i): str(s)
-            for i, s in zip(published["item"], published["statement"], strict=True)
-            if isinstance(s, str) and s.strip()
-        }
-    min_n = int(analyses.min_group_n)
+    # 1. settings and the sections' findings
+    st = _settings(settings)
+    models, min_n, alpha = st["models"], st["min_n"], st["alpha"]
+    statements = _statements(published)
     constructs = construct_findings(
         agreement, codebook, scores=scores, statements=statements, min_n=min_n
     )
-    # no quote from a sample under the minimum cell size, whatever the attribution cells
-    enough = len(responses) >= min_n
-    quotes = select_quotes(
-        responses,
-        codebook,
-        attribution=brief_cfg.quote_attribution if enough else [],
-        k=k,
-        seed=int(settings.seed),
-        per_construct=int(brief_cfg.quotes_per_construct),
-        max_placeholder_share=float(brief_cfg.max_placeholder_share),
-        released=released,
-        reviewed=reviewed,
-        require_review=not synthetic,  # real data: only reviewed, approved comments
-    )
-    quote_info = quotes_summary(
-        quotes,
-        attribution=[codebook.groups[g].label for g in brief_cfg.quote_attribution],
-        too_few=None if enough else min_n,
-        k=k,
-        synthetic=bool(synthetic),
-        reviewed=reviewed is not None,
-        released=released is not None,
+    quotes, quote_info = _quotes(
+        responses, codebook, st, released=released, reviewed=reviewed, synthetic=synthetic
     )
     rel = reliability_summary(
-        reliability, codebook, thresholds=thresholds, min_n=min_n, ci_level=ci_level
+        reliability, codebook, thresholds=st["thresholds"], min_n=min_n, ci_level=st["ci_level"]
     )
     caveat = {c["construct"]: c["text"] for c in rel["caveats"]}
     sub = subgroup_sentences(subgroups, subgroup_tests, codebook, alpha=alpha)
@@ -1310,7 +1231,8 @@ def brief_numbers(
         c["quotes"] = quotes.get(c["id"], [])
         c["caveat"] = caveat.get(c["id"])
     drv = driver_summaries(drivers, regressions, codebook, models=models, reliability=reliability)
-    pub = published_summary(published, codebook, ci_level=ci_level)
+    pub = published_summary(published, codebook, ci_level=st["ci_level"])
+    # 2. synthetic data: said where the published comparison and the quotes are read
     notice = synthetic_notice(synthetic, codebook)
     if notice["is_synthetic"]:
         pub["summary"] = (pub["summary"] + " " + notice["published"]).strip()
@@ -1318,14 +1240,7 @@ def brief_numbers(
             for q in qs:
                 q["generated"] = True  # shown as "(generated comment)" after the attribution
     flow = exclusion_flow(validation, timed=codebook.identifiers.timestamps is not None)
-    n_clusters = (
-        int(responses[codebook.cluster].nunique())
-        if codebook.cluster and codebook.cluster in responses
-        else None
-    )
-    sample_sentence = phrasing.sample_sentence(
-        flow["analysed"], flow["received"], n_clusters, codebook.cluster_noun
-    )
+    # 3. takeaways, then the invariance marks (their footnote is in the subgroup section)
     take = takeaways(
         agreement,
         codebook,
@@ -1339,54 +1254,17 @@ def brief_numbers(
         min_n=min_n,
     )
     inv = invariance_marks(invariance, codebook)
-    mark_subgroup_sentences(sub, inv)  # after the takeaways: the mark's footnote is in that section
+    mark_subgroup_sentences(sub, inv)
     outcomes = [o for o in _outcomes(models) if o in codebook.constructs]
-    sub_summary = []
-    for cid, con in codebook.constructs.items():
-        sents = sub.get(cid, [])
-        sub_summary.append(
-            {
-                "construct": cid,
-                "label": con.label,
-                "outcome": cid in outcomes,
-                "sentences": [s["text"] for s in sents],
-                "none": phrasing.subgroup_none(con.label, alpha) if not sents else None,
-            }
-        )
-    shown = {
-        "k": k,
-        "min_group_n": min_n,
-        "ci_level": phrasing.fmt_level(ci_level),
-        "alpha": fmt_num(alpha),
-        "seed": int(settings.seed),
-        "quote_attribution": [codebook.groups[g].label for g in brief_cfg.quote_attribution],
-    }
-    # which sections the study has: a section, or a sentence about it, exists only with its content
-    has = {
-        "comments": bool([c for c in codebook.identifiers.free_text if c in responses]),
-        "cluster": bool(codebook.cluster),
-        "models": bool(models),
-        "published": bool(pub["n_items"]),
-        "groups": bool(codebook.groups) and len(subgroups) > 0,
-        "timings": codebook.identifiers.timestamps is not None,
-    }
+    has = _sections(codebook, responses, models=models, published=pub, subgroups=subgroups)
+    # 4. everything gathered, formatted for reading
     return {
-        "study": {
-            "title": str(codebook.study.get("title", "Survey brief")),
-            "short_title": str(codebook.study.get("short_title", "")),
-            "description": str(codebook.study.get("description", "")),
-            "cluster_label": codebook.cluster_label,
-        },
-        "sample": {
-            "received": flow["received"],
-            "analysed": flow["analysed"],
-            "n_clusters": fmt_int(n_clusters),
-            "sentence": sample_sentence,
-        },
+        "study": _study(codebook),
+        "sample": _sample(flow, responses, codebook),
         "takeaways": take,
         "constructs": constructs,
         "outcomes": outcomes,
-        "subgroups": sub_summary,
+        "subgroups": _subgroup_summary(sub, codebook, outcomes, alpha),
         "drivers": drv,
         "reliability": rel,
         "published": pub,
@@ -1395,7 +1273,7 @@ def brief_numbers(
         "methods": _methods(
             codebook,
             models=models,
-            settings=analyses,
+            settings=st["analyses"],
             drivers=drv,
             synthetic=notice["is_synthetic"],
             quoted=has["comments"],
@@ -1406,11 +1284,11 @@ def brief_numbers(
             driver_labels=[d["label"] for d in drv],
             published=has["published"],
             groups=has["groups"],
-            level=shown["ci_level"],
+            level=phrasing.fmt_level(st["ci_level"]),
             agreement=_mostly_agreement(codebook),
             group_labels=[g.label for g in codebook.groups.values()],
         ),
-        "settings": shown,
+        "settings": _shown_settings(st, codebook),
         "synthetic": notice,
         "codebook": codebook_appendix(codebook),
         "invariance": inv,
@@ -1420,6 +1298,151 @@ def brief_numbers(
             agreement, subgroups, regressions, reliability, min_n=min_n
         ),
         "sensitivity": brief_sentences(codebook, models, imputed=imputed, weighted=weighted),
+    }
+
+
+def _settings(settings: NumbersSettings) -> dict[str, Any]:
+    """The settings the brief's sections read (the typed settings: the schema's defaults)."""
+    analyses = settings.analyses
+    ci_level = float(analyses.ci_level)
+    return {
+        "analyses": analyses,
+        "models": analyses.models,
+        "ci_level": ci_level,
+        "alpha": round(1 - ci_level, 10),
+        "thresholds": settings.thresholds.as_mapping(),
+        "brief": settings.brief,
+        "k": int(settings.k),
+        "min_n": int(analyses.min_group_n),
+        "seed": int(settings.seed),
+        "attribution": list(settings.brief.quote_attribution),
+    }
+
+
+def _statements(published: pd.DataFrame) -> dict[str, str]:
+    """Item -> the published finding's statement (where the published table words one)."""
+    if not (len(published) and "statement" in published):
+        return {}
+    return {
+        str(i): str(s)
+        for i, s in zip(published["item"], published["statement"], strict=True)
+        if isinstance(s, str) and s.strip()
+    }
+
+
+def _quotes(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    st: Mapping[str, Any],
+    *,
+    released: pd.DataFrame | None,
+    reviewed: pd.DataFrame | None,
+    synthetic: Mapping[str, Any] | None,
+) -> tuple[dict[str, list[dict[str, str]]], dict[str, Any]]:
+    """The quotes per construct and their Methods summary (:func:`quotes_summary`)."""
+    min_n, k = st["min_n"], st["k"]
+    # no quote from a sample under the minimum cell size, whatever the attribution cells
+    enough = len(responses) >= min_n
+    quotes = select_quotes(
+        responses,
+        codebook,
+        attribution=st["attribution"] if enough else [],
+        k=k,
+        seed=st["seed"],
+        per_construct=int(st["brief"].quotes_per_construct),
+        max_placeholder_share=float(st["brief"].max_placeholder_share),
+        released=released,
+        reviewed=reviewed,
+        require_review=not synthetic,  # real data: only reviewed, approved comments
+    )
+    info = quotes_summary(
+        quotes,
+        attribution=[codebook.groups[g].label for g in st["attribution"]],
+        too_few=None if enough else min_n,
+        k=k,
+        synthetic=bool(synthetic),
+        reviewed=reviewed is not None,
+        released=released is not None,
+    )
+    return quotes, info
+
+
+def _study(codebook: Codebook) -> dict[str, str]:
+    return {
+        "title": str(codebook.study.get("title", "Survey brief")),
+        "short_title": str(codebook.study.get("short_title", "")),
+        "description": str(codebook.study.get("description", "")),
+        "cluster_label": codebook.cluster_label,
+    }
+
+
+def _sample(flow: Mapping[str, Any], responses: pd.DataFrame, codebook: Codebook) -> dict[str, Any]:
+    """Responses received and analysed, clusters, and the sentence saying so."""
+    n_clusters = (
+        int(responses[codebook.cluster].nunique())
+        if codebook.cluster and codebook.cluster in responses
+        else None
+    )
+    return {
+        "received": flow["received"],
+        "analysed": flow["analysed"],
+        "n_clusters": fmt_int(n_clusters),
+        "sentence": phrasing.sample_sentence(
+            flow["analysed"], flow["received"], n_clusters, codebook.cluster_noun
+        ),
+    }
+
+
+def _subgroup_summary(
+    sub: Mapping[str, list[dict[str, Any]]],
+    codebook: Codebook,
+    outcomes: Sequence[str],
+    alpha: float,
+) -> list[dict[str, Any]]:
+    """Per construct, its subgroup sentences, or the sentence saying there is no clear difference."""
+    out = []
+    for cid, con in codebook.constructs.items():
+        sents = sub.get(cid, [])
+        out.append(
+            {
+                "construct": cid,
+                "label": con.label,
+                "outcome": cid in outcomes,
+                "sentences": [s["text"] for s in sents],
+                "none": phrasing.subgroup_none(con.label, alpha) if not sents else None,
+            }
+        )
+    return out
+
+
+def _shown_settings(st: Mapping[str, Any], codebook: Codebook) -> dict[str, Any]:
+    """The settings the brief states (k, minimum cell, confidence level, seed, attribution)."""
+    return {
+        "k": st["k"],
+        "min_group_n": st["min_n"],
+        "ci_level": phrasing.fmt_level(st["ci_level"]),
+        "alpha": fmt_num(st["alpha"]),
+        "seed": st["seed"],
+        "quote_attribution": [codebook.groups[g].label for g in st["attribution"]],
+    }
+
+
+def _sections(
+    codebook: Codebook,
+    responses: pd.DataFrame,
+    *,
+    models: Mapping[str, Any],
+    published: Mapping[str, Any],
+    subgroups: pd.DataFrame,
+) -> dict[str, bool]:
+    """Which sections the study has: a section, or a sentence about it, exists only with its content."""
+    return {
+        "comments": bool([c for c in codebook.identifiers.free_text if c in responses]),
+        "cluster": bool(codebook.cluster),
+        "models": bool(models),
+        "published": bool(published["n_items"]),
+        "groups": bool(codebook.groups) and len(subgroups) > 0,
+        "timings": codebook.identifiers.timestamps is not None,
     }
 
 
@@ -1466,25 +1489,8 @@ def invariance_marks(invariance: pd.DataFrame | None, codebook: Codebook) -> dic
             "mark": st != "scalar",
         }
     marked = any(v["mark"] for g in status.values() for v in g.values())
-    methods = (
-        "Before comparing a measure's means across a grouping variable, we tested whether the "
-        "measure works the same way in each group (measurement invariance): multi-group "
-        "confirmatory factor models of its items by maximum likelihood, with loadings and then item "
-        "intercepts constrained equal across groups (configural, metric, scalar levels), on the "
-        "respondents who answered all its items and the groups with enough of them. A level was "
-        "rejected when CFI fell by more than .01 together with a rise in RMSEA above .015 or in "
-        "SRMR above .03 for loadings, .01 for intercepts (Chen 2007); where "
-        "equal intercepts were rejected, intercepts were freed one at a time (partial invariance). "
-        f"Comparisons marked {INVARIANCE_MARK} are of a measure that is not fully scalar-invariant "
-        "across that grouping variable (or could not be tested): part of such a difference may "
-        "come from how the items are answered in the groups rather than from the construct."
-    )
-    note = (
-        f"{INVARIANCE_MARK} The measure is not fully scalar-invariant across this grouping variable "
-        "(or invariance could not be tested): read the difference with caution (see Methods)."
-        if marked
-        else ""
-    )
+    methods = phrasing.invariance_methods(INVARIANCE_MARK)
+    note = phrasing.invariance_note(INVARIANCE_MARK) if marked else ""
     return {"status": status, "methods": methods, "note": note, "mark": INVARIANCE_MARK}
 
 
@@ -1499,116 +1505,3 @@ def mark_subgroup_sentences(
             info = status.get(cid, {}).get(row.get("group"))
             if info and info["mark"]:
                 row["text"] = f"{row['text']} {marks['mark']}"
-
-
-# --------------------------------------------------------------------------------------------------
-# Provenance
-# --------------------------------------------------------------------------------------------------
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """sha256 of the config's canonical JSON (sorted keys, no whitespace, UTF-8)."""
-    text = json.dumps(
-        config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def git_state(repo: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """``commit`` and ``dirty`` of the git work tree at ``repo``; both None without git or a repo."""
-    state: dict[str, Any] = {"commit": None, "dirty": None}
-    if repo is None:
-        return state
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        if commit.returncode != 0:
-            return state
-        status = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return state
-    state["commit"] = commit.stdout.strip() or None
-    state["dirty"] = bool(status.stdout.strip()) if status.returncode == 0 else None
-    return state
-
-
-def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
-    """Installed versions of ``names`` (``"not installed"`` when absent), plus Python's."""
-    import platform
-
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def run_date() -> str:
-    """Today's date (UTC, ISO), or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC).date().isoformat()
-    return _dt.datetime.now(tz=_dt.UTC).date().isoformat()
-
-
-def provenance(
-    *,
-    config: Mapping[str, Any],
-    inputs: Mapping[str, str | os.PathLike[str]],
-    repo: str | os.PathLike[str] | None = None,
-) -> dict[str, Any]:
-    """What the brief was made from: run date, git state, config hash, input digests, versions.
-
-    Parameters
-    ----------
-    config : mapping
-        The validated config the brief was made from, hashed as canonical JSON (the workflow
-        passes its dataset's part: no other dataset, comparison or ``deidentify.text_chunks``,
-        which change none of its outputs, so editing them does not rerun the brief).
-    inputs : mapping
-        Name -> path of every table the brief reads. A file's entry is ``{"path", "sha256"}``; a
-        folder's ``{"path", "sha256", "files"}`` with every file's digest in ``files`` and, as
-        ``sha256``, the digest of the sorted ``relative path NUL digest`` lines.
-    repo : path-like, optional
-        The project's work tree (for the git commit and whether it had uncommitted changes).
-
-    Returns
-    -------
-    dict
-        ``run_date``, ``git`` (``commit``, ``dirty``), ``config_sha256``, ``inputs`` (name ->
-        ``{"path", "sha256"}``), ``packages``.
-    """
-    files: dict[str, dict[str, Any]] = {}
-    for name, path in sorted(inputs.items()):
-        p = Path(path)
-        if p.is_dir():
-            members = {
-                f.relative_to(p).as_posix(): sha256_file(f)
-                for f in sorted(q for q in p.rglob("*") if q.is_file())
-            }
-            listing = "".join(f"{rel}\0{digest}\n" for rel, digest in members.items())
-            files[name] = {
-                "path": p.as_posix(),
-                "sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(),
-                "files": members,
-            }
-        else:
-            files[name] = {"path": p.as_posix(), "sha256": sha256_file(p)}
-    return {
-        "run_date": run_date(),
-        "git": git_state(repo),
-        "config_sha256": config_hash(config),
-        "inputs": files,
-        "packages": package_versions(),
-    }

@@ -30,6 +30,7 @@ from scipy import stats
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
+from mscsurvey.report import phrasing
 from mscsurvey.settings import SensitivitySettings, WeightsSettings
 from mscsurvey.stages.agreement import as_answered
 from mscsurvey.stages.regressions import model_design, standardised_ols
@@ -490,18 +491,8 @@ def brief_sentences(
         mi = imputed[imputed["method"] == "multiple_imputation"]
         m = int(mi["m"].max()) if len(mi) else 0
         fmi = mi.loc[mi["analysis"] == "construct_mean", "fmi"]
-        methods.append(
-            f'As a sensitivity analysis, missing item answers (skipped or "don\'t know") were imputed '
-            f"{m} times by chained equations with predictive mean matching (as R's mice: each "
-            "missing answer takes the observed answer of one of the five respondents whose "
-            "predicted answer is closest, so answers stay on the items' scales), every other item, "
-            f"the respondent's groups and {codebook.cluster_noun} predicting each item. Driver "
-            "models and construct means were re-estimated in each completed data set and pooled "
-            "by Rubin's rules with Barnard–Rubin degrees of freedom; the fraction of missing "
-            f"information of the construct means ranges from {fmi.min():.2f} to {fmi.max():.2f}. "
-            "This assumes answers are missing at random given what the respondent did answer; it "
-            'treats "don\'t know" as a withheld answer rather than a position.'
-        )
+        unit = codebook.cluster_noun if codebook.cluster else None
+        methods.append(phrasing.imputation_method(m, fmi.min(), fmi.max(), unit))
         take += _changed_sentences(
             imputed,
             codebook,

@@ -31,7 +31,10 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore")
 
+from mscsurvey.report import phrasing  # noqa: E402
 from mscsurvey.report.render import Doc  # noqa: E402
+
+CAPTIONS = phrasing.TABLE_CAPTIONS  # every table's caption is the text layer's
 
 with open(numbers, encoding="utf-8") as fh:
     N = json.load(fh)
@@ -50,11 +53,6 @@ def figure(kind, key=None):
     with its caption and alt text (its title, the finding, is in the image)."""
     for entry in FIGURES.get((kind, key), []):
         doc.figure(entry["file"], caption=entry.get("caption") or entry["title"], alt=entry["alt"])
-
-
-def lower_first(label):
-    """A label inside a sentence: "Role in the MSC" -> "role in the MSC"; "MSC staff" unchanged."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 # The headings and which sections exist come from numbers.json (mscsurvey.report.phrasing): a section is
@@ -138,8 +136,7 @@ for d in N["drivers"]:
             "direction": "Direction",
             "detail": "Estimate",
         },
-        caption=f"Predictors of {d['label'].lower()} in order of relative importance"
-        + ("; controls (adjusted for, not ranked) last" if d.get("controls") else ""),
+        caption=phrasing.predictors_caption(d["label"], bool(d.get("controls"))),
         numeric=["rank", "share"],
     )
 
@@ -161,7 +158,7 @@ doc.table(
         "omega": "ω",
         "status": "Status",
     },
-    caption="Reliability of each measure (Cronbach's α with its confidence interval, McDonald's ω)",
+    caption=CAPTIONS["reliability"],
     numeric=["n_items", "n", "alpha", "ci", "omega"],
 )
 
@@ -180,7 +177,7 @@ if H["published"]:
             "ci": H["ci"],
             "inside": "Inside CI",
         },
-        caption="Published and reproduced percentages",
+        caption=CAPTIONS["published"],
         numeric=["published", "reproduced", "ci"],
     )
 
@@ -195,7 +192,7 @@ doc.para(N["exclusions"]["sentence"])
 doc.table(
     N["exclusions"]["rows"],
     {"step": "Step", "n": "n", "remaining": "Remaining"},
-    caption="From responses received to responses analysed",
+    caption=CAPTIONS["exclusions"],
     numeric=["n", "remaining"],
 )
 doc.heading("De-identification", 2)
@@ -225,7 +222,7 @@ if N["methods"]["models"]:
             "n": "n",
             "r2": "R²",
         },
-        caption="Driver models",
+        caption=CAPTIONS["models"],
         numeric=["n", "r2"],
     )
 if N.get("sensitivity", {}).get("methods"):
@@ -238,11 +235,7 @@ if N.get("sensitivity", {}).get("methods"):
 
 # %%
 CB = N["codebook"]
-doc.para(
-    "The questions as respondents saw them, grouped by the measure they belong to. A reverse-keyed "
-    "item is worded against its measure: its answers are flipped before the measure's score is "
-    "computed."
-)
+doc.para(phrasing.APPENDIX_INTRO)
 for con in CB["constructs"]:
     doc.heading(con["label"], 2)
     if con["description"]:
@@ -250,7 +243,7 @@ for con in CB["constructs"]:
     doc.table(
         con["items"],
         {"item": "Item", "text": "Question", "scale": "Response scale", "reverse": "Reversed"},
-        caption=f"The {lower_first(con['label'])} items",
+        caption=phrasing.items_caption(con["label"]),
     )
 doc.heading("Response scales", 2)
 doc.table(
@@ -261,14 +254,14 @@ doc.table(
         "agree": "Counted as agreeing",
         "missing": "Coded missing",
     },
-    caption="Response scales: codes from low to high",
+    caption=CAPTIONS["scales"],
 )
 if CB["groups"]:
     doc.heading("Grouping variables", 2)
     doc.table(
         CB["groups"],
         {"label": "Variable", "categories": "Categories", "ordered": "Ordered"},
-        caption="Grouping variables and their categories, in the codebook's order",
+        caption=CAPTIONS["groups"],
     )
 
 # %% [markdown]
@@ -293,8 +286,7 @@ rows += [
 doc.table(
     rows,
     {"what": "What", "value": "Value"},
-    caption="What this brief was made from (digests: first 16 hex digits of the sha256; "
-    "provenance.json has them in full)",
+    caption=CAPTIONS["provenance"],
 )
 versions = ", ".join(f"{k} {v}" for k, v in P["packages"].items())
 doc.para(f"Software: {versions}.")
