@@ -4,7 +4,7 @@ construct means compared (Parquet and CSV) and item agreement compared."""
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import atomic_open, read_parquet, write_parquet
+from mscsurvey.io import atomic_open, read_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.stages.agreement import input_columns
 from mscsurvey.stages.compare import compare_construct_means, compare_item_agreement
@@ -48,10 +48,10 @@ def main(smk):
     )
     for rec in means[means["note"] != ""].itertuples(index=False):
         log.warning("construct %s: %s", rec.construct, rec.note)
-    write_parquet(means, smk.output.construct_means)
+    write_table(means, smk.output.construct_means, "construct_means")
     with atomic_open(smk.output.construct_means_csv) as fh:
         means.to_csv(fh, index=False, lineterminator="\n")
-    write_parquet(items, smk.output.item_agreement)
+    write_table(items, smk.output.item_agreement, "item_agreement")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

@@ -3,7 +3,7 @@
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.io import read_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
 
@@ -20,7 +20,7 @@ def main(smk):
         log.info(
             "respondents %d; imputations %d; rows %d", len(responses), p.imputations, len(table)
         )
-        write_parquet(table, smk.output.imputed)
+        write_table(table, smk.output.imputed, "imputed")
         return
     design, counts = respondent_design(responses, cb, p.weights or {}, source=p.config_source)
     table = weighted_table(responses, cb, dict(p.models), design, counts, ci_level=p.ci_level)
@@ -31,7 +31,7 @@ def main(smk):
         counts["n_trimmed"],
         counts["kish_deff"],
     )  # counts only
-    write_parquet(table, smk.output.weighted)
+    write_table(table, smk.output.weighted, "weighted")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)
