@@ -26,7 +26,16 @@ from mscsurvey.errors import SurveyError
 if TYPE_CHECKING:
     import pandera.pandas as pa
 
-__all__ = ["Contract", "CONTRACTS", "TABLES", "contract", "validate", "dictionary"]
+__all__ = [
+    "Col",
+    "Contract",
+    "CONTRACTS",
+    "TABLES",
+    "contract",
+    "kind_name",
+    "validate",
+    "dictionary",
+]
 
 #: Column kinds -> (pandera dtype or None for text, the data dictionary's type name).
 _KINDS: dict[str, tuple[str | None, str]] = {
@@ -746,6 +755,11 @@ TABLES: tuple[str, ...] = (
     "imputed",
     "weighted",
 )
+
+
+def kind_name(col: Col) -> str:
+    """A column's type as the data dictionary names it."""
+    return _KINDS[col.kind][1]
 
 
 def contract(name: str) -> Contract:
