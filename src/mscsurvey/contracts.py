@@ -52,14 +52,15 @@ P_VALUE = {"ge": 0.0, "le": 1.0}
 COUNT = {"ge": 0}
 
 
-def _is_text(s: pd.Series) -> bool:
-    """Every non-missing value is a string (see the module docstring for why not a dtype check)."""
-    return bool(s.dropna().map(lambda v: isinstance(v, str)).all())
+def _is_text(s: pd.Series) -> pd.Series:
+    """Which values are strings (see the module docstring for why not a dtype check); missing
+    values are left to ``nullable``."""
+    return s.isna() | s.map(lambda v: isinstance(v, str))
 
 
-def _is_bool(s: pd.Series) -> bool:
-    """Every value is True or False (numpy, Python or pyarrow-backed booleans)."""
-    return bool(s.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+def _is_bool(s: pd.Series) -> pd.Series:
+    """Which values are True or False (numpy, Python or pyarrow-backed booleans)."""
+    return s.map(lambda v: isinstance(v, (bool, np.bool_)))
 
 
 @dataclass(frozen=True)
