@@ -189,3 +189,16 @@ def test_the_html_page_shows_the_table_and_its_columns():
     assert "<td>0.8<td>" in page  # numbers rounded for reading
     assert "Cronbach&#x27;s alpha" in page or "Cronbach's alpha" in page
     assert "Allowed: ok, weak, failed" in page
+
+
+def test_the_leak_scan_sees_into_the_workbook(tmp_path):
+    """An .xlsx is a zip: a byte search cannot see its cells, so scan-leaks reads its sheets."""
+    from mscsurvey.privacy.leaks import scan
+
+    rel = reliability()
+    rel.loc[1, "reason"] = "ask o.vasquerra@quillfeather.org"
+    (tmp_path / "tables.xlsx").write_bytes(workbook_bytes({"reliability": rel}, dictionary()))
+    assert b"quillfeather" not in (tmp_path / "tables.xlsx").read_bytes()  # compressed
+    found = scan([tmp_path], {"email": ["o.vasquerra@quillfeather.org"]})
+    assert [f.needle_type for f in found] == ["email"]
+    assert "sheet reliability" in found[0].file

@@ -164,7 +164,8 @@ def test_every_table_meets_its_contract_and_reads_back_from_csv_and_workbook(stu
                     col.name,
                 )
             elif col.kind in ("bool", "boolean", "anybool"):
-                assert a.astype(object).tolist() == b.astype(object).tolist(), (name, col.name)
+                same = [None if pd.isna(x) else bool(x) for x in a]
+                assert same == [None if pd.isna(y) else bool(y) for y in b], (name, col.name)
             else:  # text: "" and missing are both an empty CSV cell
                 assert a.fillna("").tolist() == b.fillna("").astype(str).tolist(), (name, col.name)
         sheet = list(wb[name].iter_rows(values_only=True))
