@@ -202,3 +202,25 @@ def test_the_leak_scan_sees_into_the_workbook(tmp_path):
     found = scan([tmp_path], {"email": ["o.vasquerra@quillfeather.org"]})
     assert [f.needle_type for f in found] == ["email"]
     assert "sheet reliability" in found[0].file
+
+
+def test_the_public_flag_matches_what_the_release_copies():
+    from mscsurvey.stages.release import PUBLIC_TABLES
+
+    assert {n for n, c in CONTRACTS.items() if c.public} == set(PUBLIC_TABLES)
+    for name, (path, counts) in PUBLIC_TABLES.items():
+        assert CONTRACTS[name].path == path
+        assert set(counts) <= set(CONTRACTS[name].columns)
+
+
+def test_json_cells_are_shown_rounded_on_the_page():
+    inv = pd.DataFrame(columns=CONTRACTS["invariance"].columns)
+    page = html_page("invariance", inv)
+    assert "0 rows" in page
+    from mscsurvey.stages.tables import _rounded_json
+
+    assert _rounded_json('{"WA": {"trust": [0.000877123, NaN]}}') == (
+        '{"WA": {"trust": [0.0009, NaN]}}'
+    )
+    assert _rounded_json("[not json") == "[not json"
+    assert _rounded_json("plain 0.123456789") == "plain 0.123456789"

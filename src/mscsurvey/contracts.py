@@ -1,6 +1,8 @@
 """One contract per output table: its columns in order, their types, allowed values and meaning.
 
-Every aggregate table the workflow writes is described here once, as a pandera schema. The writers
+Every table the workflow writes is described here once, as a pandera schema, except the
+one-row-per-respondent files (responses, scores, public microdata), whose columns come from the
+codebook. The writers
 validate a table against its contract before writing it (:func:`mscsurvey.io.write_table`), the
 stage modules take their column lists from it (``AGREEMENT_COLUMNS = AGREEMENT.columns``), and the
 data dictionary reviewers read (``results/tables/dictionary.csv`` and the workbook's ``dictionary``
@@ -402,8 +404,14 @@ REGRESSIONS = _table(
     _col("se_cluster", "float", "cluster-robust standard error", nullable=True, ge=0),
     *_ci("the estimate (cluster-robust)", nullable=True),
     _p("p", "cluster-robust p"),
-    _col("se_hc3", "float", "HC3 standard error (ignoring clusters)", nullable=True, ge=0),
-    _p("p_hc3", "HC3 p"),
+    _col(
+        "se_hc3",
+        "float",
+        "heteroskedasticity-robust standard error, type hc3 (ignoring clusters)",
+        nullable=True,
+        ge=0,
+    ),
+    _p("p_hc3", "p from the hc3 standard error"),
     _col("vif", "float", "variance inflation factor of the term", nullable=True),
     _col(
         "mixed_estimate", "float", "coefficient with a random intercept per cluster", nullable=True
@@ -810,7 +818,8 @@ def validate(df: pd.DataFrame, name: str, *, file: str | None = None) -> pd.Data
     Raises
     ------
     SurveyError
-        One line naming the file, the table, the first failing row and column, and what was expected.
+        One line naming the file, the table, the first failing row (the frame's index label, 0 for
+        the first row) and column, and what was expected; never the failing value, only its shape.
     """
     con = contract(name)
     where = f"{file} (table {con.name})" if file else f"table {con.name}"

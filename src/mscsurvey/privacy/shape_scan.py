@@ -157,7 +157,7 @@ def _texts(path: Path, skip_columns: set[str]) -> Iterable[tuple[str, str]]:
         sep = "\t" if suffix == ".tsv" else ","
         yield from _frame_texts(pd.read_csv(path, dtype=str, sep=sep), skip_columns)
     elif suffix == ".xlsx":
-        for sheet, frame in pd.read_excel(path, sheet_name=None, dtype=str).items():
+        for sheet, frame in pd.read_excel(path, sheet_name=None).items():
             for where, text in _frame_texts(frame, skip_columns):
                 yield f"sheet {sheet}, {where}", text
     elif suffix == ".json":

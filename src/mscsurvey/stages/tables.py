@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 
@@ -128,7 +129,30 @@ def _display(value: object) -> str:
         return str(v).lower()
     if isinstance(v, float):
         return f"{v:.4g}"
-    return html.escape(str(v))
+    return html.escape(_rounded_json(str(v)))
+
+
+def _rounded_json(text: str) -> str:
+    """A JSON cell (e.g. invariance's latent means) with its numbers to 4 decimals, for reading; the
+    full-precision digit runs of such a cell also read as phone numbers to the leak scan. Any other
+    text unchanged."""
+    if not text.startswith(("{", "[")):
+        return text
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(_round(doc), ensure_ascii=False)
+
+
+def _round(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: _round(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_round(v) for v in node]
+    if isinstance(node, float) and np.isfinite(node):
+        return round(node, 4)  # not 4 significant digits: "[0.0008771" reads as a phone number
+    return node
 
 
 def _numeric_style(con: contracts.Contract) -> str:
