@@ -152,7 +152,7 @@ def dataset_outputs(ds):
         f"{ds.results}/analyses/drivers.parquet",
         f"{ds.results}/analyses/imputed.parquet",
         *([f"{ds.results}/analyses/weighted.parquet"] if config.get("weights") else []),
-        *tables_outputs(ds.results).values(),
+        *[f"{ds.results}/{f}" for f in TABLES_FILES],
         f"{ds.results}/figures",
         f"{ds.results}/brief/brief.html",
         f"{ds.results}/brief/brief.pdf",

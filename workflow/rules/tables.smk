@@ -7,19 +7,18 @@ from mscsurvey.contracts import CONTRACTS, TABLES
 REVIEWER_TABLES = [t for t in TABLES if t != "weighted" or config.get("weights")]
 
 
-def table_category(name):
-    """The report category of a table: the stage folder it comes from."""
-    return "3. Scales" if CONTRACTS[name].path.startswith("scales/") else "4. Analyses"
-
-
-def tables_outputs(res="{res}"):
-    """The tables rule's files for one results folder (what the manifest covers)."""
-    return {
-        **{f"csv_{n}": f"{res}/tables/{n}.csv" for n in REVIEWER_TABLES},
-        **{f"html_{n}": f"{res}/tables/html/{n}.html" for n in REVIEWER_TABLES},
-        "dictionary": f"{res}/tables/dictionary.csv",
-        "workbook": f"{res}/tables/tables.xlsx",
-    }
+# Report category of each table: the stage folder it comes from.
+TABLE_CATEGORY = {
+    n: "3. Scales" if CONTRACTS[n].path.startswith("scales/") else "4. Analyses"
+    for n in REVIEWER_TABLES
+}
+# The rule's files under a results folder (what the manifest covers: common.smk dataset_outputs).
+TABLES_FILES = [
+    *[f"tables/{n}.csv" for n in REVIEWER_TABLES],
+    *[f"tables/html/{n}.html" for n in REVIEWER_TABLES],
+    "tables/dictionary.csv",
+    "tables/tables.xlsx",
+]
 
 
 rule tables:
@@ -31,7 +30,7 @@ rule tables:
             f"html_{n}": report(
                 f"{{res}}/tables/html/{n}.html",
                 caption=f"../report/{n}.rst",
-                category=table_category(n),
+                category=TABLE_CATEGORY[n],
             )
             for n in REVIEWER_TABLES
         },
