@@ -224,3 +224,19 @@ def test_json_cells_are_shown_rounded_on_the_page():
     )
     assert _rounded_json("[not json") == "[not json"
     assert _rounded_json("plain 0.123456789") == "plain 0.123456789"
+
+
+def test_cfa_fit_with_an_ordinal_row_keeps_its_object_count_column():
+    """The WLSMV row has no parameter count: the column is then object (ints and <NA>), as written
+    today; the contract checks it by value."""
+    row = {c: 1.0 for c in CONTRACTS["cfa_fit"].columns}
+    row.update(model="all", method="fiml", information="observed", converged=True, note="")
+    row.update({c: 10 for c in ["n", "n_complete", "n_items", "n_factors", "df"]})
+    fit = pd.DataFrame([row, {**row, "method": "wlsmv"}], columns=CONTRACTS["cfa_fit"].columns)
+    fit["n_parameters"] = pd.Series([75, pd.NA], dtype=object)
+    assert validate(fit, "cfa_fit") is fit
+    read_back = fit.assign(n_parameters=pd.to_numeric(fit["n_parameters"]).astype("float64"))
+    assert validate(read_back, "cfa_fit") is read_back
+    fit["n_parameters"] = pd.Series([75, 7.5], dtype=object)
+    with pytest.raises(SurveyError, match="row 1, column n_parameters: expected integer"):
+        validate(fit, "cfa_fit")

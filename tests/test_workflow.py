@@ -158,7 +158,7 @@ def test_every_table_meets_its_contract_and_reads_back_from_csv_and_workbook(stu
         assert list(csv.columns) == list(parquet.columns) and len(csv) == len(parquet)
         for col in CONTRACTS[name].cols:  # value by value, numbers to the last digit
             a, b = parquet[col.name], csv[col.name]
-            if col.kind in ("float", "int", "Int"):
+            if col.kind in ("float", "int", "Int", "anyint"):
                 assert np.array_equal(a.astype("float64"), b.astype("float64"), equal_nan=True), (
                     name,
                     col.name,

@@ -47,6 +47,7 @@ _KINDS: dict[str, tuple[str | None, str]] = {
     "Int": ("Int64", "integer (may be blank)"),
     "bool": ("bool", "true/false"),
     "anybool": (None, "true/false"),
+    "anyint": (None, "integer (may be blank)"),
     "boolean": ("boolean", "true/false (may be blank)"),
 }
 
@@ -58,6 +59,19 @@ def _is_text(s: pd.Series) -> pd.Series:
     """Which values are strings (see the module docstring for why not a dtype check); missing
     values are left to ``nullable``."""
     return s.isna() | s.map(lambda v: isinstance(v, str))
+
+
+def _is_int(s: pd.Series) -> pd.Series:
+    """Which values are whole numbers, of any type (missing values are left to ``nullable``)."""
+
+    def whole(v: object) -> bool:
+        if isinstance(v, (bool, np.bool_)):
+            return False
+        return isinstance(v, (int, np.integer)) or (
+            isinstance(v, (float, np.floating)) and float(v).is_integer()
+        )
+
+    return s.isna() | s.map(whole)
 
 
 def _is_bool(s: pd.Series) -> pd.Series:
@@ -86,6 +100,8 @@ class Col:
             checks.append(pa.Check(_is_text, element_wise=False, name="text"))
         elif self.kind == "anybool":
             checks.append(pa.Check(_is_bool, element_wise=False, name="true/false"))
+        elif self.kind == "anyint":
+            checks.append(pa.Check(_is_int, element_wise=False, name="integer"))
         if self.isin is not None:
             checks.append(pa.Check.isin(list(self.isin)))
         if self.ge is not None:
@@ -547,7 +563,15 @@ CFA_FIT = _table(
     _col("n_complete", "int", "respondents who answered every item", **COUNT),
     _col("n_items", "int", "items", **COUNT),
     _col("n_factors", "int", "factors (constructs)", **COUNT),
-    _col("n_parameters", "int", "free parameters", **COUNT),
+    # object dtype (ints and <NA>) when an ordinal (WLSMV) row, which has no count, is appended,
+    # read back as float64: checked by value (whole numbers) so that table's bytes do not change
+    _col(
+        "n_parameters",
+        "anyint",
+        "free parameters (blank for the ordinal model)",
+        nullable=True,
+        **COUNT,
+    ),
     *(_col(c.name, "int", c.description) if c.name == "df" else c for c in _FIT_INDICES),
     _col("converged", "bool", "the optimiser converged"),
     NOTE,

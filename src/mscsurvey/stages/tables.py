@@ -158,7 +158,7 @@ def _round(node: object) -> object:
 def _numeric_style(con: contracts.Contract) -> str:
     """Right-align the number columns (by the contract's types): one CSS rule per table rather than a
     class on every cell, which made the pages of the larger tables twice as big."""
-    cols = [i for i, c in enumerate(con.cols, 1) if c.kind in ("float", "int", "Int")]
+    cols = [i for i, c in enumerate(con.cols, 1) if c.kind in ("float", "int", "Int", "anyint")]
     return ",".join(f"td:nth-child({i})" for i in cols) + "{text-align:right}" if cols else ""
 
 
