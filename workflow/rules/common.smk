@@ -230,6 +230,9 @@ def comparison_outputs(comp):
         f"{comp.results}/construct_means.parquet",
         f"{comp.results}/construct_means.csv",
         f"{comp.results}/item_agreement.parquet",
+        f"{comp.results}/item_agreement.csv",
+        f"{comp.results}/html/construct_means.html",
+        f"{comp.results}/html/item_agreement.html",
     ]
 
 
