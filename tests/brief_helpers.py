@@ -124,6 +124,7 @@ def regression_table() -> pd.DataFrame:
             "r2": 0.41,
             "ci_level": 0.95,
             "status": "estimated",
+            "note": "",
         }
     )
 

@@ -19,6 +19,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from mscsurvey.codebook.spec import parse_codebook
 from mscsurvey.config import comparisons, validate_config
+from mscsurvey.contracts import validate
 from mscsurvey.errors import SurveyError
 from mscsurvey.stages.compare import (
     CONSTRUCT_COLUMNS,
@@ -116,6 +117,7 @@ def test_holm_across_constructs_equals_the_step_down_and_statsmodels(mini):
     lat = _scores(rng, 90, {c: 3.0 + s for c, s in shifts.items()})
     rel = _reliability(shifts)
     out = compare_construct_means((e, lat), (rel, rel), (cb, cb), names=NAMES)
+    validate(out, "construct_means")  # the table meets its contract
     assert list(out.columns) == CONSTRUCT_COLUMNS
     p = out["p"].to_numpy()
     m = len(p)
@@ -236,6 +238,7 @@ def test_item_agreement_difference_and_newcombe_interval(mini):
     rng = np.random.default_rng(8)
     e, lat = _responses(rng, 300, 0.5), _responses(rng, 320, 0.7)
     out = compare_item_agreement((e, lat), (mini, mini), names=NAMES, ci_level=0.9)
+    validate(out, "item_agreement")  # the table meets its contract
     assert list(out.columns) == ITEM_COLUMNS
     row = out.set_index("item").loc["a1"]
     k_e = int(e["a1"].isin([4, 5]).sum())

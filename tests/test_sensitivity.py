@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from mscsurvey.codebook.spec import load_codebook, normalise_label
+from mscsurvey.contracts import validate
 from mscsurvey.schema import load_yaml
 from mscsurvey.settings import SensitivitySettings as S
 from mscsurvey.settings import WeightsSettings as W
@@ -105,6 +106,7 @@ def test_imputation_recovers_mean_under_mar_skips(cb, generated, responses):
     truth = generated.truth["sensitivity"]
     assert truth["cells_skipped"] > 100
     table = imputed_table(responses, cb, {}, S.parse({"imputations": 10}), seed=1)
+    validate(table, "imputed")  # the table meets its contract
     t = table[table["name"] == "trust"].set_index("method")
     target = truth["respondent_mean"]["trust"]
     cc, mi = t.loc["complete_case"], t.loc["multiple_imputation"]
@@ -154,6 +156,7 @@ def test_raking_to_proportional_margins_changes_nothing(cb, small):
     assert info["kish_deff"] == pytest.approx(1.0)
     assert info["n_trimmed"] == 0
     table = weighted_table(small, cb, {}, design, info)
+    validate(table, "weighted")  # the table meets its contract
     t = table[table["analysis"].isin(["agreement", "construct_mean"])]
     w = t[t["method"] == "weighted"].set_index(["analysis", "name"])["estimate"]
     u = t[t["method"] == "unweighted"].set_index(["analysis", "name"])["estimate"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from workflow_helpers import planned_jobs, snakemake, write_config
@@ -134,3 +135,44 @@ def test_real_data_without_a_key_stops_before_writing(study, tmp_path):
     assert "no pseudonym key" in proc.stderr and "MSCSURVEY_PSEUDONYM_KEY" in proc.stderr
     assert raw.read_bytes() == before  # the raw file is untouched
     assert not (tmp_path / "results" / "deidentified" / "responses.parquet").exists()
+
+
+def test_every_table_meets_its_contract_and_reads_back_from_csv_and_workbook(study):
+    from openpyxl import load_workbook
+
+    from mscsurvey.contracts import CONTRACTS, TABLES, validate
+
+    results = study / "results"
+    written = [n for n, c in CONTRACTS.items() if (results / c.path).is_file()]
+    assert {"agreement", "regressions", "reliability", "invariance", "exclusions"} <= set(written)
+    for name in written:  # the writers checked them; a reader can rely on them
+        validate(pd.read_parquet(results / CONTRACTS[name].path), name)
+    tables = [n for n in TABLES if (results / CONTRACTS[n].path).is_file()]
+    assert "exclusions" not in tables  # one row per respondent: restricted, not a reviewer's table
+    wb = load_workbook(results / "tables/tables.xlsx", read_only=True)
+    assert wb.sheetnames == ["dictionary", *tables]
+    d = pd.read_csv(results / "tables/dictionary.csv", keep_default_na=False)
+    for name in tables:
+        parquet = pd.read_parquet(results / CONTRACTS[name].path)
+        csv = pd.read_csv(results / f"tables/{name}.csv", keep_default_na=False, na_values=[""])
+        assert list(csv.columns) == list(parquet.columns) and len(csv) == len(parquet)
+        for col in CONTRACTS[name].cols:  # value by value, numbers to the last digit
+            a, b = parquet[col.name], csv[col.name]
+            if col.kind in ("float", "int", "Int", "anyint"):
+                assert np.array_equal(a.astype("float64"), b.astype("float64"), equal_nan=True), (
+                    name,
+                    col.name,
+                )
+            elif col.kind in ("bool", "boolean", "anybool"):
+                assert _flags(a) == _flags(b), (name, col.name)
+            else:  # text: "" and missing are both an empty CSV cell
+                assert a.fillna("").tolist() == b.fillna("").astype(str).tolist(), (name, col.name)
+        sheet = list(wb[name].iter_rows(values_only=True))
+        assert list(sheet[0]) == list(parquet.columns) and len(sheet) == len(parquet) + 1
+        assert sorted(d.loc[d["table"] == name, "column"]) == sorted(parquet.columns)
+        assert (results / f"tables/html/{name}.html").is_file()
+
+
+def _flags(s: pd.Series) -> list[bool | None]:
+    """True/False/None from a bool, nullable boolean or CSV-read column (missing -> None)."""
+    return [None if m else bool(v) for v, m in zip(s.astype(object), s.isna(), strict=True)]

@@ -145,6 +145,7 @@ def _outputs(results: Iterable[str]) -> list[str]:
             ("brief/brief.html", "brief (HTML)"),
             ("brief/brief.pdf", "brief (PDF)"),
             ("walk/index.html", "Data Walk"),
+            ("tables/tables.xlsx", "tables"),
             ("public/README.txt", "public folder"),
             ("manifest.json", "manifest"),
         ):

@@ -31,6 +31,7 @@ __all__ = [
     "atomic_open",
     "scratch_dir",
     "write_parquet",
+    "write_table",
     "read_parquet",
     "write_json",
     "read_json",
@@ -107,6 +108,15 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write ``df`` to Parquet atomically, without the index; same frame -> same bytes."""
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], table: str) -> None:
+    """Check ``df`` against the contract of ``table`` (:mod:`mscsurvey.contracts`), then write it
+    like :func:`write_parquet`; a table that breaks its contract is never written."""
+    from mscsurvey.contracts import validate  # pandera is imported only by the writers that need it
+
+    validate(df, table, file=str(path))
+    write_parquet(df, path)
 
 
 def read_parquet(

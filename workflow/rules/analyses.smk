@@ -9,21 +9,9 @@ rule agreement:
         responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
-        agreement=report(
-            "{res}/analyses/agreement.parquet",
-            caption="../report/agreement.rst",
-            category="4. Analyses",
-        ),
-        distribution=report(
-            "{res}/analyses/agreement_distribution.parquet",
-            caption="../report/agreement_distribution.rst",
-            category="4. Analyses",
-        ),
-        published=report(
-            "{res}/analyses/published_vs_reproduced.parquet",
-            caption="../report/published_vs_reproduced.rst",
-            category="4. Analyses",
-        ),
+        agreement="{res}/analyses/agreement.parquet",
+        distribution="{res}/analyses/agreement_distribution.parquet",
+        published="{res}/analyses/published_vs_reproduced.parquet",
     log:
         "{res}/logs/agreement.log",
     benchmark:
@@ -48,21 +36,9 @@ rule subgroups:
         reliability=rules.scales.output.reliability,
         codebook=lambda wc: dataset(wc).codebook,
     output:
-        means=report(
-            "{res}/analyses/subgroups.parquet",
-            caption="../report/subgroups.rst",
-            category="4. Analyses",
-        ),
-        tests=report(
-            "{res}/analyses/subgroup_tests.parquet",
-            caption="../report/subgroup_tests.rst",
-            category="4. Analyses",
-        ),
-        pairwise=report(
-            "{res}/analyses/pairwise.parquet",
-            caption="../report/pairwise.rst",
-            category="4. Analyses",
-        ),
+        means="{res}/analyses/subgroups.parquet",
+        tests="{res}/analyses/subgroup_tests.parquet",
+        pairwise="{res}/analyses/pairwise.parquet",
     log:
         "{res}/logs/subgroups.log",
     benchmark:
@@ -87,21 +63,9 @@ rule regressions:
         reliability=rules.scales.output.reliability,
         codebook=lambda wc: dataset(wc).codebook,
     output:
-        regressions=report(
-            "{res}/analyses/regressions.parquet",
-            caption="../report/regressions.rst",
-            category="4. Analyses",
-        ),
-        importance=report(
-            "{res}/analyses/importance.parquet",
-            caption="../report/importance.rst",
-            category="4. Analyses",
-        ),
-        drivers=report(
-            "{res}/analyses/drivers.parquet",
-            caption="../report/drivers.rst",
-            category="4. Analyses",
-        ),
+        regressions="{res}/analyses/regressions.parquet",
+        importance="{res}/analyses/importance.parquet",
+        drivers="{res}/analyses/drivers.parquet",
     log:
         "{res}/logs/regressions.log",
     benchmark:

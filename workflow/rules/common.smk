@@ -182,7 +182,11 @@ def dataset_outputs(ds):
         outs.insert(
             outs.index(("sensitivity", "imputed")) + 1, ("weighted", "weighted")
         )
-    return [output_of(rule, name, ds) for rule, name in outs] + release_outputs(ds)
+    return (
+        [output_of(rule, name, ds) for rule, name in outs]
+        + [f"{ds.results}/{f}" for f in TABLES_FILES]
+        + release_outputs(ds)
+    )
 
 
 def brief_config(wildcards):
@@ -263,6 +267,9 @@ def comparison_outputs(comp):
         f"{comp.results}/construct_means.parquet",
         f"{comp.results}/construct_means.csv",
         f"{comp.results}/item_agreement.parquet",
+        f"{comp.results}/item_agreement.csv",
+        f"{comp.results}/html/construct_means.html",
+        f"{comp.results}/html/item_agreement.html",
     ]
 
 

@@ -6,14 +6,18 @@ rule compare:
     input:
         unpack(comparison_input),
     output:
-        construct_means=report(
-            "{cmp}/construct_means.parquet",
+        construct_means="{cmp}/construct_means.parquet",
+        construct_means_csv="{cmp}/construct_means.csv",
+        item_agreement="{cmp}/item_agreement.parquet",
+        item_agreement_csv="{cmp}/item_agreement.csv",
+        # what snakemake --report shows: the tables as tables, not Parquet bytes
+        construct_means_html=report(
+            "{cmp}/html/construct_means.html",
             caption="../report/construct_means.rst",
             category="8. Comparisons",
         ),
-        construct_means_csv="{cmp}/construct_means.csv",
-        item_agreement=report(
-            "{cmp}/item_agreement.parquet",
+        item_agreement_html=report(
+            "{cmp}/html/item_agreement.html",
             caption="../report/item_agreement_compared.rst",
             category="8. Comparisons",
         ),

@@ -9,31 +9,11 @@ rule scales:
         codebook=lambda wc: dataset(wc).codebook,
     output:
         scores="{res}/scales/scores.parquet",
-        reliability=report(
-            "{res}/scales/reliability.parquet",
-            caption="../report/reliability.rst",
-            category="3. Scales",
-        ),
-        item_stats=report(
-            "{res}/scales/item_stats.parquet",
-            caption="../report/item_stats.rst",
-            category="3. Scales",
-        ),
-        cfa_fit=report(
-            "{res}/scales/cfa_fit.parquet",
-            caption="../report/cfa_fit.rst",
-            category="3. Scales",
-        ),
-        cfa_loadings=report(
-            "{res}/scales/cfa_loadings.parquet",
-            caption="../report/cfa_loadings.rst",
-            category="3. Scales",
-        ),
-        invariance=report(
-            "{res}/scales/invariance.parquet",
-            caption="../report/invariance.rst",
-            category="3. Scales",
-        ),
+        reliability="{res}/scales/reliability.parquet",
+        item_stats="{res}/scales/item_stats.parquet",
+        cfa_fit="{res}/scales/cfa_fit.parquet",
+        cfa_loadings="{res}/scales/cfa_loadings.parquet",
+        invariance="{res}/scales/invariance.parquet",
     log:
         "{res}/logs/scales.log",
     benchmark:

@@ -7,11 +7,7 @@ rule sensitivity:
         responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
-        imputed=report(
-            "{res}/analyses/imputed.parquet",
-            caption="../report/imputed.rst",
-            category="4. Analyses",
-        ),
+        imputed="{res}/analyses/imputed.parquet",
     log:
         "{res}/logs/sensitivity.log",
     benchmark:
@@ -36,11 +32,7 @@ rule weighted:
         responses=rules.clean.output.responses,
         codebook=lambda wc: dataset(wc).codebook,
     output:
-        weighted=report(
-            "{res}/analyses/weighted.parquet",
-            caption="../report/weighted.rst",
-            category="4. Analyses",
-        ),
+        weighted="{res}/analyses/weighted.parquet",
     log:
         "{res}/logs/weighted.log",
     benchmark:

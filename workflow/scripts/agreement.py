@@ -4,7 +4,7 @@ comparison with the dataset's published percentages (an empty table when it has 
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.io import read_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.stages.agreement import (
     agreement_distribution,
@@ -37,9 +37,13 @@ def main(smk):
         len(comparison),
         int(comparison["ci_contains_published"].sum()) if len(comparison) else 0,
     )
-    write_parquet(agreement, smk.output.agreement)
-    write_parquet(agreement_distribution(responses, cb, min_n=min_n), smk.output.distribution)
-    write_parquet(comparison, smk.output.published)
+    write_table(agreement, smk.output.agreement, "agreement")
+    write_table(
+        agreement_distribution(responses, cb, min_n=min_n),
+        smk.output.distribution,
+        "agreement_distribution",
+    )
+    write_table(comparison, smk.output.published, "published_vs_reproduced")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

@@ -5,7 +5,7 @@ import logging
 import pandas as pd
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import write_json, write_parquet
+from mscsurvey.io import write_json, write_parquet, write_table
 from mscsurvey.runner import NOTE, run_step
 from mscsurvey.settings import CleanSettings
 from mscsurvey.stages.clean import clean
@@ -28,7 +28,7 @@ def main(smk):
         v["analysed"],
     )
     write_parquet(result.responses, smk.output.responses)
-    write_parquet(result.exclusions, smk.output.exclusions)
+    write_table(result.exclusions, smk.output.exclusions, "exclusions")
     write_json(v, smk.output.validation)
 
 

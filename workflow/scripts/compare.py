@@ -1,13 +1,14 @@
 """Adapter for rule compare: two datasets' scores, reliability, clean items and codebooks -> the
-construct means compared (Parquet and CSV) and item agreement compared."""
+construct means and item agreement compared (Parquet, CSV, and an HTML page for the report)."""
 
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import atomic_open, read_parquet, write_parquet
+from mscsurvey.io import atomic_open, read_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.stages.agreement import input_columns
 from mscsurvey.stages.compare import compare_construct_means, compare_item_agreement
+from mscsurvey.stages.tables import csv_text, html_page
 
 
 def main(smk):
@@ -48,10 +49,13 @@ def main(smk):
     )
     for rec in means[means["note"] != ""].itertuples(index=False):
         log.warning("construct %s: %s", rec.construct, rec.note)
-    write_parquet(means, smk.output.construct_means)
-    with atomic_open(smk.output.construct_means_csv) as fh:
-        means.to_csv(fh, index=False, lineterminator="\n")
-    write_parquet(items, smk.output.item_agreement)
+    write_table(means, smk.output.construct_means, "construct_means")
+    write_table(items, smk.output.item_agreement, "item_agreement")
+    for name, table in (("construct_means", means), ("item_agreement", items)):
+        with atomic_open(getattr(smk.output, f"{name}_csv")) as fh:
+            fh.write(csv_text(table))
+        with atomic_open(getattr(smk.output, f"{name}_html")) as fh:
+            fh.write(html_page(name, table))
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

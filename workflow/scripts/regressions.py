@@ -1,7 +1,7 @@
 """Adapter for rule regressions: construct scores -> driver models, relative importance, drivers."""
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.io import read_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.stages.regressions import input_columns, run_models
 
@@ -19,9 +19,9 @@ def main(smk):
         min_n=smk.params.min_group_n,
         source=smk.params.config_source,
     )
-    write_parquet(result.regressions, smk.output.regressions)
-    write_parquet(result.importance, smk.output.importance)
-    write_parquet(result.drivers, smk.output.drivers)
+    write_table(result.regressions, smk.output.regressions, "regressions")
+    write_table(result.importance, smk.output.importance, "importance")
+    write_table(result.drivers, smk.output.drivers, "drivers")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

@@ -5,9 +5,11 @@ import logging
 import shutil
 from pathlib import Path
 
+from mscsurvey.contracts import dictionary
 from mscsurvey.io import atomic_open, atomic_path, read_json, read_parquet
 from mscsurvey.runner import run_step
 from mscsurvey.stages.release import readme_text, suppress_small_cells
+from mscsurvey.stages.tables import csv_text, workbook_bytes
 
 
 def copy_file(src, dst):
@@ -25,15 +27,22 @@ def main(smk):
     shutil.copytree(smk.input.walk, smk.output.walk, ignore=shutil.ignore_patterns(".*"))
     tables_dir = Path(smk.output.tables)
     tables_dir.mkdir(parents=True, exist_ok=True)
-    suppressed = {}
+    suppressed, public = {}, {}
     for name, counts in p.tables.items():
         table, n = suppress_small_cells(
             read_parquet(getattr(smk.input, f"table_{name}")), counts, min_n=p.min_group_n
         )
         if n:
             suppressed[name] = n
+        public[name] = table
         with atomic_open(tables_dir / f"{name}.csv") as fh:
             table.to_csv(fh, index=False, lineterminator="\n")
+    # the same tables (small cells blank) in one workbook, with the data dictionary of their columns
+    columns = dictionary(public)
+    with atomic_open(tables_dir / "dictionary.csv") as fh:
+        fh.write(csv_text(columns))
+    with atomic_path(tables_dir / "tables.xlsx") as tmp:
+        tmp.write_bytes(workbook_bytes(public, columns))
     public = Path(smk.output.readme).parent
     files = []
     for f in sorted(public.iterdir()):

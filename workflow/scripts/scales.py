@@ -4,7 +4,7 @@ measurement invariance."""
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.io import read_parquet, write_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.settings import ScalesSettings
 from mscsurvey.stages.scales import input_columns, run_scales
@@ -54,11 +54,11 @@ def main(smk):
         int((inv["level"] == "not_tested").sum()),
     )
     write_parquet(result.scores, smk.output.scores)
-    write_parquet(result.reliability, smk.output.reliability)
-    write_parquet(result.items, smk.output.item_stats)
-    write_parquet(result.cfa_fit, smk.output.cfa_fit)
-    write_parquet(result.cfa_loadings, smk.output.cfa_loadings)
-    write_parquet(result.invariance, smk.output.invariance)
+    write_table(result.reliability, smk.output.reliability, "reliability")
+    write_table(result.items, smk.output.item_stats, "item_stats")
+    write_table(result.cfa_fit, smk.output.cfa_fit, "cfa_fit")
+    write_table(result.cfa_loadings, smk.output.cfa_loadings, "cfa_loadings")
+    write_table(result.invariance, smk.output.invariance, "invariance")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

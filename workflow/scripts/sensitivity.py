@@ -3,7 +3,7 @@
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.io import read_parquet, write_table
 from mscsurvey.runner import run_step
 from mscsurvey.settings import SensitivitySettings, WeightsSettings
 from mscsurvey.stages.sensitivity import imputed_table, respondent_design, weighted_table
@@ -23,7 +23,7 @@ def main(smk):
             settings.imputations,
             len(table),
         )
-        write_parquet(table, smk.output.imputed)
+        write_table(table, smk.output.imputed, "imputed")
         return
     weights = WeightsSettings.parse(p.weights, source=p.config_source)
     design, counts = respondent_design(responses, cb, weights, source=p.config_source)
@@ -35,7 +35,7 @@ def main(smk):
         counts["n_trimmed"],
         counts["kish_deff"],
     )  # counts only
-    write_parquet(table, smk.output.weighted)
+    write_table(table, smk.output.weighted, "weighted")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

@@ -3,7 +3,7 @@
 import logging
 
 from mscsurvey.codebook.spec import load_codebook
-from mscsurvey.io import read_parquet, write_parquet
+from mscsurvey.io import read_parquet, write_table
 from mscsurvey.runner import NOTE, run_step
 from mscsurvey.stages.subgroups import input_columns, subgroup_analysis
 
@@ -29,9 +29,9 @@ def main(smk):
         len(result.tests),
         len(result.pairwise),
     )
-    write_parquet(result.means, smk.output.means)
-    write_parquet(result.tests, smk.output.tests)
-    write_parquet(result.pairwise, smk.output.pairwise)
+    write_table(result.means, smk.output.means, "subgroups")
+    write_table(result.tests, smk.output.tests, "subgroup_tests")
+    write_table(result.pairwise, smk.output.pairwise, "pairwise")
 
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)

@@ -398,6 +398,9 @@ def scan(
                 findings += scan_text(page, nd, name=name, where=f"page {i}, offset")
         elif suffix == ".parquet":
             findings += scan_frame(pd.read_parquet(f), nd, name=name)
+        elif suffix == ".xlsx":  # compressed: the byte search above cannot see into a workbook
+            for sheet, frame in pd.read_excel(f, sheet_name=None).items():
+                findings += scan_frame(frame, nd, name=f"{name} sheet {sheet}")
         elif suffix == ".json":
             try:
                 doc = json.loads(data)

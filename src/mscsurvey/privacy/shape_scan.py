@@ -156,6 +156,10 @@ def _texts(path: Path, skip_columns: set[str]) -> Iterable[tuple[str, str]]:
     elif suffix in {".csv", ".tsv"}:
         sep = "\t" if suffix == ".tsv" else ","
         yield from _frame_texts(pd.read_csv(path, dtype=str, sep=sep), skip_columns)
+    elif suffix == ".xlsx":
+        for sheet, frame in pd.read_excel(path, sheet_name=None).items():
+            for where, text in _frame_texts(frame, skip_columns):
+                yield f"sheet {sheet}, {where}", text
     elif suffix == ".json":
         try:
             yield from _json_texts(json.loads(path.read_bytes()))

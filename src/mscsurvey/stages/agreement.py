@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from mscsurvey import contracts
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.stats.comparisons import check_level
@@ -39,52 +40,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-AGREEMENT_COLUMNS = [
-    "item",
-    "construct",
-    "scale",
-    "agree_label",
-    "short",
-    "text",
-    "reverse",
-    "n",
-    "n_agree",
-    "pct_agree",
-    "ci_low",
-    "ci_high",
-    "ci_level",
-    "n_missing",
-    "suppressed",
-    "note",
-]
-DISTRIBUTION_COLUMNS = [
-    "item",
-    "construct",
-    "scale",
-    "code",
-    "label",
-    "agree",
-    "n",
-    "pct",
-    "n_answering",
-    "suppressed",
-]
+AGREEMENT_COLUMNS = contracts.AGREEMENT.columns
+DISTRIBUTION_COLUMNS = contracts.AGREEMENT_DISTRIBUTION.columns
 #: Columns a published-findings CSV must have (``source`` and others are optional).
 PUBLISHED_COLUMNS = ["item", "construct", "published_pct", "published_n", "statement"]
-COMPARISON_COLUMNS = [
-    "item",
-    "construct",
-    "statement",
-    "published_pct",
-    "published_n",
-    "reproduced_pct",
-    "ci_low",
-    "ci_high",
-    "pct_difference",
-    "reproduced_n",
-    "n_difference",
-    "ci_contains_published",
-]
+COMPARISON_COLUMNS = contracts.PUBLISHED_VS_REPRODUCED.columns
 
 
 def as_answered(keyed: pd.Series, codebook: Codebook, item: str) -> pd.Series:

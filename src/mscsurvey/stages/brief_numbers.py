@@ -721,7 +721,7 @@ def driver_summaries(
     the model and its R² shares, never ranked); ``controls`` their labels.
     """
     status = {}
-    if reliability is not None and len(reliability) and "status" in reliability:
+    if reliability is not None and len(reliability):
         status = dict(zip(reliability["construct"], reliability["status"].astype(str), strict=True))
     out = []
     for model, spec in models.items():
@@ -739,16 +739,16 @@ def driver_summaries(
             "estimated": bool(len(d)),
         }
         if not len(d):
-            notes = reg["note"].dropna().astype(str) if "note" in reg else pd.Series(dtype=str)
+            notes = reg["note"].dropna().astype(str)
             why = next((n for n in notes if n), "")
             entry["sentence"] = phrasing.not_estimated(label, why)
             entry["predictors"] = []
             out.append(entry)
             continue
-        fit = reg.dropna(subset=["r2"]) if "r2" in reg else reg.iloc[:0]
+        fit = reg.dropna(subset=["r2"])
         r2 = float(fit["r2"].iloc[0]) if len(fit) else float("nan")
         n = fit["n"].iloc[0] if len(fit) else None
-        nc = fit["n_clusters"].iloc[0] if len(fit) and "n_clusters" in fit else None
+        nc = fit["n_clusters"].iloc[0] if len(fit) else None
         entry["sentence"] = str(d["sentence"].iloc[0])
         entry["r2"] = fmt_num(r2)
         entry["n"] = fmt_int(n)

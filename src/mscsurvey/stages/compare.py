@@ -22,6 +22,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from mscsurvey import contracts
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.stages.agreement import item_agreement
 from mscsurvey.stats import comparisons
@@ -37,55 +38,8 @@ __all__ = [
     "compare_item_agreement",
 ]
 
-CONSTRUCT_COLUMNS = [
-    "construct",
-    "label",
-    "earlier",
-    "later",
-    "comparable",
-    "n_earlier",
-    "mean_earlier",
-    "sd_earlier",
-    "n_later",
-    "mean_later",
-    "sd_later",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "ci_level",
-    "t",
-    "df",
-    "p",
-    "p_holm",
-    "hedges_g",
-    "g_ci_low",
-    "g_ci_high",
-    "status_earlier",
-    "status_later",
-    "included_earlier",
-    "included_later",
-    "note",
-]
-ITEM_COLUMNS = [
-    "item",
-    "construct",
-    "short",
-    "agree_label",
-    "earlier",
-    "later",
-    "comparable",
-    "n_earlier",
-    "n_agree_earlier",
-    "pct_earlier",
-    "n_later",
-    "n_agree_later",
-    "pct_later",
-    "difference_pp",
-    "ci_low",
-    "ci_high",
-    "ci_level",
-    "note",
-]
+CONSTRUCT_COLUMNS = contracts.CONSTRUCT_MEANS.columns
+ITEM_COLUMNS = contracts.ITEM_AGREEMENT.columns
 
 _NAN = float("nan")
 

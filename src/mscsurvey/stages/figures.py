@@ -475,8 +475,7 @@ def _drivers_figures(
     unit = codebook.cluster_noun if codebook.cluster else None  # no clustering words without one
     for model, spec in shard(models.items(), *part):
         reg = regressions[regressions["model"] == model]
-        if "status" in reg:
-            reg = reg[reg["status"] == "estimated"]
+        reg = reg[reg["status"] == "estimated"]  # a column of every regressions table (contract)
         imp = importance[importance["model"] == model]
         if reg.empty or imp.empty:
             continue

@@ -35,6 +35,7 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
+from mscsurvey import contracts
 from mscsurvey.codebook.models import CONTROL, PREDICTOR, ModelSpec, input_columns, validate_models
 from mscsurvey.codebook.spec import Codebook, Group
 from mscsurvey.errors import SurveyError
@@ -72,60 +73,9 @@ CODING = {
     "dummy": "dummy vs reference",
     "intercept": "intercept",
 }
-REGRESSION_COLUMNS = [
-    "model",
-    "outcome",
-    "term",
-    "predictor",
-    "role",
-    "coding",
-    "reference",
-    "estimate",
-    "se_cluster",
-    "ci_low",
-    "ci_high",
-    "p",
-    "se_hc3",
-    "p_hc3",
-    "vif",
-    "mixed_estimate",
-    "mixed_ci_low",
-    "mixed_ci_high",
-    "n",
-    "n_clusters",
-    "r2",
-    "r2_adj",
-    "ci_level",
-    "status",
-    "note",
-]
-IMPORTANCE_COLUMNS = [
-    "model",
-    "outcome",
-    "predictor",
-    "label",
-    "role",
-    "n_terms",
-    "general_dominance",
-    "share",
-    "rank",
-    "rank_all",
-    "r2",
-    "n",
-]
-DRIVER_COLUMNS = [
-    "model",
-    "outcome",
-    "rank",
-    "predictor",
-    "label",
-    "role",
-    "general_dominance",
-    "share",
-    "direction",
-    "detail",
-    "sentence",
-]
+REGRESSION_COLUMNS = contracts.REGRESSIONS.columns
+IMPORTANCE_COLUMNS = contracts.IMPORTANCE.columns
+DRIVER_COLUMNS = contracts.DRIVERS.columns
 
 
 @dataclass

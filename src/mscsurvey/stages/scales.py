@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mscsurvey import contracts
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.settings import ScalesSettings, Thresholds
@@ -64,43 +65,9 @@ log = logging.getLogger(__name__)
 #: Reliability status, best first.
 STATUS = ("ok", "weak", "failed")
 
-RELIABILITY_COLUMNS = [
-    "construct",
-    "label",
-    "n_items",
-    "n_complete",
-    "n_scored",
-    "alpha",
-    "alpha_ci_low",
-    "alpha_ci_high",
-    "alpha_ci_method",
-    "alpha_std",
-    "omega_total",
-    "ordinal_alpha",
-    "ordinal_omega",
-    "average_r",
-    "mean",
-    "sd",
-    "status",
-    "included",
-    "reason",
-]
+RELIABILITY_COLUMNS = contracts.RELIABILITY.columns
 
-ITEM_COLUMNS = [
-    "item",
-    "construct",
-    "reverse",
-    "n",
-    "mean",
-    "sd",
-    "pct_missing",
-    "r_drop",
-    "alpha_if_deleted",
-    "loading",
-    "flag_alpha_if_deleted",
-    "flag_negative_r_drop",
-    "note",
-]
+ITEM_COLUMNS = contracts.ITEM_STATS.columns
 
 _CI_LEVEL = 0.95
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mscsurvey import contracts
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.report import phrasing
@@ -59,34 +60,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IMPUTED_COLUMNS = [
-    "analysis",
-    "name",
-    "term",
-    "method",
-    "estimate",
-    "se",
-    "df",
-    "ci_low",
-    "ci_high",
-    "fmi",
-    "riv",
-    "m",
-    "n",
-]
-WEIGHTED_COLUMNS = [
-    "analysis",
-    "name",
-    "term",
-    "method",
-    "estimate",
-    "se",
-    "df",
-    "ci_low",
-    "ci_high",
-    "n",
-    "deff",
-]
+IMPUTED_COLUMNS = contracts.IMPUTED.columns
+WEIGHTED_COLUMNS = contracts.WEIGHTED.columns
 NOT_REPORTED = "(not reported)"
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mscsurvey import contracts
 from mscsurvey.codebook.spec import Codebook, Group
 from mscsurvey.errors import SurveyError
 
@@ -72,80 +73,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MEANS_COLUMNS = [
-    "construct",
-    "group",
-    "category",
-    "category_order",
-    "level",
-    "mean",
-    "sd",
-    "ci_low",
-    "ci_high",
-    "n",
-    "suppressed",
-    "note",
-    "mean_rest",
-    "n_rest",
-    "diff_vs_rest",
-    "hedges_g",
-    "g_ci_low",
-    "g_ci_high",
-    "p_vs_rest",
-    "p_holm",
-    "p_fdr_bh",
-    "ci_level",
-]
-TESTS_COLUMNS = [
-    "construct",
-    "group",
-    "level",
-    "included",
-    "welch_f",
-    "welch_df1",
-    "welch_df2",
-    "welch_p",
-    "kruskal_h",
-    "kruskal_df",
-    "kruskal_p",
-    "omega2",
-    "eta2",
-    "mixed_lr",
-    "mixed_df",
-    "mixed_p",
-    "icc",
-    "welch_p_holm",
-    "welch_p_fdr_bh",
-    "kruskal_p_holm",
-    "kruskal_p_fdr_bh",
-    "mixed_p_holm",
-    "mixed_p_fdr_bh",
-    "n",
-    "n_clusters",
-    "effective_n",
-    "n_groups_reported",
-    "n_groups_suppressed",
-    "note",
-]
-PAIRWISE_COLUMNS = [
-    "construct",
-    "group",
-    "level",
-    "a",
-    "b",
-    "mean_a",
-    "mean_b",
-    "n_a",
-    "n_b",
-    "diff",
-    "se",
-    "t",
-    "df",
-    "p",
-    "hedges_g",
-    "p_holm",
-    "p_fdr_bh",
-]
+MEANS_COLUMNS = contracts.SUBGROUPS.columns
+TESTS_COLUMNS = contracts.SUBGROUP_TESTS.columns
+PAIRWISE_COLUMNS = contracts.PAIRWISE.columns
 
 CLUSTER_NOTE = (
     "cluster-level group: the effective sample size is the number of clusters ({n_clusters}); "
