@@ -1,7 +1,7 @@
 """The run's settings as typed, frozen objects, built once from the validated config.
 
-Defaults live in ONE place: ``workflow/schemas/config.schema.yaml`` (validation fills them in). The
-classes here have no defaults of their own: :meth:`Settings.from_config` builds them from a config
+Defaults live in ONE place: ``src/mscsurvey/data/schemas/config.schema.yaml`` (validation fills them
+in). The classes here have no defaults of their own: :meth:`Settings.from_config` builds them from a config
 that :func:`mscsurvey.config.validate_config` has filled, and each section's :meth:`parse` validates a
 (partial) block against that section's sub-schema first, so a test or a notebook that names only the
 keys it changes still gets the schema's defaults.

@@ -300,7 +300,7 @@ def _check_sentences(comments: dict[str, Any], cb: Codebook, source: str) -> Non
 
 
 def validate_model(data: Any, *, source: str = "model") -> dict[str, Any]:
-    """Check the model's shape, types and ranges against ``workflow/schemas/model.schema.yaml``
+    """Check the model's shape, types and ranges against ``src/mscsurvey/data/schemas/model.schema.yaml``
     (:func:`parse_model` then checks its names against the codebook); return it unchanged.
 
     Raises
