@@ -221,6 +221,7 @@ def test_without_published_findings_the_table_is_empty(study):
             "brief",
             "walk",
             "release",  # the public copies of the brief, figures and tables (issue 13)
+            "tables",  # the CSV, workbook and HTML renditions of the tables (issue 17)
             "manifest",
         }
         snakemake(study)

@@ -465,7 +465,9 @@ def test_changing_a_model_reruns_only_regressions_and_its_readers(study):
         write_config(study, n_respondents=None, analyses__models=models)
         assert planned_jobs(study) - {"all"} == {
             "regressions",
+            "figure_part",  # the overview part draws the driver charts (issue 20)
             "figures",
+            "tables",  # the CSV, workbook and HTML renditions of the tables (issue 17)
             "brief_numbers",
             "brief",
             "walk",

@@ -439,7 +439,12 @@ REGRESSIONS = _table(
     _col("r2", "float", "model R squared", nullable=True),
     _col("r2_adj", "float", "model adjusted R squared", nullable=True),
     CI_LEVEL,
-    _col("status", "str", "whether the model was estimated", isin=("estimated", "skipped")),
+    _col(
+        "status",
+        "str",
+        "estimated; skipped (the whole model: see note); dropped (a predictor left out: see note)",
+        isin=("estimated", "skipped", "dropped"),
+    ),
     NOTE,
     public=True,
 )
