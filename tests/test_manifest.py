@@ -191,10 +191,12 @@ def test_snakemake_report_is_one_self_contained_page(finished):
         opening = " ".join(caption.read_text(encoding="utf-8").split()[:4])
         # the captions travel inside the page's JSON (non-ASCII as \u escapes)
         assert json.dumps(opening)[1:-1] in page, (caption.name, opening)
-    pngs = sorted(p.name for p in (finished / "results/figures").glob("*.png"))
-    assert pngs
-    for name in pngs:
+    svgs = sorted(p.name for p in (finished / "results/figures").glob("*.svg"))
+    assert svgs
+    for name in svgs:
         assert name in page, name
+    # the figures travel as SVG, not PNG: the report stays small
+    assert not any(p.name in page for p in (finished / "results/figures").glob("*.png"))
     # self-contained: no script, style sheet or image fetched from elsewhere
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
 

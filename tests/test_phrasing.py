@@ -306,3 +306,12 @@ def test_quotes_text_by_status():
     assert "at least 5 records of the public-use microdata" in shown
     assert shown.endswith("; every quote was approved by a reviewer.")
     assert "reviewer" not in ph.quotes_text("none", cell="role", k=5, synthetic=True)
+
+
+def test_weighting_method_names_clusters_only_with_a_cluster():
+    from mscsurvey.report import phrasing
+
+    with_cluster = phrasing.weighting_method("no trimming", 1.23, "MSC")
+    without = phrasing.weighting_method("no trimming", 1.23, None)
+    assert "MSCs as clusters" in with_cluster and "Kish design effect 1.23" in with_cluster
+    assert "cluster" not in without and "respondents as the sampling units" in without

@@ -903,6 +903,21 @@ def imputation_method(m: int, fmi_low: float, fmi_high: float, unit: str | None)
     )
 
 
+def weighting_method(trim: str, kish_deff: float, unit: str | None) -> str:
+    """The Methods paragraph on the weighted sensitivity analysis; clusters as the design's PSUs only
+    when the study has a cluster (``unit``), else respondents."""
+    psus = f"{unit}s as clusters" if unit else "respondents as the sampling units"
+    return (
+        "As a second sensitivity analysis, respondents were weighted to the population margins given "
+        "in the configuration (post-stratification on one margin, raking on several; "
+        f"{trim}; Kish design effect {kish_deff:.2f}), and % agreed (logit intervals), construct "
+        f"means and driver models were estimated by Taylor linearisation with {psus}. The brief "
+        "leads with the unweighted estimates, which describe the respondents and match the published "
+        "analysis; the weighted ones show whether the conclusions hold for the population the "
+        "margins describe."
+    )
+
+
 def flag(value: bool) -> str:
     """A yes/no column of the codebook appendix: "yes" or empty."""
     return "yes" if value else ""

@@ -483,16 +483,9 @@ def brief_sentences(
 
 def _weighted_sentences(weighted, codebook, models, methods: list[str]) -> list[str]:
     design = weighted[weighted["analysis"] == "design"].set_index("term")["estimate"]
-    methods.append(
-        "As a second sensitivity analysis, respondents were weighted to the population margins given "
-        "in the configuration (post-stratification on one margin, raking on several; "
-        f"{_trim_phrase(design)}; Kish design effect "
-        f"{design.get('kish_deff', float('nan')):.2f}), and % agreed (logit intervals), construct "
-        "means and driver models were estimated by Taylor linearisation with "
-        f"{codebook.cluster_noun}s as clusters. The brief leads with the unweighted estimates, "
-        "which describe the respondents and match the published analysis; the weighted ones show "
-        "whether the conclusions hold for the population the margins describe."
-    )
+    unit = codebook.cluster_noun if codebook.cluster else None
+    kish = float(design.get("kish_deff", float("nan")))
+    methods.append(phrasing.weighting_method(_trim_phrase(design), kish, unit))
     return _changed_sentences(
         weighted,
         codebook,
