@@ -24,7 +24,14 @@ VARYING = {
 VARYING_FILES = {"manifest.json", "synthesize.benchmark.tsv"}
 DAY = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
 # State the git commit and dirty flag of the code that made them.
-STAMPED = {"brief/brief.html", "brief/brief.pdf", "brief/provenance.json"}
+STAMPED = {
+    "brief/brief.html",
+    "brief/brief.pdf",
+    "brief/provenance.json",
+    # the public folder's copies of the brief carry the same stamp
+    "public/brief.html",
+    "public/brief.pdf",
+}
 
 
 def _digests(folder):
