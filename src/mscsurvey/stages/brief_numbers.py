@@ -199,7 +199,7 @@ def select_quotes(
     match one of the construct's keywords at a word start, case-insensitively; they are sorted by
     (respondent id, column) before a seeded permutation, so the choice does not depend on row order.
     """
-    from mscsurvey.privacy.quotes import approved, detect, is_approved
+    from mscsurvey.privacy.quotes import approved, detect
 
     del max_placeholder_share  # superseded: any placeholder refuses a comment (condition a)
     out: dict[str, list[dict[str, str]]] = {cid: [] for cid in codebook.constructs}
@@ -220,13 +220,33 @@ def select_quotes(
         detector=detector or detect,
         lengths=(min_chars, max_chars),
     )
-    # 2. a seeded order, independent of row order
-    cands.sort(key=lambda c: (c["pid"], c["column"]))
+    # 2. a seeded order, independent of row order; 3. the pick per construct
+    keys = approved(reviewed) if require_review else None
+    _pick_quotes(out, _seeded_order(cands, seed), codebook, per_construct, keys, with_pid)
+    return out
+
+
+def _seeded_order(cands: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
+    """The candidates sorted by (respondent, column), then permuted by ``seed``: the order does not
+    depend on the rows' order in the file."""
+    cands = sorted(cands, key=lambda c: (c["pid"], c["column"]))
     rng = np.random.default_rng(seed)
     ranks = rng.permutation(len(cands)) if cands else np.array([], dtype=int)
-    order = [c for _, c in sorted(zip(ranks.tolist(), cands, strict=True), key=lambda t: t[0])]
-    # 3. the pick per construct: keyword, one quote per respondent and per comment, approval
-    keys = approved(reviewed) if require_review else None
+    return [c for _, c in sorted(zip(ranks.tolist(), cands, strict=True), key=lambda t: t[0])]
+
+
+def _pick_quotes(
+    out: dict[str, list[dict[str, str]]],
+    order: list[dict[str, str]],
+    codebook: Codebook,
+    per_construct: int,
+    keys: Any,
+    with_pid: bool,
+) -> None:
+    """Fill ``out`` per construct in ``order``: a keyword match, at most one quote per respondent and
+    per comment, and (``keys`` not None: real data) only comments a reviewer approved."""
+    from mscsurvey.privacy.quotes import is_approved
+
     used_keys: list[str] = []
     used_pid: set[str] = set()
     for cid, con in codebook.constructs.items():
@@ -249,7 +269,6 @@ def select_quotes(
             )
             used_keys.append(key)
             used_pid.add(c["pid"])
-    return out
 
 
 def _check_attribution(
