@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 
 import pandas as pd
@@ -16,7 +15,6 @@ from mscsurvey.privacy.scrub import (
     build_roster,
     name_tokens,
     offline_email_recognizer,
-    trie_pattern,
     value_kind,
 )
 
@@ -216,17 +214,6 @@ def test_overlaps_longest_span_wins(scrubber):
 def test_merge_unions_partial_overlaps():
     spans = [scrub.Span(0, 5, "NAME"), scrub.Span(3, 12, "URL"), scrub.Span(20, 22, "ZIP")]
     assert scrub._merge(spans) == [scrub.Span(0, 12, "URL"), scrub.Span(20, 22, "ZIP")]
-
-
-def test_trie_pattern_prefers_the_longest_entry():
-    rx = re.compile(trie_pattern(["ann", "anne", "anne marie", "bo"]), re.IGNORECASE)
-    assert [m.group() for m in rx.finditer("Anne  Marie, ANNE, ann, bob")] == [
-        "Anne  Marie",
-        "ANNE",
-        "ann",
-        "bo",
-    ]
-    assert trie_pattern([]) == ""
 
 
 def test_scrub_series(scrubber):

@@ -44,7 +44,8 @@ from typing import Any
 import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
-from mscsurvey.privacy.scrub import NAME_TYPE, PLACEHOLDERS, literal_regex, name_tokens, value_kind
+from mscsurvey.privacy.literals import LiteralMatcher
+from mscsurvey.privacy.scrub import NAME_TYPE, PLACEHOLDERS, name_tokens, value_kind
 
 __all__ = [
     "NAME_TOKEN",
@@ -109,7 +110,7 @@ def _phone_core(value: str) -> str | None:
 
 
 class Needles:
-    """Compiled needles: one trie-shaped regex for substrings, one for whole words, a digit table.
+    """Compiled needles: one Aho-Corasick matcher for substrings and whole words, a digit table.
 
     Parameters
     ----------
@@ -140,12 +141,11 @@ class Needles:
                     continue  # short numbers: indistinguishable from any other number
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
                 self.types.setdefault(norm, (kind, value))
-        self._re = literal_regex(substrings, words)
+        self._matcher = LiteralMatcher(sorted(substrings), sorted(words))
         # binary files (images, PDF streams): whole-word needles would match random byte runs.
-        # Compiled on first use: a frame or text scan never needs it, and compiling a regex of every
-        # identifier value of a large export costs seconds per 10^4 respondents.
+        # Built on first use: a frame or text scan never needs it.
         self._substrings = sorted(substrings)
-        self._re_binary_compiled: re.Pattern[str] | None = None
+        self._binary_matcher: LiteralMatcher | None = None
         self._phone_lengths = sorted({len(c) for c in self.phones})
 
     def __len__(self) -> int:
@@ -157,13 +157,12 @@ class Needles:
         ``binary``: the text is decoded bytes of a binary file; only needles of at least four
         characters (and phone numbers) are searched, not short values or name tokens as words.
         """
-        if binary and self._re_binary_compiled is None and self._substrings:
-            self._re_binary_compiled = literal_regex(self._substrings, ())
-        pattern = self._re_binary_compiled if binary else self._re
-        if pattern is not None:
-            for m in pattern.finditer(text):
-                kind, value = self.types.get(_norm(m.group()), ("unknown", m.group()))
-                yield kind, value, m.start()
+        if binary and self._binary_matcher is None:
+            self._binary_matcher = LiteralMatcher(self._substrings, ())
+        matcher = self._binary_matcher if binary else self._matcher
+        for start, end, entry in matcher.finditer(text):
+            kind, value = self.types.get(entry, ("unknown", text[start:end]))
+            yield kind, value, start
         if self.phones:
             for run in _DIGIT_RUN.finditer(text):
                 digits = re.sub(r"\D", "", run.group())

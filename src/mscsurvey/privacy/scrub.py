@@ -54,6 +54,7 @@ from mscsurvey.privacy.entities import (
     tag_many,
     word_like_names,
 )
+from mscsurvey.privacy.literals import LiteralMatcher
 from mscsurvey.privacy.patterns import pattern_spans
 from mscsurvey.privacy.spans import PRIORITY, Span, merge
 
@@ -71,8 +72,6 @@ __all__ = [
     "analyzer",
     "name_tokens",
     "build_roster",
-    "trie_pattern",
-    "literal_regex",
     "fold_with_offsets",
     "nfc_with_offsets",
     "Scrubber",
@@ -391,49 +390,6 @@ def build_roster(
     return {entry: rank[2] for entry, rank in sorted(roster.items())}
 
 
-def trie_pattern(entries: Iterable[str]) -> str:
-    """A regular expression matching any of ``entries`` (lower-case literals), longest first.
-
-    The entries are merged into a trie so that shared prefixes are tested once; an entry that is a
-    prefix of another becomes an optional (greedy) tail, so the longest entry wins at any position.
-    A space in an entry matches any run of whitespace. Compile the result with ``re.IGNORECASE``.
-    """
-    trie: dict[str, dict] = {}
-    for entry in entries:
-        if not entry:
-            continue
-        node = trie
-        for ch in entry:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict[str, dict]) -> str:
-        terminal = "" in node
-        branches = []
-        for ch in sorted(c for c in node if c):
-            head = r"\s+" if ch == " " else re.escape(ch)
-            branches.append(head + emit(node[ch]))
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if terminal else body
-
-    # Recursion depth is the longest entry; entries are capped at 200 characters by the caller.
-    return emit(trie)
-
-
-def literal_regex(anywhere: Iterable[str], whole_words: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive regex for literals found anywhere (also inside words) and literals found
-    only as whole words; ``None`` when both are empty."""
-    anywhere, whole_words = list(anywhere), list(whole_words)
-    parts = []
-    if anywhere:
-        parts.append(trie_pattern(anywhere))
-    if whole_words:
-        parts.append(rf"(?<!\w)(?:{trie_pattern(whole_words)})(?!\w)")
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
-
-
 def _merge(spans: list[Span]) -> list[Span]:
     """Merge overlapping spans into their union, typed by the longest member (ties: priority)."""
     return merge(spans)
@@ -623,7 +579,7 @@ class Scrubber:
         self.patterns = patterns
         self.ner = ner
         self.batch_size = batch_size
-        self._roster_re = literal_regex(
+        self._roster_matcher = LiteralMatcher(
             (e for e in self.roster if len(e) >= _INSIDE_WORD_MIN),
             (e for e in self.roster if len(e) < _INSIDE_WORD_MIN),
         )
@@ -651,19 +607,17 @@ class Scrubber:
         return found
 
     def _roster_spans(self, text: str, tagged: TaggedText | None) -> list[Span]:
-        if self._roster_re is None:
+        if not self.roster:
             return []
         folded, offsets = fold_with_offsets(text)
         raw: list[tuple[int, int, str, bool]] = []
-        for m in self._roster_re.finditer(folded):
-            a, b = _original_span(text, offsets, m.start(), m.end())
-            fa, fb = m.start(), m.end()
+        for fa, fb, entry in self._roster_matcher.finditer(folded):
+            a, b = _original_span(text, offsets, fa, fb)
             whole = (fa == 0 or not _is_word_char(folded[fa - 1])) and (
                 fb == len(folded) or not _is_word_char(folded[fb])
             )
             if not whole and self._inside_known_word(folded, fa, fb):
                 continue
-            entry = _norm(m.group())
             kind = self.roster.get(entry, NAME_TYPE)
             raw.append((a, b, kind, whole and entry in self._ambiguous))
         raw += self._truncated(text, folded, offsets)
