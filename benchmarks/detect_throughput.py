@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import planted  # noqa: E402
 
-from mscsurvey import entities, patterns, scrub  # noqa: E402
+from mscsurvey.privacy import entities, patterns, scrub  # noqa: E402
 from mscsurvey.privacy.scrub import Scrubber  # noqa: E402
 
 
