@@ -321,13 +321,24 @@ def name_tokens(full_name: str) -> list[str]:
     titles and suffixes (``Dr``, ``Jr``, ``PhD``) left out."""
     out: list[str] = []
     for word in str(full_name).split():
-        word = word.strip(".,;:()\"'")
-        pieces = [word, *re.split(r"[-\u2010\u2013]", word), *re.findall(r"[^\W\d_]+", word)]
-        for piece in pieces:
-            letters = sum(ch.isalpha() for ch in piece)
-            if letters >= 2 and piece.casefold() not in _NAME_AFFIXES:
-                out.append(piece)
+        out += _word_tokens(word)
     return list(dict.fromkeys(out))
+
+
+_HYPHEN = re.compile(r"[-\u2010\u2013]")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+# Cached per word: a roster of 10^6 names has far fewer distinct first and last names.
+@functools.lru_cache(maxsize=1 << 16)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    word = word.strip(".,;:()\"'")
+    out = []
+    for piece in (word, *_HYPHEN.split(word), *_LETTER_RUN.findall(word)):
+        letters = sum(ch.isalpha() for ch in piece)
+        if letters >= 2 and piece.casefold() not in _NAME_AFFIXES:
+            out.append(piece)
+    return tuple(out)
 
 
 def value_kind(value: str) -> str:
