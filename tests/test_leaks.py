@@ -170,3 +170,47 @@ def test_one_word_name_columns_are_matched_as_whole_words(root):
     assert scan_text('{"person_normalisation": "whitespace collapsed"}', needles, name="t") == []
     found = scan_text("Thanks to Lisa and WHIT; ask ottoline vasquerra", needles, name="t")
     assert kinds(found) == ["RecipientFirstName", "name_token", "name_token"]
+
+
+def _scan_every_cell(df: pd.DataFrame, nd: Needles, name: str) -> list:
+    """The per-cell scan scan_frame replaced: every present cell of a column, in row order, searched
+    as one joined text; findings in Needles.find's order (literals, then phone numbers)."""
+    from mscsurvey.privacy.leaks import Finding, mask
+
+    out = []
+    for col in df.columns:
+        s = df[col]
+        if not (pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)):
+            continue
+        present = s.notna().to_numpy()
+        values = [str(v) for v in s[present]]
+        rows = [r for r, p in zip(df["source_row"], present, strict=True) if p]
+        starts, pos = [], 0
+        for v in values:
+            starts.append(pos)
+            pos += len(v) + 1
+        for kind, value, offset in nd.find("\x00".join(values)):
+            i = max(j for j, st in enumerate(starts) if st <= offset)
+            out.append(Finding(name, kind, mask(value), f"column {col}, row {rows[i]}"))
+    return out
+
+
+def test_scan_frame_searches_each_distinct_value_once_and_reports_every_row():
+    nd = Needles({"name": ["Ada Lovelace"], "phone": ["555-123-4567"], NAME_TOKEN: ["Ada"]})
+    cells = ["fine", "call 555 123 4567", "ask Ada", None, "fine", "ada lovelace", "ask Ada"]
+    df = pd.DataFrame(
+        {
+            "source_row": range(2, 2 + len(cells)),
+            "comment": pd.Series(cells, dtype="string"),
+            "group": pd.Categorical(["a", "ask Ada", "a", "b", "ask Ada", "b", "a"]),
+            "n": range(len(cells)),
+        }
+    )
+    found = scan_frame(df, nd, name="out")
+    assert found == _scan_every_cell(df, nd, "out")
+    assert [f.position for f in found if "comment" in f.position] == [
+        "column comment, row 4",
+        "column comment, row 7",
+        "column comment, row 8",
+        "column comment, row 3",  # the phone number pass comes after the literal needles
+    ]

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
@@ -152,17 +153,25 @@ class Needles:
         return len(self.types) + len(self.phones)
 
     def find(self, text: str, *, binary: bool = False) -> Iterator[tuple[str, str, int]]:
-        """Yield ``(needle_type, value, offset)`` for every needle found in ``text``.
+        """Yield ``(needle_type, value, offset)`` for every needle found in ``text``: the literal
+        needles in offset order, then the phone numbers in offset order.
 
         ``binary``: the text is decoded bytes of a binary file; only needles of at least four
         characters (and phone numbers) are searched, not short values or name tokens as words.
         """
+        for _, kind, value, offset in self.find_by_pass(text, binary=binary):
+            yield kind, value, offset
+
+    def find_by_pass(
+        self, text: str, *, binary: bool = False
+    ) -> Iterator[tuple[int, str, str, int]]:
+        """:meth:`find`'s findings with the pass that found each: 0 literals, 1 phone numbers."""
         if binary and self._binary_matcher is None:
             self._binary_matcher = LiteralMatcher(self._substrings, ())
         matcher = self._binary_matcher if binary else self._matcher
         for start, end, entry in matcher.finditer(text):
             kind, value = self.types.get(entry, ("unknown", text[start:end]))
-            yield kind, value, start
+            yield 0, kind, value, start
         if self.phones:
             for run in _DIGIT_RUN.finditer(text):
                 digits = re.sub(r"\D", "", run.group())
@@ -170,7 +179,7 @@ class Needles:
                     for i in range(len(digits) - length + 1):
                         hit = self.phones.get(digits[i : i + length])
                         if hit is not None:
-                            yield hit[0], hit[1], run.start()
+                            yield 1, hit[0], hit[1], run.start()
 
 
 def _as_needles(needles: Needles | Mapping[str, Iterable[str]]) -> Needles:
@@ -289,21 +298,38 @@ def _pdf_pages(data: bytes) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
 
 
-def _scan_values(
-    values: list[str], nd: Needles, *, name: str, column: str, rows: list[Any]
-) -> list[Finding]:
-    """Search many short texts at once: join them, then map offsets back to rows."""
+def _findings_by_value(values: list[str], nd: Needles) -> list[list[tuple[int, str, str]]]:
+    """For each value, its needles found as ``(pass, type, needle)``, in the order
+    :meth:`Needles.find` yields them (pass 0: the literal matcher's, pass 1: the phone table's).
+    The values are searched at once, joined by a separator no needle holds."""
+    out: list[list[tuple[int, str, str]]] = [[] for _ in values]
     if not values:
-        return []
+        return out
     starts, pos = [], 0
     for v in values:
         starts.append(pos)
         pos += len(v) + 1
-    blob = _SEP.join(values)
+    for search_pass, kind, value, offset in nd.find_by_pass(_SEP.join(values)):
+        out[bisect.bisect_right(starts, offset) - 1].append((search_pass, kind, value))
+    return out
+
+
+def _scan_column(s: pd.Series, nd: Needles, *, name: str, row_ids: list[Any]) -> list[Finding]:
+    """Findings in one column, each distinct value searched once (an answer column of 10^6 rows
+    holds a handful of values), reported for every row holding it, in row order."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    found = _findings_by_value([str(u) for u in uniques], nd)
+    hit = [i for i, f in enumerate(found) if f]
+    if not hit:
+        return []
+    rows = np.flatnonzero(np.isin(codes, hit))
     out = []
-    for kind, value, offset in nd.find(blob):
-        i = bisect.bisect_right(starts, offset) - 1
-        out.append(Finding(name, kind, mask(value), f"column {column}, row {rows[i]}"))
+    for search_pass in (0, 1):
+        for r in rows:
+            for p, kind, value in found[codes[r]]:
+                if p == search_pass:
+                    where = f"column {s.name}, row {row_ids[r]}"
+                    out.append(Finding(name, kind, mask(value), where))
     return out
 
 
@@ -331,10 +357,7 @@ def scan_frame(
             or isinstance(s.dtype, pd.CategoricalDtype)
         ):
             continue
-        present = s.notna().to_numpy()
-        values = [str(v) for v in s[present]]
-        rows = [r for r, p in zip(row_ids, present, strict=True) if p]
-        findings += _scan_values(values, nd, name=name, column=str(col), rows=rows)
+        findings += _scan_column(s.rename(str(col)), nd, name=name, row_ids=row_ids)
     return findings
 
 
