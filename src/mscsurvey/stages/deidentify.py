@@ -736,6 +736,7 @@ def deidentify(
         out[c] = screened.get(c, raw[c])
     report.update(_generalise(raw, codebook, out, rows=rows, source=source))
     report["free_text"] = _scrub_free_text(raw, codebook, out, scrubber, roster, scrubbed)
+    del scrubber, roster  # the leak check builds its own matcher: never hold both (~GBs at 10^6)
     report["k_anonymity"] = _k_anonymise(
         out, codebook, k=k, quasi_identifiers=quasi_identifiers, rows=rows
     )
