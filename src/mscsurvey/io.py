@@ -202,9 +202,8 @@ def _line_offset(text: str, lines: int) -> int:
     return pos
 
 
-def _read_csv(
-    path: Path, delimiter: str | None, encoding: str | None, skip_rows: int
-) -> pd.DataFrame:
+def _csv_text(path: Path, encoding: str | None, skip_rows: int) -> str:
+    """The file decoded, every record end LF, the first ``skip_rows`` lines and a final LF removed."""
     raw = path.read_bytes()
     if not raw.strip():
         raise SurveyError(
@@ -229,8 +228,34 @@ def _read_csv(
     # record end becomes LF (one string, not a list of lines: a list costs ~50 bytes per line more).
     text = _RECORD_END.sub("\n", text)
     text = text[_line_offset(text, skip_rows) :]
-    if text.endswith("\n"):
-        text = text[:-1]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _parse_error(exc: Exception, path: Path, delimiter: str, skip_rows: int) -> SurveyError:
+    """pandas' parser error as one line naming the row ("Expected 61 fields in line 5, saw 63")."""
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+    if quote is not None:
+        # pandas counts rows from 0 at the header
+        return SurveyError(
+            f"row {int(quote.group(1)) + 1 + skip_rows} opens a quote that is never closed "
+            '(expected a closing " before the end of the file)',
+            file=str(path),
+        )
+    if m is None:
+        return SurveyError(f"cannot be read as CSV ({str(exc).strip()})", file=str(path))
+    expected, line, saw = (int(g) for g in m.groups())
+    return SurveyError(
+        f"row {line + skip_rows} has {saw} fields but the header has {expected} (expected one "
+        f"value per column; a '{delimiter}' inside an unquoted answer splits it)",
+        file=str(path),
+    )
+
+
+def _read_csv(
+    path: Path, delimiter: str | None, encoding: str | None, skip_rows: int
+) -> pd.DataFrame:
+    text = _csv_text(path, encoding, skip_rows)
     if delimiter is None:
         sample = text[: _line_offset(text, 50)].removesuffix("\n")
         try:
@@ -260,26 +285,7 @@ def _read_csv(
             skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
-        # pandas: "Expected 61 fields in line 5, saw 63" (lines counted from the header)
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
-        if quote is not None:
-            # pandas counts rows from 0 at the header
-            raise SurveyError(
-                f"row {int(quote.group(1)) + 1 + skip_rows} opens a quote that is never closed "
-                '(expected a closing " before the end of the file)',
-                file=str(path),
-            ) from None
-        if m is None:
-            raise SurveyError(
-                f"cannot be read as CSV ({str(exc).strip()})", file=str(path)
-            ) from None
-        expected, line, saw = (int(g) for g in m.groups())
-        raise SurveyError(
-            f"row {line + skip_rows} has {saw} fields but the header has {expected} (expected one "
-            f"value per column; a '{delimiter}' inside an unquoted answer splits it)",
-            file=str(path),
-        ) from None
+        raise _parse_error(exc, path, delimiter, skip_rows) from None
     # a blank line is no respondent: dropped, the others keep the row number a spreadsheet shows
     rows = pd.Series(range(2 + skip_rows, 2 + skip_rows + len(df)), index=df.index)
     blank = df.isna().all(axis=1)
