@@ -54,6 +54,7 @@ from mscsurvey.privacy.entities import (
     tag_many,
     word_like_names,
 )
+from mscsurvey.privacy.gate import DeferredTags, needs_model
 from mscsurvey.privacy.patterns import pattern_spans
 from mscsurvey.privacy.spans import PRIORITY, Span, merge
 
@@ -724,17 +725,34 @@ class Scrubber:
         found += [s for s in self._ner_spans(text, tagged) if not _covered(text, s, roster)]
         return _merge(found)
 
+    #: Whether texts the gate (:mod:`mscsurvey.privacy.gate`) clears skip the named-entity model;
+    #: set to False on an instance to run the model on every text (tests/test_gate.py compares both).
+    gate: bool = True
+
     def _tag(self, texts: Sequence[str]) -> list[TaggedText | None]:
+        """The model's reading of each text: None for a text without letters; for a text the gate
+        (:mod:`mscsurvey.privacy.gate`) proves has nothing for the model, no entities and the
+        model's tags deferred until the roster layer asks; else the model's, run in batches."""
         if not self.ner:
             return [None] * len(texts)
-        todo = [i for i, t in enumerate(texts) if re.search(r"[^\W\d_]", t)]
         tagged: list[TaggedText | None] = [None] * len(texts)
+        todo = []
+        for i, t in enumerate(texts):
+            if not re.search(r"[^\W\d_]", t):
+                continue
+            if self.gate and not needs_model(t):
+                tagged[i] = DeferredTags(t, self._tag_one)
+            else:
+                todo.append(i)
         batch = tag_many(
             [texts[i] for i in todo], batch_size=self.batch_size, known_words=self.known_words
         )
         for i, tag in zip(todo, batch, strict=True):
             tagged[i] = tag
         return tagged
+
+    def _tag_one(self, text: str) -> TaggedText:
+        return tag_many([text], batch_size=1, known_words=self.known_words)[0]
 
     def spans(self, text: str) -> list[Span]:
         """Every identifier found in ``text``, overlaps merged, in text order."""

@@ -1,0 +1,195 @@
+"""A cheap gate in front of the named-entity model: texts whose every word is an ordinary lower-case
+English word the model has no reason to tag skip it.
+
+The spaCy model is ~85% of the free-text scrubber's time (``benchmarks/RESULTS.md``, section 7).
+What its output is used for (:func:`mscsurvey.privacy.entities.tag_many` and the scrubber):
+
+1. **entities**, kept only if they pass the layer's filters: a one-word PERSON is dropped when the
+   model also tags it as a verb, modal or interjection, or when it is an ordinary English word that
+   no name list holds ("Drop by the office"); a place or organisation is dropped when it is a US
+   state or a country, an acronym ("MSC"), or made only of generic words ("the Steering Committee");
+2. **proper-noun and verb tags**, read only by the roster layer to decide whether a roster name
+   that is also an ordinary word ("Rose", "Mark") is used as a name here.
+
+The name dictionary (:func:`mscsurvey.privacy.entities.dictionary_name_spans`), the patterns and the
+roster run on every text whatever the gate says.
+
+A text may skip the model (:func:`needs_model` is False) only when it has
+
+* no digit (numbers make names of ordinary words: "Route 9", "Local 503", "Building 4");
+* no word outside :func:`gate_lexicon`: ordinary English words (the WordNet lemma index shipped in
+  the model, its regular inflections, spaCy's stop words) less every first and last name of
+  Faker's 19 locales, the names that are also common words ("Hope", "Grant"), city-name parts,
+  US states and countries, and titles ("Dr", "Mr"). Names, surnames, typos, foreign words,
+  run-together handles and words in other scripts all send a text to the model;
+* no capital letter except the pronoun "I" and a word starting a sentence that is in the stricter
+  lexicon of words WordNet lists as a verb, adjective or adverb, or spaCy as a stop word (so not a
+  noun only: WordNet's noun index also holds places and people in lower case, "seattle",
+  "yakima", "lincoln", which the model does tag when they are capitalised). A capital inside a
+  sentence, a word in capitals ("MSC", "MARK HALL") or mixed case ("McKenzie") sends the text
+  to the model.
+
+Why this is enough: a one-word PERSON on a word of the lexicon is dropped by filter 1 (an ordinary
+word no name list holds), and a place or organisation needs the model to tag a run of
+lower-case common words with no capital anywhere in the text, which the small English model
+(trained on properly cased news and web text, whose features are each word's shape, prefix,
+suffix and lower-case form) does not do on such text: the proof of this part is empirical, the
+gated and ungated scrubbers' outputs compared text for text (``tests/test_gate.py``, and
+``benchmarks/RESULTS.md`` for the audit's size). When the roster layer needs the tags of point 2
+for a text that skipped the model, :class:`DeferredTags` runs the model on that one text then, so
+the roster's decisions are the model's exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+
+from mscsurvey.privacy.entities import (
+    COMMON_WORD_NAMES,
+    GENERIC_WORDS,
+    TaggedText,
+    _faker_names,
+    _faker_places,
+    _sentence_start,
+    irregular_forms,
+    is_ordinary,
+    lemma_index,
+)
+
+__all__ = ["gate_lexicon", "needs_model", "DeferredTags", "GateLexicon"]
+
+# Titles and honorifics (the name dictionary's, plus "st" for Saint): a title precedes a name.
+_TITLES = frozenset(
+    "mr mrs ms miss mx dr prof professor nurse doctor coach pastor rev reverend sister father "
+    "st sr jr mt ft".split()
+)
+# Pieces of contractions after an apostrophe ("I'm", "don't", "we'll", "organisation's").
+_CONTRACTIONS = frozenset("s t m d ll re ve".split())
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
+
+
+class GateLexicon:
+    """The words a text may hold and still skip the model (see the module docstring).
+
+    ``lower`` holds the words allowed in lower case and ``initial`` those allowed capitalised at
+    the start of a sentence; their regular inflections are judged by
+    :func:`mscsurvey.privacy.entities.is_ordinary`. A word in ``lower_excluded`` or
+    ``initial_excluded`` (names, places, titles) is never allowed there, inflected or not.
+    """
+
+    def __init__(
+        self,
+        lower: frozenset[str],
+        lower_excluded: frozenset[str],
+        initial: frozenset[str],
+        initial_excluded: frozenset[str],
+    ) -> None:
+        self._sets = {False: (lower, lower_excluded), True: (initial, initial_excluded)}
+
+    @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 - a few lexicons per process, words repeat
+    def allows(self, word: str, initial: bool) -> bool:
+        """Whether the lower-case ``word`` is allowed (capitalised at a sentence start if
+        ``initial``)."""
+        allowed, excluded = self._sets[initial]
+        if word in excluded:
+            return False
+        return (word in _CONTRACTIONS and not initial) or is_ordinary(word, allowed)
+
+
+@functools.lru_cache(maxsize=1)
+def gate_lexicon() -> GateLexicon:
+    """The gate's lexicon, from the WordNet lemma index (in the model), spaCy's stop words, Faker's
+    first and last names and :data:`~mscsurvey.privacy.entities.COMMON_WORD_NAMES`.
+
+    * in lower case: every ordinary word but names WordNet knows only as nouns or not at all
+      ("john", "maria", "day", "hall"; a name that is also a verb, adjective, adverb or stop word,
+      "will", "grant", "real", "me", stays) and titles;
+    * capitalised at the start of a sentence: stop words, WordNet's verbs, adjectives and adverbs,
+      and the generic words of organisation names that are ordinary words ("Community"), less every
+      name ("Will", "Grant", "Young"; stop words excepted, "In", "An", but not "Will" or "May"),
+      Faker's city-name parts ("New", "Port", "Lake") and titles.
+    """
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    index = {pos: words | irregular_forms()[pos] for pos, words in lemma_index().items()}
+    stop = frozenset(STOP_WORDS)
+    lower = stop.union(*index.values())
+    not_noun = stop.union(*(v for pos, v in index.items() if pos != "noun"))
+    names = _faker_names() | COMMON_WORD_NAMES
+    lower_excluded = {n for n in names if not is_ordinary(n, not_noun)} | _TITLES
+    generic = {w for w in GENERIC_WORDS if w.isalpha() and is_ordinary(w, lower)}
+    initial_excluded = (names - (stop - COMMON_WORD_NAMES)) | _faker_places() | _TITLES
+    return GateLexicon(
+        lower,
+        frozenset(lower_excluded),
+        not_noun | generic,
+        frozenset(initial_excluded),
+    )
+
+
+def needs_model(text: str, lexicon: GateLexicon | None = None) -> bool:
+    """Whether the named-entity model must read ``text``: True unless the text has no digit, no
+    word outside the lexicon and no capital but "I" and sentence-initial words of the stricter
+    lexicon (see the module docstring for why).
+
+    Examples
+    --------
+    >>> needs_model("Trust is growing, but it depends on who is at the table.")
+    False
+    >>> needs_model("talked to marcus yesterday"), needs_model("Seattle was great.")
+    (True, True)
+    """
+    lexicon = lexicon or gate_lexicon()
+    if _DIGIT.search(text):
+        return True
+    for m in _LETTERS.finditer(text):
+        word = m.group()
+        lower = word.lower()
+        if word == lower:
+            if not lexicon.allows(lower, False):
+                return True
+        elif word == "I":
+            continue
+        elif not (
+            word[1:] == lower[1:]
+            and _sentence_start(text, m.start())
+            and lexicon.allows(lower, True)
+        ):
+            return True
+    return False
+
+
+def skippable(texts: Iterable[str]) -> list[bool]:
+    """:func:`needs_model` negated, for many texts (helper for benchmarks and tests)."""
+    lexicon = gate_lexicon()
+    return [not needs_model(t, lexicon) for t in texts]
+
+
+class DeferredTags(TaggedText):
+    """The model's reading of a text the gate let skip it: no entities; the proper-noun and verb
+    tags (read only by the roster layer, for roster names that are also ordinary words) come from
+    running the model on this one text the first time they are asked for."""
+
+    entities: tuple = ()
+
+    def __init__(self, text: str, tag: Callable[[str], TaggedText]) -> None:  # noqa: D107
+        object.__setattr__(self, "_text", text)
+        object.__setattr__(self, "_tag", tag)
+        object.__setattr__(self, "_tags", None)
+
+    def _model(self) -> TaggedText:
+        if self._tags is None:
+            object.__setattr__(self, "_tags", self._tag(self._text))
+        return self._tags
+
+    @property  # type: ignore[override]
+    def proper(self) -> frozenset[int]:
+        return self._model().proper
+
+    @property  # type: ignore[override]
+    def verbal(self) -> frozenset[int]:
+        return self._model().verbal
