@@ -51,14 +51,14 @@ from mscsurvey.privacy.entities import (
     GENERIC_WORDS,
     TaggedText,
     _faker_names,
-    _faker_places,
+    _lookups,
     _sentence_start,
-    irregular_forms,
     is_ordinary,
-    lemma_index,
 )
 
-__all__ = ["gate_lexicon", "needs_model", "DeferredTags", "GateLexicon"]
+__all__ = [
+    "OPENERS",
+    "common_words", "gate_lexicon", "needs_model", "skippable", "DeferredTags", "GateLexicon"]
 
 # Titles and honorifics (the name dictionary's, plus "st" for Saint): a title precedes a name.
 _TITLES = frozenset(
@@ -97,37 +97,68 @@ class GateLexicon:
         allowed, excluded = self._sets[initial]
         if word in excluded:
             return False
-        return (word in _CONTRACTIONS and not initial) or is_ordinary(word, allowed)
+        if initial:
+            return word in allowed  # closed-class words only: no inflections
+        return word in _CONTRACTIONS or is_ordinary(word, allowed)
 
 
 @functools.lru_cache(maxsize=1)
-def gate_lexicon() -> GateLexicon:
-    """The gate's lexicon, from the WordNet lemma index (in the model), spaCy's stop words, Faker's
-    first and last names and :data:`~mscsurvey.privacy.entities.COMMON_WORD_NAMES`.
+def common_words() -> frozenset[str]:
+    """Frequent English words: the lower-case words of Faker's ``en_US`` lorem list (971 of the most
+    common words; its capitalised entries, "American", "Congress", "Mr", are left out), spaCy's
+    stop words and the generic words of organisation names
+    (:data:`~mscsurvey.privacy.entities.GENERIC_WORDS`), with WordNet's irregular forms of them
+    ("got", "met", "children")."""
+    from faker.providers.lorem.en_US import Provider
+    from spacy.lang.en.stop_words import STOP_WORDS
 
-    * in lower case: every ordinary word but names WordNet knows only as nouns or not at all
-      ("john", "maria", "day", "hall"; a name that is also a verb, adjective, adverb or stop word,
-      "will", "grant", "real", "me", stays) and titles;
-    * capitalised at the start of a sentence: stop words, WordNet's verbs, adjectives and adverbs,
-      and the generic words of organisation names that are ordinary words ("Community"), less every
-      name ("Will", "Grant", "Young"; stop words excepted, "In", "An", but not "Will" or "May"),
-      Faker's city-name parts ("New", "Port", "Lake") and titles.
+    words = {w for w in Provider.word_list if w.isalpha() and w.islower()}
+    words |= {w for w in STOP_WORDS if w.isalpha()}
+    words |= {w for w in GENERIC_WORDS if w.isalpha()}
+    exc = _lookups().get_table("lemma_exc")
+    irregular = {
+        form
+        for pos in ("noun", "verb", "adj", "adv")
+        for form, lemmas in exc[pos].items()
+        if form.isalpha() and set(lemmas) & words
+    }
+    return frozenset(words | irregular)
+
+
+#: Sentence adverbs that open a comment ("Honestly, ..."), allowed capitalised at a sentence start:
+#: hand-written (no offline list tells them apart), each checked against the model in
+#: tests/test_gate.py (never tagged in entity-inviting sentences).
+OPENERS = frozenset(
+    """
+    overall honestly really also finally basically generally personally frankly truthfully
+    unfortunately fortunately sadly luckily hopefully clearly obviously definitely certainly
+    ultimately initially originally currently recently lately sometimes often usually still
+    yes yeah absolutely agreed
+    """.split()
+)
+
+
+@functools.lru_cache(maxsize=8)
+def gate_lexicon(known_words: frozenset[str] = frozenset()) -> GateLexicon:
+    """The gate's lexicon.
+
+    * in lower case: :func:`common_words`, ``known_words`` (the codebook's vocabulary: the topics
+      the comments answer) and their regular inflections ("partners", "decisions"), less titles
+      and less names that are not themselves in the list ("bill" and "hope" stay, "parker" is not
+      let in as an inflection of "park", a codebook's "washington" is left out);
+    * capitalised at the start of a sentence: spaCy's stop words ("The", "We", "It", "Some",
+      "Nobody") and :data:`OPENERS`, less the names among them ("Will", "May", "Well").
     """
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    index = {pos: words | irregular_forms()[pos] for pos, words in lemma_index().items()}
-    stop = frozenset(STOP_WORDS)
-    lower = stop.union(*index.values())
-    not_noun = stop.union(*(v for pos, v in index.items() if pos != "noun"))
+    common = common_words() | {w for w in known_words if w.isalpha() and w.islower()}
     names = _faker_names() | COMMON_WORD_NAMES
-    lower_excluded = {n for n in names if not is_ordinary(n, not_noun)} | _TITLES
-    generic = {w for w in GENERIC_WORDS if w.isalpha() and is_ordinary(w, lower)}
-    initial_excluded = (names - (stop - COMMON_WORD_NAMES)) | _faker_places() | _TITLES
+    initial = frozenset(w for w in STOP_WORDS if w.isalpha()) | OPENERS
     return GateLexicon(
-        lower,
-        frozenset(lower_excluded),
-        not_noun | generic,
-        frozenset(initial_excluded),
+        common,
+        frozenset((names - common_words()) | _TITLES),
+        initial,
+        frozenset((names & initial) | COMMON_WORD_NAMES | _TITLES),
     )
 
 

@@ -54,7 +54,7 @@ from mscsurvey.privacy.entities import (
     tag_many,
     word_like_names,
 )
-from mscsurvey.privacy.gate import DeferredTags, needs_model
+from mscsurvey.privacy.gate import DeferredTags, gate_lexicon, needs_model
 from mscsurvey.privacy.patterns import pattern_spans
 from mscsurvey.privacy.spans import PRIORITY, Span, merge
 
@@ -737,10 +737,11 @@ class Scrubber:
             return [None] * len(texts)
         tagged: list[TaggedText | None] = [None] * len(texts)
         todo = []
+        lexicon = gate_lexicon(self.known_words) if self.gate else None
         for i, t in enumerate(texts):
             if not re.search(r"[^\W\d_]", t):
                 continue
-            if self.gate and not needs_model(t):
+            if lexicon is not None and not needs_model(t, lexicon):
                 tagged[i] = DeferredTags(t, self._tag_one)
             else:
                 todo.append(i)
