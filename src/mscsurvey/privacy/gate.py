@@ -58,16 +58,34 @@ from mscsurvey.privacy.entities import (
 
 __all__ = [
     "OPENERS",
-    "common_words", "gate_lexicon", "needs_model", "skippable", "DeferredTags", "GateLexicon"]
+    "common_words",
+    "gate_lexicon",
+    "needs_model",
+    "skippable",
+    "DeferredTags",
+    "GateLexicon",
+]
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
 
 # Titles and honorifics (the name dictionary's, plus "st" for Saint): a title precedes a name.
 _TITLES = frozenset(
-    "mr mrs ms miss mx dr prof professor nurse doctor coach pastor rev reverend sister father "
-    "st sr jr mt ft".split()
+    _split(
+        "mr mrs ms miss mx dr prof professor nurse doctor coach pastor rev reverend sister father"
+    )
+    + _split("st sr jr mt ft")
 )
 # Pieces of contractions after an apostrophe ("I'm", "don't", "we'll", "organisation's").
-_CONTRACTIONS = frozenset("s t m d ll re ve".split())
+_CONTRACTIONS = frozenset(_split("s t m d ll re ve"))
 
+# Negated auxiliaries before "'t" ("don't", "Didn't"): some are names on their own ("Don").
+_NEGATED = frozenset(
+    _split("don doesn didn isn wasn aren weren won wouldn couldn shouldn haven hasn hadn ain can")
+)
+_NOT = re.compile(r"['’]t(?![\w])")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
 
@@ -107,8 +125,8 @@ def common_words() -> frozenset[str]:
     """Frequent English words: the lower-case words of Faker's ``en_US`` lorem list (971 of the most
     common words; its capitalised entries, "American", "Congress", "Mr", are left out), spaCy's
     stop words and the generic words of organisation names
-    (:data:`~mscsurvey.privacy.entities.GENERIC_WORDS`), with WordNet's irregular forms of them
-    ("got", "met", "children")."""
+    (:data:`~mscsurvey.privacy.entities.GENERIC_WORDS`), with WordNet's irregular forms of the verbs and adjectives
+    among them ("got", "met", "better")."""
     from faker.providers.lorem.en_US import Provider
     from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -118,7 +136,7 @@ def common_words() -> frozenset[str]:
     exc = _lookups().get_table("lemma_exc")
     irregular = {
         form
-        for pos in ("noun", "verb", "adj", "adv")
+        for pos in ("verb", "adj")  # nouns' irregular plurals include "fora", "reales"
         for form, lemmas in exc[pos].items()
         if form.isalpha() and set(lemmas) & words
     }
@@ -129,12 +147,12 @@ def common_words() -> frozenset[str]:
 #: hand-written (no offline list tells them apart), each checked against the model in
 #: tests/test_gate.py (never tagged in entity-inviting sentences).
 OPENERS = frozenset(
-    """
+    _split("""
     overall honestly really also finally basically generally personally frankly truthfully
     unfortunately fortunately sadly luckily hopefully clearly obviously definitely certainly
     ultimately initially originally currently recently lately sometimes often usually still
     yes yeah absolutely agreed
-    """.split()
+    """)
 )
 
 
@@ -180,6 +198,8 @@ def needs_model(text: str, lexicon: GateLexicon | None = None) -> bool:
     for m in _LETTERS.finditer(text):
         word = m.group()
         lower = word.lower()
+        if lower in _NEGATED and _NOT.match(text, m.end()) and word[1:] == lower[1:]:
+            continue
         if word == lower:
             if not lexicon.allows(lower, False):
                 return True
