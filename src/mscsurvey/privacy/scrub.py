@@ -28,7 +28,8 @@ anchor), whose spans are merged before replacing; each layer can be run and test
   expression shaped like a trie (shared prefixes factored out), so matching costs about the same for
   ten names or ten thousand.
 * **named entities** (:mod:`mscsurvey.privacy.entities`): spaCy's small English model for people, places and
-  organisations, and a first/last-name dictionary for names it misses, in name context.
+  organisations, and a first/last-name dictionary for names it misses, in name context. Texts made
+  only of frequent lower-case words skip the model (:mod:`mscsurvey.privacy.gate`; same output).
 
 Overlapping spans are merged into one, typed by the longest (an URL inside an e-mail address is part of
 the e-mail address); ties go to the more specific type. :func:`detect` runs every layer but the roster.
@@ -731,8 +732,8 @@ class Scrubber:
 
     def _tag(self, texts: Sequence[str]) -> list[TaggedText | None]:
         """The model's reading of each text: None for a text without letters; for a text the gate
-        (:mod:`mscsurvey.privacy.gate`) proves has nothing for the model, no entities and the
-        model's tags deferred until the roster layer asks; else the model's, run in batches."""
+        (:mod:`mscsurvey.privacy.gate`) clears (frequent lower-case words only), no entities and
+        the model's tags deferred until the roster layer asks; else the model's, in batches."""
         if not self.ner:
             return [None] * len(texts)
         tagged: list[TaggedText | None] = [None] * len(texts)
