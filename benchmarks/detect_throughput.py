@@ -2,8 +2,9 @@
 named-entity model, by batch size, and where the time goes (layer by layer).
 
 Run: .venv/bin/python benchmarks/detect_throughput.py [n_comments]   (default 2000)
-     .venv/bin/python benchmarks/detect_throughput.py --gate [n_comments]   (the model's gate:
-     comments per second with and without it, and the share of comments that skip the model)
+     .venv/bin/python benchmarks/detect_throughput.py --gate [n_comments [words|letters ...]]
+     (the model's gate: comments per second with and without it, and the share of comments that
+     skip it, on comments made unique by common words and/or by a made-up word)
 
 The comments are a realistic mix: the synthetic generator's clean comments and planted-identifier
 comments (tests/planted.py), 1 in 4 with an identifier. Reports the projected time for 10^6 comments.
@@ -124,7 +125,7 @@ def main(n: int) -> None:
         print(f"  {label:<30} {time.perf_counter() - start:7.2f}")
 
 
-def gate_main(n: int) -> None:
+def gate_main(n: int, kinds: tuple[str, ...] = ("words", "letters")) -> None:
     """Comments per second of the full scrubber (batch 256) with the model's gate and without it,
     on comments made unique by common words and by a made-up word."""
     from mscsurvey.codebook.spec import load_codebook
@@ -136,7 +137,7 @@ def gate_main(n: int) -> None:
     vocabulary = frozenset(codebook_vocabulary(load_codebook(ROOT / "data" / "codebook.yaml")))
     lexicon = gate_lexicon(vocabulary)
     print(f"{n} comments, {os.cpu_count()} cores")
-    for distinct in ("words", "letters"):
+    for distinct in kinds:
         texts = comments(n, distinct=distinct)
         start = time.perf_counter()
         skip = sum(not needs_model(t, lexicon) for t in texts)
@@ -164,6 +165,6 @@ def gate_main(n: int) -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--gate"]:
-        gate_main(int(args[1]) if len(args) > 1 else 2000)
+        gate_main(int(args[1]) if len(args) > 1 else 2000, tuple(args[2:]) or ("words", "letters"))
     else:
         main(int(args[0]) if args else 2000)
