@@ -45,7 +45,6 @@ __all__ = [
     "tag_many",
     "ordinary_words",
     "lemma_index",
-    "irregular_forms",
     "name_dictionary",
     "word_like_names",
     "COMMON_WORD_NAMES",
@@ -222,20 +221,6 @@ def lemma_index() -> dict[str, frozenset[str]]:
     (``noun``, ``verb``, ``adj``, ``adv``): lower-case lemmas of letters only."""
     index = _lookups().get_table("lemma_index")
     return {pos: frozenset(w for w in index[pos] if w.isalpha()) for pos in _POS}
-
-
-@functools.lru_cache(maxsize=1)
-def irregular_forms() -> dict[str, frozenset[str]]:
-    """WordNet's irregular inflections by part of speech ("got", "met", "children", "better"):
-    the forms of letters only whose lemma is in :func:`lemma_index`."""
-    exc = _lookups().get_table("lemma_exc")
-    index = lemma_index()
-    return {
-        pos: frozenset(
-            form for form, lemmas in exc[pos].items() if form.isalpha() and set(lemmas) & index[pos]
-        )
-        for pos in _POS
-    }
 
 
 _POS = ("noun", "verb", "adj", "adv")
