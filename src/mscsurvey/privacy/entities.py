@@ -44,6 +44,7 @@ __all__ = [
     "TaggedText",
     "tag_many",
     "ordinary_words",
+    "lemma_index",
     "name_dictionary",
     "word_like_names",
     "COMMON_WORD_NAMES",
@@ -199,9 +200,8 @@ def _keep_entity(kind: str, text: str, known_words: frozenset[str] = frozenset()
 
 
 @functools.lru_cache(maxsize=1)
-def ordinary_words() -> frozenset[str]:
-    """Lower-case English words: the WordNet index that ships in the model's lemmatizer tables (it
-    lists lemmas) and spaCy's English stop words."""
+def _lookups():
+    """The model's lemmatizer tables (``lemma_index``, ``lemma_exc``, ``lemma_rules``)."""
     import spacy.lookups
 
     try:
@@ -212,14 +212,27 @@ def ordinary_words() -> frozenset[str]:
 
     root = Path(module.__file__).parent
     path = next(root.glob("*/lemmatizer/lookups"))
-    lookups = spacy.lookups.Lookups().from_disk(path)
-    index = lookups.get_table("lemma_index")
+    return spacy.lookups.Lookups().from_disk(path)
+
+
+@functools.lru_cache(maxsize=1)
+def lemma_index() -> dict[str, frozenset[str]]:
+    """The WordNet lemma index that ships in the model's lemmatizer tables, by part of speech
+    (``noun``, ``verb``, ``adj``, ``adv``): lower-case lemmas of letters only."""
+    index = _lookups().get_table("lemma_index")
+    return {pos: frozenset(w for w in index[pos] if w.isalpha()) for pos in _POS}
+
+
+_POS = ("noun", "verb", "adj", "adv")
+
+
+@functools.lru_cache(maxsize=1)
+def ordinary_words() -> frozenset[str]:
+    """Lower-case English words: the WordNet index that ships in the model's lemmatizer tables (it
+    lists lemmas) and spaCy's English stop words."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    words: set[str] = set(STOP_WORDS)
-    for key in index:
-        words.update(w for w in index[key] if w.isalpha())
-    return frozenset(words)
+    return frozenset(STOP_WORDS).union(*lemma_index().values())
 
 
 _INFLECTIONS = ("s", "es", "ies", "ed", "d", "ing", "ly", "er", "ers", "ness")

@@ -28,7 +28,8 @@ anchor), whose spans are merged before replacing; each layer can be run and test
   expression shaped like a trie (shared prefixes factored out), so matching costs about the same for
   ten names or ten thousand.
 * **named entities** (:mod:`mscsurvey.privacy.entities`): spaCy's small English model for people, places and
-  organisations, and a first/last-name dictionary for names it misses, in name context.
+  organisations, and a first/last-name dictionary for names it misses, in name context. Texts made
+  only of frequent lower-case words skip the model (:mod:`mscsurvey.privacy.gate`; same output).
 
 Overlapping spans are merged into one, typed by the longest (an URL inside an e-mail address is part of
 the e-mail address); ties go to the more specific type. :func:`detect` runs every layer but the roster.
@@ -54,6 +55,7 @@ from mscsurvey.privacy.entities import (
     tag_many,
     word_like_names,
 )
+from mscsurvey.privacy.gate import DeferredTags, gate_lexicon, needs_model
 from mscsurvey.privacy.literals import LiteralMatcher
 from mscsurvey.privacy.patterns import pattern_spans
 from mscsurvey.privacy.spans import PRIORITY, Span, merge
@@ -689,17 +691,35 @@ class Scrubber:
         found += [s for s in self._ner_spans(text, tagged) if not _covered(text, s, roster)]
         return _merge(found)
 
+    #: Whether texts the gate (:mod:`mscsurvey.privacy.gate`) clears skip the named-entity model;
+    #: set to False on an instance to run the model on every text (tests/test_gate.py compares both).
+    gate: bool = True
+
     def _tag(self, texts: Sequence[str]) -> list[TaggedText | None]:
+        """The model's reading of each text: None for a text without letters; for a text the gate
+        (:mod:`mscsurvey.privacy.gate`) clears (frequent lower-case words only), no entities and
+        the model's tags deferred until the roster layer asks; else the model's, in batches."""
         if not self.ner:
             return [None] * len(texts)
-        todo = [i for i, t in enumerate(texts) if re.search(r"[^\W\d_]", t)]
         tagged: list[TaggedText | None] = [None] * len(texts)
+        todo = []
+        lexicon = gate_lexicon(self.known_words) if self.gate else None
+        for i, t in enumerate(texts):
+            if not re.search(r"[^\W\d_]", t):
+                continue
+            if lexicon is not None and not needs_model(t, lexicon):
+                tagged[i] = DeferredTags(t, self._tag_one)
+            else:
+                todo.append(i)
         batch = tag_many(
             [texts[i] for i in todo], batch_size=self.batch_size, known_words=self.known_words
         )
         for i, tag in zip(todo, batch, strict=True):
             tagged[i] = tag
         return tagged
+
+    def _tag_one(self, text: str) -> TaggedText:
+        return tag_many([text], batch_size=1, known_words=self.known_words)[0]
 
     def spans(self, text: str) -> list[Span]:
         """Every identifier found in ``text``, overlaps merged, in text order."""
