@@ -108,6 +108,8 @@ ORDER = [
     "deidentify",
     "clean",
     "scales",
+    "cfa",
+    "invariance",
     "agreement",
     "subgroups",
     "regressions",
