@@ -1,7 +1,9 @@
 """Cold run of the default study in a temporary copy of the project, then a no-op rerun, then an edit
 of a figure setting. Prints wall and CPU time per rule (from each rule's Snakemake benchmark file),
 the total, the no-op time (best of three reruns; all three printed) and the rules an edit of
-``figures.dpi`` reruns.
+``figures.dpi`` reruns. The critical path (the chain of jobs with the most CPU seconds, from
+``snakemake --dag``) and the floor it and the total CPU set are printed too: less sensitive to the
+machine's load than wall times (other processes inflate CPU seconds less).
 
     python benchmarks/cold_run.py [--cores 2] [--keep]
 
@@ -25,6 +27,7 @@ import csv
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -108,6 +111,8 @@ ORDER = [
     "deidentify",
     "clean",
     "scales",
+    "cfa",
+    "invariance",
     "agreement",
     "subgroups",
     "regressions",
@@ -132,6 +137,42 @@ def planned(workdir: Path, cores: int) -> list[str]:
     # the job table is printed more than once; "all" is the target rule, not work
     rules = [r for r in dict.fromkeys(rules) if r != "all"]
     return sorted(rules, key=lambda r: ORDER.index(r) if r in ORDER else len(ORDER))
+
+
+def job_graph(workdir: Path, cores: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The cold run's jobs (id -> benchmark name: the rule, ``figures_<part>`` for a figure job) and
+    their edges, from ``snakemake --dag --forceall`` (prints the graph, runs nothing)."""
+    _, dot = snakemake(workdir, cores, "--dag", "--forceall", "--quiet")
+    jobs = {}
+    for m in re.finditer(r'^\s*(\d+)\[label = "([^"]+)"', dot, re.M):
+        rule, *wildcards = m.group(2).split("\\n")
+        if rule == "figure_part":
+            rule = "figures_" + wildcards[0].split(": ", 1)[1]
+        jobs[m.group(1)] = rule
+    edges = [(a, b) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, re.M)]
+    return jobs, edges
+
+
+def critical_path(
+    jobs: dict[str, str], edges: list[tuple[str, str]], times: dict[str, dict[str, float]]
+) -> tuple[list[str], float]:
+    """The chain of jobs with the most CPU seconds from the first job to the last: with any number
+    of cores the run takes at least this long (plus Snakemake's start-up), whatever the load.
+    A longest path in a DAG: each job's longest chain ending in it, from its inputs' chains."""
+    cpu = {j: times.get(rule, {}).get("cpu", 0.0) for j, rule in jobs.items()}
+    preds: dict[str, list[str]] = {j: [] for j in jobs}
+    for a, b in edges:
+        preds[b].append(a)
+    best: dict[str, tuple[float, list[str]]] = {}
+
+    def chain(j: str) -> tuple[float, list[str]]:
+        if j not in best:
+            before = max((chain(p) for p in preds[j]), default=(0.0, []))
+            best[j] = (before[0] + cpu[j], [*before[1], jobs[j]])
+        return best[j]
+
+    total, path = max((chain(j) for j in jobs), key=lambda c: c[0])
+    return [r for r in path if r != "all"], total
 
 
 def write_hashes(workdir: Path, out: Path) -> int:
@@ -189,6 +230,13 @@ def main() -> None:
         cpu = sum(t["cpu"] for t in times.values())
         print(
             f"{'CPU of rules':<14} {cpu:>7.2f}   (less sensitive to other processes than wall time)"
+        )
+        path, along = critical_path(*job_graph(tmp, args.cores), times)
+        floor = max(along, cpu / args.cores)
+        print(f"{'critical path':<14} {along:>7.2f}   (CPU s: {' -> '.join(path)})")
+        print(
+            f"{'floor':<14} {floor:>7.2f}   (the larger of the critical path and CPU / "
+            f"{args.cores} cores: no schedule of these jobs finishes sooner)"
         )
         noops = []
         for _ in range(3):

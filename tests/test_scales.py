@@ -14,6 +14,7 @@ Expected values are computed independently of :mod:`mscsurvey.stages.scales`:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import shutil
@@ -34,9 +35,12 @@ from mscsurvey.stages.scales import (
     ITEM_COLUMNS,
     RELIABILITY_COLUMNS,
     apply_gate,
+    invariance_table,
     item_table,
     reliability_table,
+    run_cfa,
     run_scales,
+    run_scores,
     score,
 )
 from mscsurvey.stages.subgroups import excluded_constructs
@@ -621,6 +625,8 @@ def test_missing_item_column_is_a_one_line_error(mini):
 N_STUDY = 320  # raw rows of the small study (as in test_workflow.py); ~287 analysed
 TARGETS = (
     "results/scales/reliability.parquet",
+    "results/scales/cfa_loadings.parquet",  # rule cfa (issue 20: its own job)
+    "results/scales/invariance.parquet",  # rule invariance
     "results/analyses/regressions.parquet",  # reads the scales outputs
     "results/analyses/agreement.parquet",  # reads only the clean responses
 )
@@ -656,7 +662,8 @@ def test_stage_outputs_are_complete(study):
         assert scores[cid].notna().tolist() == (n >= con.min_items()).tolist()
         assert rel.set_index("construct").loc[cid, "n_scored"] == int((n >= con.min_items()).sum())
     log = (study / "results/logs/scales.log").read_text(encoding="utf-8")
-    assert "constructs:" in log and "CFA (fiml)" in log
+    assert "constructs:" in log
+    assert "CFA (fiml)" in (study / "results/logs/cfa.log").read_text(encoding="utf-8")
     # ordinal reliability beside the Pearson one: polychorics are higher for coarse items
     ok = rel.dropna(subset=["alpha", "ordinal_alpha"])
     assert len(ok) and (ok["ordinal_alpha"] >= ok["alpha"] - 0.01).all()
@@ -671,7 +678,7 @@ def test_stage_outputs_are_complete(study):
             ["configural", "metric", "scalar", "strict"],
             ["configural", "metric", "scalar", "partial_scalar", "strict"],
         )
-    assert "invariance:" in log
+    assert "invariance:" in (study / "results/logs/invariance.log").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -771,6 +778,64 @@ def test_error_gate_stops_the_workflow_with_one_line(study, tmp_path):
     assert "below the weak threshold 0.99" in errors[0] and "scales.gate" in errors[0]
     assert "Traceback" not in proc.stderr
     assert not (work / "results/scales/reliability.parquet").exists()  # no stale or partial table
+
+
+def test_each_scales_job_reads_only_its_own_settings(mini_codebook_dict):
+    """The three jobs (issue 20: rules scales, cfa, invariance) give the same tables when every key
+    outside their ``ScalesSettings.JOB_KEYS`` changes, and the keys together are all of the block;
+    so a rule that passes only its own keys as params computes what one ``run_scales`` call does."""
+    assert set().union(*ScalesSettings.JOB_KEYS.values()) == {
+        f.name for f in dataclasses.fields(ScalesSettings)
+    }
+    cb = make_codebook(mini_codebook_dict, {"x": 4, "y": 3})
+    rng = np.random.default_rng(7)
+    n = 240
+    f = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], n)
+    items = {
+        f"{cid}_{j}": np.searchsorted(
+            [-1.5, -0.6, 0.3, 1.1], 0.7 * f[:, k] + 0.7 * rng.standard_normal(n)
+        )
+        + 1.0
+        for k, (cid, m) in enumerate({"x": 4, "y": 3}.items())
+        for j in range(1, m + 1)
+    }
+    df = frame(cb, items)
+    df.iloc[::7, 3] = np.nan  # a few missing answers, so FIML and listwise differ
+    every = {  # a non-default value of every key
+        "standardise": True,
+        "alpha_ci": "bootstrap",
+        "bootstrap_resamples": 200,
+        "thresholds": {"ok": 0.9, "weak": 0.8},
+        "alpha_if_deleted_margin": 0.05,
+        "gate": "exclude",
+        "min_complete": 50,
+        "omega": "ml",
+        "cfa_missing": "listwise",
+        "cfa_max_n": 200,
+        "invariance_min_group_n": 40,
+    }
+    full = ScalesSettings.parse(every)
+    whole = run_scales(df, cb, settings=full, seed=3)
+    for job, keys in ScalesSettings.JOB_KEYS.items():
+        own = ScalesSettings.parse(full.for_job(job))
+        assert set(full.for_job(job)) == set(keys)
+        if job == "scales":
+            part = run_scores(df, cb, settings=own, seed=3)
+            pd.testing.assert_frame_equal(part.scores, whole.scores)
+            pd.testing.assert_frame_equal(part.reliability, whole.reliability)
+            pd.testing.assert_frame_equal(part.items, whole.items)
+        elif job == "cfa":
+            fit, loadings = run_cfa(df, cb, settings=own, seed=3)
+            pd.testing.assert_frame_equal(fit, whole.cfa_fit)
+            pd.testing.assert_frame_equal(loadings, whole.cfa_loadings)
+        else:
+            inv = invariance_table(df, cb, settings=own, seed=3)
+            pd.testing.assert_frame_equal(inv, whole.invariance)
+    # and the keys matter: the defaults give other tables than ``every`` for each job
+    default = run_scales(df, cb, seed=3)
+    assert not default.reliability.equals(whole.reliability)
+    assert not default.cfa_fit.equals(whole.cfa_fit)
+    assert not default.invariance.equals(whole.invariance)
 
 
 def test_invariance_ordinal_and_wlsmv_tables(mini_codebook_dict):

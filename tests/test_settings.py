@@ -237,8 +237,14 @@ def finished(tmp_path_factory):
     [
         # the look of the figures: the figure jobs only (not the brief's numbers)
         ({"figures__dpi": 300}, {"figure_part"}),
+        # scales keys the scores do not read (issue 20: the CFA and invariance are their own jobs):
+        # the jobs that read them only, not the scores and the analyses downstream of them
+        ({"scales__cfa_max_n": 1000}, {"cfa", "invariance"}),
+        # (the brief's provenance records the config, so the brief reruns for any key; listed here
+        # only when no input of it reruns: the CFA tables are not an input of the brief)
+        ({"scales__cfa_missing": "listwise"}, {"cfa", "brief"}),
         # a scales key the numbers do not read (they take scales.thresholds): the scales job only
-        ({"scales__cfa_max_n": 1000}, {"scales"}),
+        ({"scales__min_complete": 40}, {"scales"}),
         # a key the numbers read: brief_numbers only
         ({"brief__quotes_per_construct": 1}, {"brief_numbers"}),
     ],

@@ -173,6 +173,32 @@ class ScalesSettings(_Section):
     cfa_max_n: int | None
     invariance_min_group_n: int
 
+    #: the keys each of the three scales jobs reads (the rule passes only its own, so an edit of a CFA
+    #: key reruns the CFA, not the scores and everything downstream of them)
+    JOB_KEYS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "scales": (
+            "standardise",
+            "alpha_ci",
+            "bootstrap_resamples",
+            "thresholds",
+            "alpha_if_deleted_margin",
+            "gate",
+            "min_complete",
+            "omega",
+        ),
+        "cfa": ("cfa_missing", "cfa_max_n"),
+        "invariance": ("cfa_max_n", "invariance_min_group_n"),
+    }
+
+    def for_job(self, job: str) -> dict[str, Any]:
+        """The keys the scales job ``job`` (``scales``, ``cfa``, ``invariance``) reads, as plain
+        data for the rule's params; :meth:`parse` fills the others with the schema's defaults.
+
+        >>> ScalesSettings.parse({"cfa_max_n": 100}).for_job("cfa")
+        {'cfa_missing': 'fiml', 'cfa_max_n': 100}
+        """
+        return {k: v for k, v in self.as_dict().items() if k in self.JOB_KEYS[job]}
+
     def check(self, source: str) -> None:
         th = self.thresholds
         if th.weak > th.ok:

@@ -22,7 +22,7 @@ BRIEF_TABLES = {
     "deid_report": rules.deidentify.output.report,
     "scores": rules.scales.output.scores,
     "reliability": rules.scales.output.reliability,
-    "invariance": rules.scales.output.invariance,
+    "invariance": rules.invariance.output.invariance,
     "agreement": rules.agreement.output.agreement,
     "published": rules.agreement.output.published,
     "subgroups": rules.subgroups.output.means,

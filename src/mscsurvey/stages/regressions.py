@@ -32,8 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+
+# OLS and add_constant from their modules, not statsmodels.api: importing the api (every model,
+# formulas) costs ~0.5 s CPU at the start of each job that imports this module (regressions,
+# sensitivity; issue 20)
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.outliers_influence import variance_inflation_factor
+from statsmodels.tools.tools import add_constant
 
 from mscsurvey import contracts
 from mscsurvey.codebook.models import CONTROL, PREDICTOR, ModelSpec, input_columns, validate_models
@@ -301,13 +306,13 @@ def standardised_ols(design: Design, *, ci_level: float = 0.95) -> pd.DataFrame:
     """
     check_level(ci_level)
     alpha = 1 - ci_level
-    xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
+    xc = add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
     y = design.y
     n, k = xc.shape
     if n <= k:
         raise ValueError(f"model '{design.model}' has {n} complete cases for {k} parameters")
     # one least-squares fit (an SVD of the n x k design), both sandwich covariances from it
-    ols = sm.OLS(y, xc).fit()
+    ols = OLS(y, xc).fit()
     hc3 = ols.get_robustcov_results(cov_type="HC3", use_t=False)
     use_cluster = (
         design.clusters is not None and design.n_clusters is not None and design.n_clusters >= 2
@@ -388,7 +393,7 @@ def mixed_model(design: Design, *, ci_level: float = 0.95) -> tuple[pd.DataFrame
     intervals with a normal reference, as ``MixedLMResults.conf_int``.
     """
     check_level(ci_level)
-    xc = sm.add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
+    xc = add_constant(design.x, has_constant="add").rename(columns={"const": "Intercept"})
     empty = pd.DataFrame(
         {
             "term": list(xc.columns),

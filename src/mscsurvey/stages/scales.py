@@ -14,7 +14,9 @@ the :class:`~mscsurvey.codebook.spec.Codebook`.
 * :func:`cfa_tables` — the confirmatory factor model of all constructs together; :func:`wlsmv_fit` —
   the same with the items treated as ordinal (WLSMV), when enough respondents answered every item.
 * :func:`invariance_table` — measurement invariance of each construct across each compared group.
-* :func:`run_scales` — all of the above, as the workflow's ``scales`` rule calls it.
+* :func:`run_scores`, :func:`run_cfa`, :func:`invariance_table` — what the workflow's three jobs
+  ``scales``, ``cfa`` and ``invariance`` compute, each from the clean responses (so the two cores share
+  them, and the analyses that need only the scores start early); :func:`run_scales` — all three.
 
 Every statistic is computed on the listwise-complete rows of the construct's items (the respondents who
 answered all of them), as ``psych::alpha`` does; the scores use every respondent who answered enough.
@@ -45,6 +47,7 @@ __all__ = [
     "STATUS",
     "RELIABILITY_COLUMNS",
     "ITEM_COLUMNS",
+    "ScoresResult",
     "ScalesResult",
     "scale_settings",
     "input_columns",
@@ -57,6 +60,8 @@ __all__ = [
     "cfa_tables",
     "invariance_table",
     "wlsmv_fit",
+    "run_scores",
+    "run_cfa",
     "run_scales",
 ]
 
@@ -798,15 +803,12 @@ def wlsmv_fit(
 
 
 @dataclass
-class ScalesResult:
-    """Everything the scales rule writes."""
+class ScoresResult:
+    """What the ``scales`` job writes: scores, the reliability table (gate applied), item statistics."""
 
     scores: pd.DataFrame
     reliability: pd.DataFrame
     items: pd.DataFrame
-    cfa_fit: pd.DataFrame
-    cfa_loadings: pd.DataFrame
-    invariance: pd.DataFrame
 
     def counts(self) -> dict[str, int]:
         st = self.reliability["status"].value_counts()
@@ -817,14 +819,24 @@ class ScalesResult:
         }
 
 
-def run_scales(
+@dataclass
+class ScalesResult(ScoresResult):
+    """Everything the three scales jobs (``scales``, ``cfa``, ``invariance``) write."""
+
+    cfa_fit: pd.DataFrame
+    cfa_loadings: pd.DataFrame
+    invariance: pd.DataFrame
+
+
+def run_scores(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
     settings: ScalesSettings | None = None,
     seed: int | None = None,
-) -> ScalesResult:
-    """Scores, reliability table (gate applied), item table and CFA, computing each statistic once.
+) -> ScoresResult:
+    """Scores, reliability table (gate applied) and item table, computing each statistic once: the
+    workflow's ``scales`` job (reads the ``scales`` keys but ``cfa_*`` and ``invariance_*``).
 
     Raises
     ------
@@ -836,12 +848,46 @@ def run_scales(
     scores = score(responses, codebook, standardise=bool(s.standardise))
     stats = _all_stats(responses, codebook, s, seed, scores)
     reliability = _reliability_frame(stats, s)
-    items = _item_frame(responses, codebook, stats, s)
+    return ScoresResult(scores, reliability, _item_frame(responses, codebook, stats, s))
+
+
+def run_cfa(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    settings: ScalesSettings | None = None,
+    seed: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The CFA of all constructs: :func:`cfa_tables`' fit row, then :func:`wlsmv_fit`'s when it is
+    fitted, and the loadings: the workflow's ``cfa`` job (reads ``scales.cfa_missing`` and
+    ``scales.cfa_max_n``)."""
+    s = scale_settings(settings)
     fit, loadings = cfa_tables(responses, codebook, settings=s, seed=seed)
     ordinal = wlsmv_fit(responses, codebook, settings=s, seed=seed)
     if ordinal is not None:
         fit = pd.concat(
             [fit, ordinal.astype(fit.dtypes.to_dict(), errors="ignore")], ignore_index=True
         )
+    return fit, loadings
+
+
+def run_scales(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    settings: ScalesSettings | None = None,
+    seed: int | None = None,
+) -> ScalesResult:
+    """All three scales jobs in one call (:func:`run_scores`, :func:`run_cfa`,
+    :func:`invariance_table`), for callers outside the workflow.
+
+    Raises
+    ------
+    SurveyError
+        as :func:`run_scores`; nothing is returned.
+    """
+    s = scale_settings(settings)
+    main = run_scores(responses, codebook, settings=s, seed=seed)
+    fit, loadings = run_cfa(responses, codebook, settings=s, seed=seed)
     inv = invariance_table(responses, codebook, settings=s, seed=seed)
-    return ScalesResult(scores, reliability, items, fit, loadings, inv)
+    return ScalesResult(main.scores, main.reliability, main.items, fit, loadings, inv)

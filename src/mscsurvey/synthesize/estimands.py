@@ -71,7 +71,8 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     ok = ~(np.isnan(a) | np.isnan(b))
     if ok.sum() < 3:
         return float("nan")
-    x, y = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
+    a, b = a[ok], b[ok]  # each selected once (the Monte Carlo vectors have 200,000 rows)
+    x, y = a - a.mean(), b - b.mean()
     return float(x @ y / np.sqrt((x @ x) * (y @ y)))
 
 
@@ -87,12 +88,12 @@ def item_correlations(
     for cid, con in codebook.constructs.items():
         cols = [items.index(i) for i in con.items]
         m = keyed[:, cols]
-        complete = ~np.isnan(m).any(axis=1)
+        mc = m[~np.isnan(m).any(axis=1)]  # the listwise-complete rows, selected once per construct
         for k, iid in enumerate(con.items):
             x = keyed[:, cols[k]]
             total[iid] = _corr(x, scores[cid])
-            others = np.delete(m[complete], k, axis=1).sum(axis=1)
-            rest[iid] = _corr(m[complete, k], others)
+            others = np.delete(mc, k, axis=1).sum(axis=1)
+            rest[iid] = _corr(mc[:, k], others)
             latent[iid] = _corr(x, eta[:, constructs.index(cid)])
     return {"item_total": total, "item_rest": rest, "item_latent": latent}
 
