@@ -49,7 +49,7 @@ while [[ $# -gt 0 ]]; do
     --text-chunks) TEXT_CHUNKS="$2"; shift 2 ;;
     --reuse-local) REUSE_LOCAL=1; shift ;;
     --stop) STOP_ONLY=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
