@@ -3,7 +3,8 @@
 # cluster made here, and check that it gives the same results as a local run.
 #
 #   sudo PATH=.venv/bin:$PATH scripts/slurm_check.sh [--workdir DIR] [--keep-cluster] [--n-a N] [--n-b N]
-#                                                     [--text-chunks N]
+#                                                     [--text-chunks N] [--reuse-local]
+#   sudo scripts/slurm_check.sh --stop     # only stop the daemons an earlier --keep-cluster run left
 #
 # What it does, idempotently (rerunning it reuses what is already there):
 #  1. installs Debian's slurmctld, slurmd, slurm-client and munge (daemons are not started by the
@@ -19,7 +20,12 @@
 #  4. compares every Parquet table, JSON table, figure and synthetic raw file of both runs by sha256
 #     (the brief's HTML/PDF, provenance and manifest carry the run's date and are left out), prints
 #     the comparison and the Slurm jobs' overlap (datasets running side by side);
-#  5. stops the daemons it started (by their pid files), unless --keep-cluster.
+#     then the Slurm jobs' times per rule (results' benchmarks/*.tsv: scrub_text chunks, deidentify);
+#  5. stops the daemons it (or an earlier --keep-cluster run) started, by their pid files in
+#     /run/mscsurvey-slurm-check, also when a step fails, unless --keep-cluster.
+#
+# --reuse-local keeps a finished local run in --workdir when its config and the project's commit are
+# the same (the local run always scrubs in one job, so runs with several --text-chunks share it).
 #
 # Needs root (apt-get, daemons), Debian 12 (Slurm 22.05) and the project's Python environment first
 # on PATH. Exit status 0 when every compared file is identical. See /work/shared/SLURM.md for the
@@ -32,6 +38,8 @@ KEEP_CLUSTER=0
 N_A=240
 N_B=300
 TEXT_CHUNKS=3
+REUSE_LOCAL=0
+STOP_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --workdir) WORK="$2"; shift 2 ;;
@@ -39,7 +47,9 @@ while [[ $# -gt 0 ]]; do
     --n-a) N_A="$2"; shift 2 ;;
     --n-b) N_B="$2"; shift 2 ;;
     --text-chunks) TEXT_CHUNKS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --reuse-local) REUSE_LOCAL=1; shift ;;
+    --stop) STOP_ONLY=1; shift ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,15 +58,14 @@ say() { printf '[slurm-check %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs packages and starts daemons)"
+STATE=/run/mscsurvey-slurm-check   # pid files of the daemons this script started
+mkdir -p "$STATE"
 SNAKEMAKE="$(command -v snakemake || true)"
-[[ -n "$SNAKEMAKE" ]] || die "snakemake is not on PATH (put the project's environment first: PATH=.venv/bin:\$PATH)"
+[[ -n "$SNAKEMAKE" || $STOP_ONLY -eq 1 ]] || die "snakemake is not on PATH (put the project's environment first: PATH=.venv/bin:\$PATH)"
 PYTHON="$(dirname "$SNAKEMAKE")/python"
-"$PYTHON" -c "import snakemake_executor_plugin_slurm" 2>/dev/null \
+[[ $STOP_ONLY -eq 1 ]] || "$PYTHON" -c "import snakemake_executor_plugin_slurm" 2>/dev/null \
   || die "snakemake-executor-plugin-slurm is not installed in $(dirname "$SNAKEMAKE") (it is in envs/requirements.lock)"
 
-STATE=/run/mscsurvey-slurm-check   # pid files of what this script started
-mkdir -p "$STATE"
-STARTED=()
 
 # --------------------------------------------------------------------------------------------------
 # 1. Packages
@@ -109,7 +118,6 @@ start_munge() {
   done
   munge -n | unmunge >/dev/null || die "munged did not start (see /var/log/munge/munged.log)"
   cp /run/munge/munged.pid "$STATE/munged.pid"
-  STARTED+=(munged)
   say "munged started (pid $(cat "$STATE/munged.pid"))"
 }
 
@@ -165,7 +173,6 @@ start_slurm() {
     for _ in $(seq 50); do alive /run/slurmctld.pid && break; sleep 0.2; done
     alive /run/slurmctld.pid || die "slurmctld did not start (see /var/log/slurm/slurmctld.log)"
     cp /run/slurmctld.pid "$STATE/slurmctld.pid"
-    STARTED+=(slurmctld)
     say "slurmctld started (pid $(cat /run/slurmctld.pid))"
   fi
   if alive /run/slurmd.pid; then
@@ -175,7 +182,6 @@ start_slurm() {
     for _ in $(seq 50); do alive /run/slurmd.pid && break; sleep 0.2; done
     alive /run/slurmd.pid || die "slurmd did not start (see /var/log/slurm/slurmd.log)"
     cp /run/slurmd.pid "$STATE/slurmd.pid"
-    STARTED+=(slurmd)
     say "slurmd started (pid $(cat /run/slurmd.pid))"
   fi
   local state=""
@@ -192,11 +198,15 @@ start_slurm() {
 }
 
 stop_started() {
-  local name pidfile
+  # A pid file in $STATE exists only for a daemon this script started (in this run or in an earlier
+  # --keep-cluster run); daemons that were running before are left alone.
+  local name pidfile ctld=0
+  [[ -f "$STATE/slurmctld.pid" ]] && ctld=1
   for name in slurmd slurmctld munged; do
     pidfile="$STATE/$name.pid"
-    [[ " ${STARTED[*]} " == *" $name "* ]] || continue
-    if alive "$pidfile"; then
+    [[ -f "$pidfile" ]] || continue
+    # (the pid must still be that daemon's: a stale file's pid may belong to another process now)
+    if alive "$pidfile" && [[ "$(cat "/proc/$(cat "$pidfile")/comm" 2>/dev/null)" == "$name" ]]; then
       kill "$(cat "$pidfile")" && say "stopped $name (pid $(cat "$pidfile"))"
       for _ in $(seq 50); do alive "$pidfile" || break; sleep 0.2; done
     fi
@@ -205,7 +215,7 @@ stop_started() {
   # With Slurm's client installed, the slurm executor plugin runs `scontrol show config` whenever
   # Snakemake starts (local runs too); with a slurm.conf naming a controller that is not running,
   # that waits 9 s. So the configuration goes with the controller (kept in $STATE for a look).
-  if [[ " ${STARTED[*]} " == *" slurmctld "* ]] && grep -qs "scripts/slurm_check.sh" /etc/slurm/slurm.conf; then
+  if [[ $ctld -eq 1 ]] && grep -qs "scripts/slurm_check.sh" /etc/slurm/slurm.conf; then
     mv /etc/slurm/slurm.conf "$STATE/slurm.conf"
     say "moved /etc/slurm/slurm.conf to $STATE/ (no controller runs now)"
   fi
@@ -250,8 +260,19 @@ clean_env() {
   unset SLURM_CONF MSCSURVEY_PSEUDONYM_KEY
 }
 
+source_version() {  # the project's commit, '+dirty' when its tracked files differ from it
+  git -C "$ROOT" describe --always --dirty=+dirty 2>/dev/null || echo unknown
+}
+
+reusable_local() {  # a finished local run with the same config and source (see --reuse-local)
+  [[ $REUSE_LOCAL -eq 1 && -s "$WORK/local/seconds" && -s "$WORK/local/source" ]] \
+    && cmp -s "$WORK/config.yaml" "$WORK/local/config/config.yaml" \
+    && [[ "$(cat "$WORK/local/source")" == "$(source_version)" && "$(source_version)" != *dirty ]]
+}
+
 run_workflow() {  # run_workflow <label> <dir> <config> <snakemake args...>
   local label="$1" dir="$2" cfg="$3"; shift 3
+  rm -rf "$dir"
   mkdir -p "$dir/config"
   cp "$cfg" "$dir/config/config.yaml"
   local t0=$SECONDS
@@ -261,6 +282,7 @@ run_workflow() {  # run_workflow <label> <dir> <config> <snakemake args...>
     die "$label run failed (log: $dir/snakemake.log)"
   fi
   echo $(( SECONDS - t0 )) > "$dir/seconds"
+  source_version > "$dir/source"
   say "$label run finished in $(cat "$dir/seconds") s"
 }
 
@@ -366,28 +388,62 @@ print(
 EOF
 }
 
+rule_times() {  # the Slurm run's job times of the free-text work, from the rules' benchmark files
+  "$PYTHON" - "$WORK/slurm" <<'EOF'
+import csv
+import sys
+from pathlib import Path
+
+work = Path(sys.argv[1])
+
+
+def seconds(p: Path) -> float:
+    with p.open(encoding="utf-8") as f:
+        return float(next(csv.DictReader(f, delimiter="\t"))["s"])
+
+
+for ds in sorted(p.name for p in (work / "results").iterdir() if p.is_dir()):
+    bench = work / "results" / ds / "benchmarks"
+    chunks = [seconds(p) for p in sorted((bench / "scrub_text").glob("*.tsv"))]
+    text = (
+        f"{len(chunks)} scrub_text job(s) "
+        + " + ".join(f"{s:.1f}" for s in chunks)
+        + f" s (slowest {max(chunks):.1f} s)"
+        if chunks
+        else "no scrub_text job (scrubbed inside deidentify)"
+    )
+    print(f"dataset {ds}: {text}; deidentify {seconds(bench / 'deidentify.tsv'):.1f} s")
+EOF
+}
+
 # --------------------------------------------------------------------------------------------------
 main() {
   local t_all=$SECONDS
+  # stop what was started also when a step fails (die, set -e) or the script is interrupted
+  trap '[[ $KEEP_CLUSTER -eq 1 ]] || stop_started' EXIT
+  trap 'exit 130' INT TERM
   install_packages
   start_munge
   write_conf
   start_slurm
-  trap '[[ $KEEP_CLUSTER -eq 1 ]] || stop_started' EXIT
   clean_env
   if [[ -z "$WORK" ]]; then WORK="$(mktemp -d /tmp/mscsurvey-slurm-XXXXXX)"; fi
-  rm -rf "$WORK/local" "$WORK/slurm"
   mkdir -p "$WORK"
   write_config "$WORK/config.yaml" 1
   write_config "$WORK/config_slurm.yaml" "$TEXT_CHUNKS"
   say "study: two synthetic datasets, a ($N_A rows) and b ($N_B rows), in $WORK; free text in 1 job" \
     "locally, in $TEXT_CHUNKS scrub_text jobs per dataset on Slurm"
-  run_workflow local "$WORK/local" "$WORK/config.yaml" --cores 2
+  if reusable_local; then
+    say "local run: reusing $WORK/local ($(cat "$WORK/local/seconds") s, same config and commit $(source_version))"
+  else
+    run_workflow local "$WORK/local" "$WORK/config.yaml" --cores 2
+  fi
   local since
   since=$(date +%s)
   # (its logs kept, to tell which rule and dataset each Slurm job ran)
   run_workflow slurm "$WORK/slurm" "$WORK/config_slurm.yaml" --profile "$ROOT/profiles/slurm" --slurm-keep-successful-logs
-  job_overlap "$since"
+  job_overlap "$since" || say "(no job overlap: the Slurm job logs could not be read)"
+  rule_times || say "(no rule times: a benchmark file could not be read)"
   local status=0
   compare || status=$?
   say "local run $(cat "$WORK/local/seconds") s, Slurm run $(cat "$WORK/slurm/seconds") s, all $(( SECONDS - t_all )) s"
@@ -396,4 +452,8 @@ main() {
   return $status
 }
 
+if [[ $STOP_ONLY -eq 1 ]]; then
+  stop_started
+  exit 0
+fi
 main
