@@ -214,3 +214,15 @@ def test_scan_frame_searches_each_distinct_value_once_and_reports_every_row():
         "column comment, row 8",
         "column comment, row 3",  # the phone number pass comes after the literal needles
     ]
+
+
+def test_digits_inside_a_hash_are_not_a_phone_number():
+    # at 10^6 respondents some 16-hex pseudonyms hold a respondent's ten phone digits by chance
+    nd = Needles({"phone": ["(555) 123-4567"]})
+    assert scan_text("pid a5551234567fbc0e", nd, name="t") == []
+    assert scan_text("5551234567abcdef", nd, name="t") == []
+    # typed forms are still found: glued to words, with an extension, in a short or digit-only token
+    for text in ("call5551234567", "555-123-4567x204", "ref 5551234567ok", "15551234567"):
+        assert [f.needle_type for f in scan_text(text, nd, name="t")] == ["phone"], text
+    df = pd.DataFrame({"source_row": [2, 3], "pid": ["a5551234567fbc0e", "5551234567"]})
+    assert [f.position for f in scan_frame(df, nd, name="out")] == ["column pid, row 3"]
