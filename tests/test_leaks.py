@@ -226,3 +226,12 @@ def test_digits_inside_a_hash_are_not_a_phone_number():
         assert [f.needle_type for f in scan_text(text, nd, name="t")] == ["phone"], text
     df = pd.DataFrame({"source_row": [2, 3], "pid": ["a5551234567fbc0e", "5551234567"]})
     assert [f.position for f in scan_frame(df, nd, name="out")] == ["column pid, row 3"]
+
+
+def test_an_all_digit_pseudonym_in_a_column_of_hashes_is_not_a_phone_number():
+    nd = Needles({"phone": ["(555) 123-4567"]})
+    hashes = pd.DataFrame({"source_row": [2, 3], "pid": ["0123456789abcdef", "1555123456700000"]})
+    assert scan_frame(hashes, nd, name="out") == []
+    # a column of digits only is not a column of hashes: its phone numbers are found
+    digits = pd.DataFrame({"source_row": [2, 3], "ref": ["155512345670000", "000000000000"]})
+    assert [f.position for f in scan_frame(digits, nd, name="out")] == ["column ref, row 2"]

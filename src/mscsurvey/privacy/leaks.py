@@ -326,11 +326,29 @@ def _findings_by_value(values: list[str], nd: Needles) -> list[list[tuple[int, s
     return out
 
 
+_HEX_VALUE = re.compile(r"[0-9a-fA-F]{12,64}")
+
+
+def _is_hash_column(values: list[str]) -> bool:
+    """Every value 12-64 hexadecimal characters, some with a letter: keyed hashes (pseudonyms), not
+    numbers someone typed."""
+    return (
+        bool(values)
+        and all(_HEX_VALUE.fullmatch(v) for v in values)
+        and any(not v.isdigit() for v in values)
+    )
+
+
 def _scan_column(s: pd.Series, nd: Needles, *, name: str, row_ids: list[Any]) -> list[Finding]:
     """Findings in one column, each distinct value searched once (an answer column of 10^6 rows
     holds a handful of values), reported for every row holding it, in row order."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    found = _findings_by_value([str(u) for u in uniques], nd)
+    values = [str(u) for u in uniques]
+    found = _findings_by_value(values, nd)
+    if _is_hash_column(values):
+        # a column of keyed hashes: the rare all-digit one is still a hash (at 10^6 rows two
+        # pseudonyms were 16 digits holding a respondent's phone digits by chance)
+        found = [[f for f in fs if f[0] != 1] for fs in found]
     hit = [i for i, f in enumerate(found) if f]
     if not hit:
         return []
