@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import ahocorasick
 
-__all__ = ["LiteralMatcher", "fold_case"]
+__all__ = ["LiteralMatcher", "fold_case", "is_word_char"]
 
 # Case equivalences ``re.IGNORECASE`` applies beyond lower-casing (sre_compile's _equivalences) that
 # str.casefold does not: dotless i, long s, ... Each maps to one representative.
@@ -103,7 +103,8 @@ def _normalise(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     return "".join(pieces), starts, ends
 
 
-def _is_word_char(ch: str) -> bool:
+def is_word_char(ch: str) -> bool:
+    """What ``\\w`` matches in a ``str`` pattern: a letter, digit or underscore of any script."""
     return ch.isalnum() or ch == "_"
 
 
@@ -154,8 +155,8 @@ class LiteralMatcher:
         for end_index, (length, whole, entry) in self._automaton.iter(norm):
             start, end = end_index - length + 1, end_index + 1
             if whole:
-                if (start > 0 and _is_word_char(norm[start - 1])) or (
-                    end < last and _is_word_char(norm[end])
+                if (start > 0 and is_word_char(norm[start - 1])) or (
+                    end < last and is_word_char(norm[end])
                 ):
                     continue
                 table = best_whole

@@ -57,6 +57,7 @@ from mscsurvey.privacy.entities import (
 )
 from mscsurvey.privacy.gate import DeferredTags, gate_lexicon, needs_model
 from mscsurvey.privacy.literals import LiteralMatcher
+from mscsurvey.privacy.literals import is_word_char as _is_word_char
 from mscsurvey.privacy.patterns import pattern_spans
 from mscsurvey.privacy.spans import PRIORITY, Span, merge
 
@@ -409,10 +410,6 @@ def _merge(spans: list[Span]) -> list[Span]:
 
 
 _MAX_ENTRY = 200
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 
 
 # --------------------------------------------------------------------------------------------------
