@@ -91,9 +91,10 @@ def snakemake(workdir: Path, cores: int, *args: str) -> tuple[float, str]:
 def rule_times(workdir: Path) -> dict[str, dict[str, float]]:
     """Each rule's benchmark file: wall seconds, CPU seconds and peak RSS (MB)."""
     files = {p.stem: p for p in (workdir / "results" / "benchmarks").glob("*.tsv")}
-    syn = workdir / "data" / "raw" / "logs" / "synthesize.benchmark.tsv"
-    if syn.exists():
-        files["synthesize"] = syn
+    for rule in ("synthesize", "synthetic_truth"):  # written beside the raw export
+        syn = workdir / "data" / "raw" / "logs" / f"{rule}.benchmark.tsv"
+        if syn.exists():
+            files[rule] = syn
     out = {}
     for rule, path in files.items():
         with open(path, encoding="utf-8") as fh:
@@ -108,6 +109,7 @@ def rule_times(workdir: Path) -> dict[str, dict[str, float]]:
 
 ORDER = [
     "synthesize",
+    "synthetic_truth",
     "deidentify",
     "clean",
     "scales",

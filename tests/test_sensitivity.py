@@ -194,7 +194,7 @@ def test_unanswered_margin_variable_gets_weight_zero(cb, small):
 
 
 def test_brief_takeaway_only_when_a_conclusion_changes(cb):
-    from mscsurvey.stages.sensitivity import brief_sentences
+    from mscsurvey.report.sensitivity_text import brief_sentences
 
     def table(mi_estimate: float) -> pd.DataFrame:
         base = {"analysis": "construct_mean", "name": "trust", "term": "mean", "se": 0.05}

@@ -678,6 +678,48 @@ def test_adapter_writes_the_three_outputs(tmp_path, config):
     assert Path(out["key"]).read_text(encoding="utf-8").strip() == synthetic_key(3)
 
 
+def test_export_job_without_estimands_writes_the_same_bytes(tmp_path, config):
+    """The workflow's two synthesize jobs: the export and key made without the Monte Carlo estimands
+    are byte-identical to those of the full run, and the truth cannot be written without them."""
+    base = SimpleNamespace(
+        input=SimpleNamespace(codebook=str(CODEBOOK), model=str(MODEL), published=str(PUBLISHED)),
+        params=SimpleNamespace(settings={"seed": 4, "n_respondents": 150}),
+    )
+    runs = {
+        "full": {"raw": "survey.csv", "truth": "truth.json", "key": "pseudonym.key"},
+        "export": {"raw": "survey.csv", "key": "pseudonym.key"},
+        "truth": {"truth": "truth.json"},
+    }
+    for name, files in runs.items():
+        (tmp_path / name).mkdir()
+        smk = SimpleNamespace(
+            **vars(base),
+            output=SimpleNamespace(**{k: str(tmp_path / name / f) for k, f in files.items()}),
+            log=[str(tmp_path / name / "synthesize.log")],
+            rule=name,
+        )
+        runpy.run_path(
+            str(ROOT / "workflow" / "scripts" / "synthesize.py"), init_globals={"snakemake": smk}
+        )
+    for f in ("survey.csv", "pseudonym.key"):
+        assert (tmp_path / "export" / f).read_bytes() == (tmp_path / "full" / f).read_bytes()
+    assert (tmp_path / "truth" / "truth.json").read_bytes() == (
+        tmp_path / "full" / "truth.json"
+    ).read_bytes()
+    assert not (tmp_path / "export" / "truth.json").exists()
+    partial = generate(
+        load_codebook(CODEBOOK),
+        load_yaml(MODEL),
+        load_published(str(PUBLISHED), load_codebook(CODEBOOK)),
+        seed=4,
+        n_respondents=150,
+        estimands=False,
+    )
+    assert partial.truth["estimands"] is None
+    with pytest.raises(ValueError, match="estimands"):
+        write_outputs(partial, truth=tmp_path / "t.json")
+
+
 def test_split_name_columns_of_another_study():
     """The example study's export has first- and last-name columns instead of one name column: each
     is filled with the matching part of the same person's name; a model with no name column at all

@@ -16,6 +16,7 @@ rule agreement:
         "{res}/logs/agreement.log",
     benchmark:
         "{res}/benchmarks/agreement.tsv"
+    priority: PRIORITY["agreement"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
@@ -43,6 +44,7 @@ rule subgroups:
         "{res}/logs/subgroups.log",
     benchmark:
         "{res}/benchmarks/subgroups.tsv"
+    priority: PRIORITY["subgroups"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
@@ -70,6 +72,7 @@ rule regressions:
         "{res}/logs/regressions.log",
     benchmark:
         "{res}/benchmarks/regressions.tsv"
+    priority: PRIORITY["regressions"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

@@ -51,6 +51,7 @@ rule brief_numbers:
         "{res}/logs/brief_numbers.log",
     benchmark:
         "{res}/benchmarks/brief_numbers.tsv"
+    priority: PRIORITY["brief_numbers"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

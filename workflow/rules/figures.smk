@@ -15,6 +15,7 @@ rule figure_part:
         "{res}/benchmarks/figures_{part}.tsv"
     wildcard_constraints:
         part="|".join(FIGURE_PARTS),
+    priority: figure_part_priority
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

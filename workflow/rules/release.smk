@@ -14,6 +14,7 @@ rule release_microdata:
         "{res}/logs/release_microdata.log",
     benchmark:
         "{res}/benchmarks/release_microdata.tsv"
+    priority: PRIORITY["release_microdata"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

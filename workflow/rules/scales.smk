@@ -17,6 +17,7 @@ rule scales:
         "{res}/logs/scales.log",
     benchmark:
         "{res}/benchmarks/scales.tsv"
+    priority: PRIORITY["scales"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
@@ -42,6 +43,7 @@ rule cfa:
         "{res}/logs/cfa.log",
     benchmark:
         "{res}/benchmarks/cfa.tsv"
+    priority: PRIORITY["cfa"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1
@@ -66,6 +68,7 @@ rule invariance:
         "{res}/logs/invariance.log",
     benchmark:
         "{res}/benchmarks/invariance.tsv"
+    priority: PRIORITY["invariance"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

@@ -12,6 +12,7 @@ rule sensitivity:
         "{res}/logs/sensitivity.log",
     benchmark:
         "{res}/benchmarks/sensitivity.tsv"
+    priority: PRIORITY["sensitivity"]
     conda:
         "../../envs/mscsurvey.yaml"
     threads: 1

@@ -31,6 +31,7 @@ import pandas as pd
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.errors import SurveyError
 from mscsurvey.report import phrasing
+from mscsurvey.report.sensitivity_text import brief_sentences
 from mscsurvey.settings import AnalysesSettings, NumbersSettings
 
 __all__ = [
@@ -1228,9 +1229,6 @@ def brief_numbers(
     SurveyError
         If the config's quote attribution names a column that is not a group of the codebook.
     """
-    # imported here: the sensitivity module brings statsmodels, which the notebook need not load
-    from mscsurvey.stages.sensitivity import brief_sentences
-
     # 1. settings and the sections' findings
     st = _settings(settings)
     models, min_n, alpha = st["models"], st["min_n"], st["alpha"]

@@ -166,6 +166,7 @@ def generate(
     seed: int,
     n_respondents: int | None = None,
     model_source: str = "model",
+    estimands: bool = True,
 ) -> Synthetic:
     """Generate the synthetic raw survey export and its ground truth.
 
@@ -183,6 +184,11 @@ def generate(
     n_respondents
         raw rows to write; None takes the model's ``survey.n_rows``. Published n's, the how-much
         subset and the planted counts are scaled by ``n_respondents / n_rows``.
+    estimands
+        False skips the Monte Carlo estimands (step 10, most of the time): ``truth["estimands"]`` is
+        then None. The export and the key are the same bytes either way: the Monte Carlo is the
+        last step and draws only from its own stream. (The workflow writes the export in one job
+        and the truth in another, so de-identification need not wait for the Monte Carlo.)
 
     Returns
     -------
@@ -252,7 +258,7 @@ def generate(
         ids=ids,
         exp=exp,
     )
-    truth = _truth(run, _monte_carlo(run))  # 9, 10
+    truth = _truth(run, _monte_carlo(run) if estimands else None)  # 9, 10
     log_counts = {
         "rows": len(exp.rids),
         "analysed": n_gen,
@@ -989,7 +995,7 @@ def _monte_carlo(run: _Run) -> dict[str, Any]:
 # 10. Truth ----------------------------------------------------------------------------------------
 
 
-def _truth(run: _Run, estimands: dict[str, Any]) -> dict[str, Any]:
+def _truth(run: _Run, estimands: dict[str, Any] | None) -> dict[str, Any]:
     spec, exp = run.spec, run.exp
     n_gen = run.people.n_gen
     return {
@@ -1258,11 +1264,21 @@ def _estimands(
 
 
 def write_outputs(
-    result: Synthetic, *, raw: str | Path, truth: str | Path, key: str | Path
+    result: Synthetic,
+    *,
+    raw: str | Path | None = None,
+    truth: str | Path | None = None,
+    key: str | Path | None = None,
 ) -> None:
-    """Write the export (CSV, UTF-8), ``truth.json`` and the key file (one hex line), atomically."""
-    with atomic_open(raw) as fh:
-        fh.write(result.csv_text())
-    write_json(result.truth, truth)
-    with atomic_open(key, private=True) as fh:
-        fh.write(result.key + "\n")
+    """Write the export (CSV, UTF-8), ``truth.json`` and the key file (one hex line), atomically:
+    each one given a path."""
+    if raw is not None:
+        with atomic_open(raw) as fh:
+            fh.write(result.csv_text())
+    if truth is not None:
+        if result.truth.get("estimands") is None:
+            raise ValueError("truth.json needs the estimands: generate(..., estimands=True)")
+        write_json(result.truth, truth)
+    if key is not None:
+        with atomic_open(key, private=True) as fh:
+            fh.write(result.key + "\n")
