@@ -16,16 +16,19 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Any
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 from mscsurvey.errors import SurveyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 __all__ = [
     "atomic_path",
@@ -125,6 +128,8 @@ def read_parquet(
 ) -> pd.DataFrame:
     """Read a Parquet file; with ``columns``, only those (column projection: the others are never
     decoded). Requested columns the file lacks are skipped, so the caller's own check names them."""
+    import pandas as pd
+
     if columns is None:
         return pd.read_parquet(path, engine="pyarrow")
     import pyarrow.parquet as pq
@@ -144,7 +149,8 @@ def to_jsonable(obj: Any) -> Any:
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
-    if obj is pd.NA or obj is pd.NaT:
+    pd = sys.modules.get("pandas")  # not imported: no pandas value can be here
+    if pd is not None and (obj is pd.NA or obj is pd.NaT):
         return None
     return obj
 
@@ -255,6 +261,8 @@ def _parse_error(exc: Exception, path: Path, delimiter: str, skip_rows: int) -> 
 def _read_csv(
     path: Path, delimiter: str | None, encoding: str | None, skip_rows: int
 ) -> pd.DataFrame:
+    import pandas as pd
+
     text = _csv_text(path, encoding, skip_rows)
     if delimiter is None:
         sample = text[: _line_offset(text, 50)].removesuffix("\n")
@@ -369,6 +377,8 @@ def _check_formulas(p: Path, sheet: str, skip_rows: int, header: list[str]) -> N
 def _read_excel(p: Path, sheet: str | int, skip_rows: int) -> pd.DataFrame:
     """One sheet as text; the header row is checked as a CSV's is (pandas would rename a repeated
     column 'tr1.1' and go on). Blank header cells keep pandas' 'Unnamed: i' names."""
+    import pandas as pd
+
     _check_unpacked_size(p)
     try:
         book = pd.ExcelFile(p)
@@ -421,6 +431,8 @@ def integral_codes(df: pd.DataFrame) -> pd.DataFrame:
 def _user_missing_mask(df: pd.DataFrame, meta: Any, kind: str) -> pd.DataFrame:
     """Cells holding a value the file declares user-missing (SPSS missing values/ranges; Stata's
     .a-.z, which pyreadstat returns as the letter)."""
+    import pandas as pd
+
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
     if kind == "sav":
         for col, ranges in (meta.missing_ranges or {}).items():
