@@ -177,6 +177,29 @@ def critical_path(
     return [r for r in path if r != "all"], total
 
 
+def timeline(workdir: Path) -> list[tuple[float, float, str]]:
+    """(start s, end s, rule) of every job of the first run, from Snakemake's log (whole seconds:
+    the log stamps them so), to show when a core sat idle."""
+    log = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))[0]
+    now = t0 = None
+    started: dict[str, tuple[str, float]] = {}
+    rule = None
+    jobs = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        if m := re.match(r"\[(\w{3} \w{3}\s+\d+ [\d:]+ \d{4})\]", line):
+            now = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
+            t0 = t0 or now
+        elif m := re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", line):
+            rule = m.group(1)
+        elif (m := re.match(r"\s+jobid: (\d+)", line)) and rule:
+            started[m.group(1)] = (rule, (now - t0).total_seconds())
+            rule = None
+        elif (m := re.match(r"Finished jobid: (\d+)", line)) and m.group(1) in started:
+            name, begin = started.pop(m.group(1))
+            jobs.append((begin, (now - t0).total_seconds(), name))
+    return sorted(jobs)
+
+
 def write_hashes(workdir: Path, out: Path) -> int:
     """sha256 and path of every output under results/ (not logs or benchmark files), sorted."""
     root = workdir / "results"
@@ -233,6 +256,11 @@ def main() -> None:
         print(
             f"{'CPU of rules':<14} {cpu:>7.2f}   (less sensitive to other processes than wall time)"
         )
+        print("\njob timeline of the cold run (s from the first job; one # per second):")
+        for begin, end, name in timeline(tmp):
+            print(
+                f"  {name:<18} {begin:>4.0f} {end:>4.0f}  {' ' * int(begin)}{'#' * max(1, int(end - begin))}"
+            )
         path, along = critical_path(*job_graph(tmp, args.cores), times)
         floor = max(along, cpu / args.cores)
         print(f"{'critical path':<14} {along:>7.2f}   (CPU s: {' -> '.join(path)})")
