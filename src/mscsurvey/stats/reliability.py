@@ -758,7 +758,6 @@ def _block_sums(
     rhs = np.ones((_BLOCK_ROWS, 2), order="F")  # columns: 1 and the row total
     sums = np.zeros((src.k, 2))  # sum of y, sum of y t
     squares = np.zeros(src.k)
-    kept = np.empty((_BLOCK_ROWS, src.k), order="F")
     used = 0
     for start in src.starts():
         y = src.block(start)
@@ -768,23 +767,15 @@ def _block_sums(
         if not np.isfinite(t).all():
             if stop_at_missing:
                 return None
-            idx = np.flatnonzero(np.isfinite(y).all(axis=1))  # not isfinite(t): it may overflow
-            y, t = _take_rows(y, idx, kept), t[idx]
+            keep = np.isfinite(y).all(axis=1)  # not isfinite(t): a total may overflow
+            # the kept rows, column-major as the products want them (y[keep] is row-major, slower)
+            y, t = np.compress(keep, y.T, axis=1).T, t[keep]
         rows = len(t)
         rhs[:rows, 1] = t
         sums += y.T @ rhs[:rows]
         squares += np.vecdot(y.T, y.T)
         used += rows
     return used, sums[:, 0], squares, sums[:, 1]
-
-
-def _take_rows(y: np.ndarray, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Rows ``idx`` of ``y`` into ``out``, column by column: it keeps the column-major layout that
-    the products need and is faster than ``y[idx]`` (which makes a row-major copy)."""
-    out = out[: len(idx)]
-    for j in range(y.shape[1]):
-        np.take(y[:, j], idx, out=out[:, j])
-    return out
 
 
 def _cancels(mean_y: np.ndarray, var: np.ndarray) -> bool:
