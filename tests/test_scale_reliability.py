@@ -230,20 +230,24 @@ def float64_products(x: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return z.T @ z
 
 
-@pytest.mark.parametrize("top", [64, 65, 200])
+BOUND = math.isqrt(2**24 // B)  # 45 for blocks of 8192 rows
+
+
+@pytest.mark.parametrize("top", [BOUND, BOUND + 1, 200])
 def test_float32_products_are_exact_near_the_bound(top):
-    """Integer codes up to 64 in blocks of 4096 rows: partial sums up to 4096 * 64^2 = 2^24 exactly,
-    summed in float32 with no rounding; 65 would exceed 2^24 (the float64 route is taken)."""
-    assert B == 4096 and math.isqrt(2**24 // B) == 64
+    """Integer codes up to 45 in blocks of 8192 rows: partial sums up to 8192 * 45^2 < 2^24, summed
+    in float32 with no rounding; 46 would reach 8192 * 46^2 > 2^24 (the float64 route is taken)."""
+    assert B * BOUND**2 <= 2**24 < B * (BOUND + 1) ** 2
     rng = np.random.default_rng(top)
     x = rng.integers(-top, top + 1, size=(3 * B + 5, 6)).astype(float)
-    x[: B // 2] = top  # a block whose sums reach rows * top^2
     x[rng.random(x.shape) < 0.05] = np.nan
+    # a complete first block whose sums near rows * top^2 (odd ones: past 2^24 float32 rounds them)
+    x[:B] = rng.choice([top, top - 1], size=(B, 6))
     shift = np.zeros(6)
     got = rl._pairwise_products(rl._Rows(x), shift)
     np.testing.assert_array_equal(got, float64_products(x, shift))
     block = np.nan_to_num(x[:B])
-    assert rl._exact_in_float32(block) is (top <= 64)
+    assert rl._exact_in_float32(block) is (top <= BOUND)
 
 
 def test_float32_would_round_past_the_bound(monkeypatch):

@@ -671,9 +671,10 @@ MissingPolicy = Literal["listwise", "pairwise"]
 #: sums are taken again about the means (Likert items are near 10).
 _MAX_CANCELLATION = 1e4
 
-#: Rows per block of the one-pass sums: a block of 40 float64 items (640 KB) and what is made of it
-#: stay in the CPU cache, so the data are read from memory once.
-_BLOCK_ROWS = 4096
+#: Rows per block of the one-pass sums: a block of 40 float64 items (2.6 MB) and what is made of it
+#: stay in the CPU cache, so the data are read from memory once (8192 measured fastest of 2048-32768
+#: rows at 10^5 and 10^6 x 40).
+_BLOCK_ROWS = 8192
 
 #: Float32 holds every integer of magnitude <= 2**24 exactly.
 _F32_EXACT_INT = float(2**24)
