@@ -207,7 +207,8 @@ def test_frame_layouts_and_dtypes_give_the_same_numbers():
     complete = one_block.dropna()
     for missing in ("listwise", "pairwise"):
         expected = rl.scale_reliability(x, missing=missing)
-        for other in (one_block, per_column, nullable):
+        assert x.flags.c_contiguous  # row-major array: sliced (listwise) or copied (pairwise)
+        for other in (one_block, per_column, nullable, np.asfortranarray(x)):
             got = rl.scale_reliability(other, missing=missing)
             pd.testing.assert_frame_equal(got[0], expected[0], check_exact=False, rtol=1e-14)
             pd.testing.assert_frame_equal(

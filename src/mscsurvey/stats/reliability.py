@@ -693,7 +693,8 @@ class _Moments(NamedTuple):
 class _Rows:
     """The items of ``df`` as float64 blocks of rows, without a copy of the data.
 
-    A float64 array is sliced (views). A DataFrame is read column by column (pandas keeps a frame
+    A float64 array is sliced (views; copied block by block to column-major order where the products
+    need it). A DataFrame is read column by column (pandas keeps a frame
     made column by column, such as ``frame[items].astype("float64")``, as one block per column, and
     ``to_numpy`` would then copy all of it): each block of rows is gathered into a reused buffer that
     stays in cache, casting integer or boolean columns on the way; only nullable (extension) columns
@@ -721,12 +722,16 @@ class _Rows:
         self.n = len(df)
         self._buf = np.empty((min(_BLOCK_ROWS, self.n), self.k), order="F")
 
-    def block(self, start: int) -> np.ndarray:
-        """Rows ``start`` to ``start + _BLOCK_ROWS`` (the buffer is reused by the next call)."""
+    def block(self, start: int, *, column_major: bool = False) -> np.ndarray:
+        """Rows ``start`` to ``start + _BLOCK_ROWS`` (the buffer is reused by the next call),
+        copied to column-major order if ``column_major`` and the array is row-major."""
         stop = min(start + _BLOCK_ROWS, self.n)
-        if self.matrix is not None:
-            return self.matrix[start:stop]
         out = self._buf[: stop - start]
+        if self.matrix is not None:
+            if column_major and not self.matrix.flags.f_contiguous:
+                out[...] = self.matrix[start:stop]
+                return out
+            return self.matrix[start:stop]
         for j, col in enumerate(self.columns):
             out[:, j] = col[start:stop]
         return out
@@ -774,7 +779,7 @@ def _block_sums(
         rows = len(t)
         rhs[:rows, 1] = t
         sums += y.T @ rhs[:rows]
-        squares += np.vecdot(y.T, y.T)
+        squares += np.vecdot(y.T, y.T) if y.flags.f_contiguous else np.einsum("ij,ij->j", y, y)
         used += rows
     return used, sums[:, 0], squares, sums[:, 1]
 
@@ -841,7 +846,7 @@ def _pairwise_products(src: _Rows, shift: np.ndarray) -> np.ndarray:
     w_buf = np.empty((_BLOCK_ROWS, k), dtype=bool, order="F")
     zz = np.zeros((2 * k, 2 * k))
     for start in src.starts():
-        block = src.block(start)
+        block = src.block(start, column_major=True)
         rows = len(block)
         y, w = y_buf[:rows], w_buf[:rows]
         np.isfinite(block, out=w)
@@ -860,7 +865,7 @@ def _pairwise_moments(src: _Rows) -> _Moments:
     (rounded when it holds integers, so that integer codes stay integers), again about the means when
     the shift is so far off that more than 4 digits would be lost."""
     k = src.k
-    first = src.block(0)
+    first = src.block(0, column_major=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         counts = np.isfinite(first).sum(axis=0)
         shift = np.where(np.isfinite(first), first, 0.0).sum(axis=0) / counts
