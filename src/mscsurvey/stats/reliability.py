@@ -5,9 +5,9 @@ item-total correlations and alpha if an item is deleted.
 Every function takes a respondents x items numeric frame (no codebook), works on its
 **listwise-complete rows** (rows with any missing value are dropped first, as ``psych::alpha`` and
 ``psych::fa`` do on the reference data), and returns a float or a tidy DataFrame.
-:func:`scale_reliability` gives alpha, its interval and the item statistics from one covariance
-matrix made by BLAS products (listwise, or pairwise as ``pingouin.cronbach_alpha``'s default): the
-route for 10^5-10^6 respondents. Nothing is rounded.
+:func:`scale_reliability` gives alpha, its interval and the item statistics in one pass over the data
+(listwise: O(n k) sums, no covariance matrix; or pairwise as ``pingouin.cronbach_alpha``'s default:
+masked BLAS products): the route for 10^5-10^6 respondents. Nothing is rounded.
 Bad input raises ``ValueError`` naming the argument and the value.
 """
 
