@@ -272,3 +272,16 @@ def test_non_integer_blocks_are_not_multiplied_in_float32():
     np.testing.assert_array_equal(
         rl._pairwise_products(rl._Rows(x), shift), float64_products(x, shift)
     )
+
+
+def test_huge_finite_values_are_present_not_missing():
+    """A row of 40 values of 1e308 is complete: its total overflows float64, the scaled total that
+    finds incomplete rows does not (the statistics themselves then overflow: not finite)."""
+    rng = np.random.default_rng(6)
+    x = correlated(rng, B + 5, 40, codes=False)
+    x[3] = 1e308
+    x[7, 5] = np.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        summary, items = rl.scale_reliability(x)
+    assert summary["n"].iloc[0] == len(x) - 1
+    assert not np.isfinite(items["sd"]).all()

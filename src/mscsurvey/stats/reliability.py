@@ -754,13 +754,17 @@ def _block_sums(
     and y t, where y = m - shift and t is y's row total; None if ``stop_at_missing`` and a row has a
     missing value.
 
-    O(n k) and one read of the data, block by block in cache: t is a matrix-vector product, the sums of y
-    and y t one product with [1, t], the squares ``vecdot``. No k x k product: alpha and the item
+    O(n k) and one read of the data, block by block in cache: t is a matrix-vector product, the sums of
+    y and y t one product with [1, t], the squares ``vecdot``. No k x k product: alpha and the item
     statistics need only the covariance matrix's diagonal, row sums and sum, which are var(y_j),
-    cov(y_j, t) and var(t). Rows are kept or dropped inside the block (no copy of the data): a finite
-    total has only finite terms, so only blocks with a non-finite total are scanned value by value.
+    cov(y_j, t) and var(t). Rows are kept or dropped inside the block (no copy of the data).
     """
-    ones = np.ones(src.k)
+    # The row totals are taken as (y @ 2^-e) * 2^e with k <= 2^e: scaling by a power of two is exact
+    # (short of subnormals, below 1e-300), and the scaled total of finite values cannot overflow
+    # (every partial sum is at most max|y|), so it is finite exactly when every value of the row is:
+    # the total finds the incomplete rows, no scan of the values is needed.
+    e = max(1, math.ceil(math.log2(src.k)))
+    weights = np.full(src.k, 2.0**-e)
     rhs = np.ones((_BLOCK_ROWS, 2), order="F")  # columns: 1 and the row total
     sums = np.zeros((src.k, 2))  # sum of y, sum of y t
     squares = np.zeros(src.k)
@@ -769,15 +773,15 @@ def _block_sums(
         y = src.block(start)
         if shift is not None:
             y = y - shift
-        t = y @ ones
-        if not np.isfinite(t).all():
+        scaled = y @ weights
+        if not np.isfinite(scaled).all():
             if stop_at_missing:
                 return None
-            keep = np.isfinite(y).all(axis=1)  # not isfinite(t): a total may overflow
+            keep = np.isfinite(scaled)
             # the kept rows, column-major as the products want them (y[keep] is row-major, slower)
-            y, t = np.compress(keep, y.T, axis=1).T, t[keep]
-        rows = len(t)
-        rhs[:rows, 1] = t
+            y, scaled = np.compress(keep, y.T, axis=1).T, scaled[keep]
+        rows = len(scaled)
+        np.multiply(scaled, 2.0**e, out=rhs[:rows, 1])
         sums += y.T @ rhs[:rows]
         squares += np.vecdot(y.T, y.T) if y.flags.f_contiguous else np.einsum("ij,ij->j", y, y)
         used += rows
