@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special
 
 __all__ = [
     "complete_rows",
@@ -164,8 +164,9 @@ def feldt_ci(alpha: float, n: int, k: int, *, ci: float = 0.95) -> tuple[float, 
         raise ValueError(f"n must be >= 2 and k >= 2 for Feldt's interval, got n={n}, k={k}")
     p = 1.0 - ci
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - p / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * stats.f.ppf(p / 2.0, df1, df2)
+    # special.fdtri is what stats.f.ppf calls (the same bits) without its ~50 us of argument handling
+    low = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, 1.0 - p / 2.0)
+    high = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, p / 2.0)
     return float(low), float(high)
 
 
