@@ -247,8 +247,8 @@ def test_float32_products_are_exact_near_the_bound(top):
     shift = np.zeros(6)
     got = rl._pairwise_products(rl._Rows(x), shift)
     np.testing.assert_array_equal(got, float64_products(x, shift))
-    block = np.nan_to_num(x[:B])
-    assert rl._exact_in_float32(block) is (top <= BOUND)
+    block = x[:B]
+    assert rl._exact_in_float32(block, np.isfinite(block), shift) is (top <= BOUND)
 
 
 def test_float32_would_round_past_the_bound(monkeypatch):
@@ -258,15 +258,20 @@ def test_float32_would_round_past_the_bound(monkeypatch):
     x = rng.integers(150, 201, size=(B, 3)).astype(float)
     shift = np.zeros(3)
     exact = float64_products(x, shift)
-    monkeypatch.setattr(rl, "_exact_in_float32", lambda y: True)
+    monkeypatch.setattr(rl, "_exact_in_float32", lambda *args: True)
     forced = rl._pairwise_products(rl._Rows(x), shift)
     assert not np.array_equal(forced, exact)
 
 
 def test_non_integer_blocks_are_not_multiplied_in_float32():
-    y = np.array([[1.0, 2.0], [3.0, 2.5]])
-    assert not rl._exact_in_float32(y)
-    assert rl._exact_in_float32(np.array([[1.0, -2.0], [3.0, 0.0]]))
+    def exact(y: np.ndarray, shift: float = 0.0) -> bool:
+        return rl._exact_in_float32(y, np.isfinite(y), np.full(y.shape[1], shift))
+
+    assert not exact(np.array([[1.0, 2.0], [3.0, 2.5]]))
+    assert not exact(np.array([[1.0, 2.0], [3.0, np.inf]]))
+    assert exact(np.array([[1.0, -2.0], [3.0, 0.0]]))
+    assert exact(np.array([[1.0, np.nan], [np.nan, np.nan]]))  # a column with no value
+    assert exact(np.array([[101.0, 99.0], [100.0, np.nan]]) / 1, shift=100.0)
     x = np.array([[1.0, 2.0, 1.0], [0.1, 2.5, 3.0], [np.nan, 1.0, 2.0], [2.0, 2.0, 2.0]])
     shift = np.array([1.0, 2.0, 2.0])
     np.testing.assert_array_equal(
@@ -285,3 +290,14 @@ def test_huge_finite_values_are_present_not_missing():
         summary, items = rl.scale_reliability(x)
     assert summary["n"].iloc[0] == len(x) - 1
     assert not np.isfinite(items["sd"]).all()
+
+
+def test_integer_codes_about_a_non_integer_shift_take_float64():
+    """Codes 44-45 about a shift of 0.5 are half-integers: their float32 sums (quarter-integers near
+    2^24) would round; the products must still equal the exact float64 ones."""
+    rng = np.random.default_rng(12)
+    x = rng.choice([BOUND, BOUND - 1], size=(B, 3)).astype(float)
+    shift = np.full(3, 0.5)
+    np.testing.assert_array_equal(
+        rl._pairwise_products(rl._Rows(x), shift), float64_products(x, shift)
+    )
