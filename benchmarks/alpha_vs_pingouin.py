@@ -87,6 +87,7 @@ def main() -> None:
         f"pingouin {pg.__version__}, numpy {np.__version__}, pandas {pd.__version__}"
     )
     print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"# load before: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         cb = load_codebook(codebook_40(Path(tmp) / "codebook40.yaml"))
     print(
@@ -96,7 +97,8 @@ def main() -> None:
     with threadpool_limits(args.blas_threads):
         for n in (int(s) for s in args.sizes.split(",")):
             run_size(cb, n, args.repeats)
-    print(f"\nBLAS threads: {args.blas_threads} for both libraries")
+    print(f"\n# load after: {load()}")
+    print(f"BLAS threads: {args.blas_threads} for both libraries")
     print("ratio = pingouin time / mscsurvey time (above 1: mscsurvey is faster)")
 
 
