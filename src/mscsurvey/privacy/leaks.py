@@ -46,7 +46,7 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.privacy.literals import LiteralMatcher
-from mscsurvey.privacy.scrub import NAME_TYPE, PLACEHOLDERS, name_tokens, value_kind
+from mscsurvey.privacy.scrub import _PHONE_SHAPE, NAME_TYPE, PLACEHOLDERS, name_tokens, value_kind
 
 __all__ = [
     "NAME_TOKEN",
@@ -104,7 +104,9 @@ def _norm(text: str) -> str:
 def _phone_core(value: str) -> str | None:
     """The digits that identify a phone number (country code 1/001 and extension dropped)."""
     text = str(value).strip()
-    if value_kind(text) != "PHONE":
+    # a phone number has the phone shape: most needles (names, e-mails, streets) fail this one test
+    # before value_kind's three
+    if not _PHONE_SHAPE.match(text) or value_kind(text) != "PHONE":
         return None
     main = re.split(r"(?i)x|ext|#", text)[0]
     digits = re.sub(r"\D", "", main)
@@ -147,10 +149,11 @@ class Needles:
                     continue  # short numbers: indistinguishable from any other number
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
                 self.types.setdefault(norm, (kind, value))
-        self._matcher = LiteralMatcher(sorted(substrings), sorted(words))
         # binary files (images, PDF streams): whole-word needles would match random byte runs.
         # Built on first use: a frame or text scan never needs it.
         self._substrings = sorted(substrings)
+        del substrings
+        self._matcher = LiteralMatcher(self._substrings, sorted(words))
         self._binary_matcher: LiteralMatcher | None = None
         self._phone_lengths = sorted({len(c) for c in self.phones})
 

@@ -161,7 +161,9 @@ class LiteralMatcher:
         for whole, entries in ((False, anywhere), (True, whole_words)):
             keys = self._whole if whole else self._anywhere
             for entry in entries:
-                key = _normalise(entry)[0]
+                key = entry.lower() if entry.isascii() else ""
+                if not key or _COLLAPSIBLE.search(key) is not None:
+                    key = _normalise(entry)[0]  # (the ASCII case above is _normalise's fast path)
                 if not key or key in self._anywhere or key in self._whole:
                     continue
                 if key == entry:

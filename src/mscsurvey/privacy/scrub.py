@@ -471,6 +471,10 @@ def _original_span(text: str, offsets: list[int], start: int, end: int) -> tuple
 
 
 def _fold_entry(entry: str) -> str:
+    if entry.isascii():
+        # the entry itself when folding keeps it: the roster's 10^6 keys are not copied
+        folded = entry.lower()
+        return entry if folded == entry else folded
     return fold_with_offsets(entry)[0].casefold()
 
 
