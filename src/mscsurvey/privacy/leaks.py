@@ -128,7 +128,11 @@ class Needles:
     """
 
     def __init__(self, needles: Mapping[str, Iterable[str]]) -> None:
-        self.types: dict[str, tuple[str, str]] = {}  # normalised -> (type, original)
+        # normalised -> type, and -> the value as given where it differs: at 10^6 respondents
+        # (~6 million needles) a (type, value) tuple per needle and a normalised copy of values that
+        # are already normalised (e-mails) cost ~0.5 GB at the stage's peak
+        self._kinds: dict[str, str] = {}
+        self._originals: dict[str, str] = {}
         self.phones: dict[str, tuple[str, str]] = {}  # core digits -> (type, original)
         substrings, words = set(), set()
         for kind, values in needles.items():
@@ -137,9 +141,11 @@ class Needles:
                     continue
                 value = str(value).strip()
                 norm = _norm(value)
+                if norm == value:
+                    norm = value
                 if kind == NAME_TOKEN:
                     words.add(norm)
-                    self.types.setdefault(norm, (kind, value))
+                    self._add(norm, kind, value)
                     continue
                 core = _phone_core(value)
                 if core is not None:
@@ -148,7 +154,7 @@ class Needles:
                 if norm.isdigit():
                     continue  # short numbers: indistinguishable from any other number
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
-                self.types.setdefault(norm, (kind, value))
+                self._add(norm, kind, value)
         # binary files (images, PDF streams): whole-word needles would match random byte runs.
         # Built on first use: a frame or text scan never needs it.
         self._substrings = sorted(substrings)
@@ -157,8 +163,15 @@ class Needles:
         self._binary_matcher: LiteralMatcher | None = None
         self._phone_lengths = sorted({len(c) for c in self.phones})
 
+    def _add(self, norm: str, kind: str, value: str) -> None:
+        """Record a needle's type and value (the first of equal normalised needles wins)."""
+        if norm not in self._kinds:
+            self._kinds[norm] = kind
+            if value != norm:
+                self._originals[norm] = value
+
     def __len__(self) -> int:
-        return len(self.types) + len(self.phones)
+        return len(self._kinds) + len(self.phones)
 
     def find(self, text: str, *, binary: bool = False) -> Iterator[tuple[str, str, int]]:
         """Yield ``(needle_type, value, offset)`` for every needle found in ``text``: the literal
@@ -178,7 +191,11 @@ class Needles:
             self._binary_matcher = LiteralMatcher(self._substrings, ())
         matcher = self._binary_matcher if binary else self._matcher
         for start, end, entry in matcher.finditer(text):
-            kind, value = self.types.get(entry, ("unknown", text[start:end]))
+            kind_ = self._kinds.get(entry)
+            if kind_ is None:
+                kind, value = "unknown", text[start:end]
+            else:
+                kind, value = kind_, self._originals.get(entry, entry)
             yield 0, kind, value, start
         if self.phones:
             hashes: tuple[list[int], list[int]] | None = None  # starts, ends (in order)
@@ -271,7 +288,8 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
     for col in cols:
         if col not in raw.columns:
             continue
-        values = {str(v).strip() for v in raw[col].dropna()}
+        # each distinct value once (tolist: an Arrow-backed column is slow to iterate)
+        values = {str(v).strip() for v in raw[col].dropna().unique().tolist()}
         values = {v for v in values if v and _norm(v) not in vocab}
         if ids.roster.get(col) == NAME_TYPE:
             for v in values:

@@ -390,7 +390,7 @@ def build_roster(
         if col not in raw.columns:
             continue
         values = pd.unique(raw[col].dropna().astype(str))
-        for value in values:
+        for value in values.tolist():  # an Arrow-backed array is slow to iterate
             full = _norm(value)
             if len(full) < 2:
                 continue
