@@ -166,3 +166,34 @@ def test_outputs_get_umask_permissions_and_secrets_stay_private(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "shared.json").stat().st_mode) == 0o640
     assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id,text\n1,a\n2,b\n",
+        b"id,text\r\n1,a\r\n2,b\r\n",
+        b"id,text\r1,a\r2,b",
+        b'\xef\xbb\xbfid,text\n1,"two\r\nlines"\n2,Jos\xc3\xa9\n',
+        b"id;text\n1;a\n\n2;b\n\n\n",
+        b"title row\nid,text\n1,\n,\n2,\xe2\x80\x94 dash\n",
+        b"id,text\n1,a\x0bb\n2,c\xe2\x80\xa8d\n",
+    ],
+)
+def test_utf8_bytes_read_as_the_decoded_text_is(tmp_path, data):
+    # a UTF-8 file is parsed from its bytes (no decoded copy: memory at 10^6 rows); a declared
+    # encoding takes the text path (decode, record ends, skip rows, re-encode): the same frame
+    p = tmp_path / "raw.csv"
+    p.write_bytes(data)
+    skip = 1 if data.startswith(b"title") else 0
+    fast = read_raw(p, skip_rows=skip)
+    text = read_raw(p, skip_rows=skip, encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(fast, text)
+    assert len(fast) == 2
+
+
+def test_nul_byte_in_utf8_file_names_its_line(tmp_path):
+    p = tmp_path / "raw.csv"
+    p.write_bytes(b"id,text\n1,a\n2,b\x00c\n")
+    with pytest.raises(SurveyError, match="line 3 holds a NUL byte"):
+        read_raw(p)

@@ -235,3 +235,29 @@ def test_an_all_digit_pseudonym_in_a_column_of_hashes_is_not_a_phone_number():
     # a column of digits only is not a column of hashes: its phone numbers are found
     digits = pd.DataFrame({"source_row": [2, 3], "ref": ["155512345670000", "000000000000"]})
     assert [f.position for f in scan_frame(digits, nd, name="out")] == ["column ref, row 2"]
+
+
+def test_scanning_a_column_in_slices_of_values_finds_what_one_pass_finds(monkeypatch):
+    # a column is searched in slices of distinct values (memory at 10^6 rows): slices of 1, 2 and 3
+    # values give the findings, in the order, of one pass over the whole column
+    import mscsurvey.privacy.leaks as leaks
+
+    nd = Needles(NEEDLES)
+    cells = [
+        "ask Ottoline",
+        "o.vasquerra@quillfeather.org wrote",
+        "fine",
+        "call (555) 123-4567 or 555.123.4567",
+        "Li and ada",
+        "R_1a2B3c4D5e6F7g8",
+        "pid a5551234567fbc0e",
+        "OTTOLINE  VASQUERRA",
+        "fine",
+        None,
+    ]
+    df = pd.DataFrame({"source_row": range(2, 2 + len(cells)), "comment": cells})
+    whole = scan_frame(df, nd, name="out")
+    assert len(whole) >= 7
+    for size in (1, 2, 3):
+        monkeypatch.setattr(leaks, "_VALUES_AT_ONCE", size)
+        assert scan_frame(df, nd, name="out") == whole, size

@@ -258,28 +258,82 @@ def _parse_error(exc: Exception, path: Path, delimiter: str, skip_rows: int) -> 
     )
 
 
+def _utf8_bytes(path: Path, encoding: str | None, skip_rows: int) -> bytes | None:
+    """A UTF-8 file (no encoding given) as the bytes pandas parses: record ends LF, the first
+    ``skip_rows`` lines removed; None for any other file (decoded by :func:`_csv_text`).
+
+    Why bytes: the decoded text of a 0.7 GB export is 0.7-2.9 GB (1-4 bytes a character) and each
+    step on it (record ends, the encoding back for pandas) held two copies; the bytes are validated
+    in slices and held once. A final LF is kept (:func:`_csv_text` removes it): pandas reads it as a
+    blank last row at most, and blank rows are dropped, so the frame is the same.
+    """
+    if encoding is not None:
+        return None
+    raw = path.read_bytes()
+    if not raw or raw.isspace():
+        raise SurveyError(
+            "is empty (expected a header row and at least one response)", file=str(path)
+        )
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for at in range(0, len(raw), _SLICE):
+            decoder.decode(view[at : at + _SLICE], final=at + _SLICE >= len(raw))
+    except UnicodeDecodeError:
+        return None  # cp1252 and the like: the text path
+    finally:
+        view.release()
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise SurveyError(
+            f"line {line} holds a NUL byte (expected text; a binary file or a damaged export?)",
+            file=str(path),
+        )
+    if b"\r" in raw:  # see _csv_text: only CR and LF end a record
+        raw = re.sub(rb"\r\n|\r", b"\n", raw)
+    at = 0
+    for _ in range(skip_rows):
+        nl = raw.find(b"\n", at)
+        at = len(raw) if nl < 0 else nl + 1
+    return raw[at:] if at else raw
+
+
+# bytes of UTF-8 validated at a time (the decoded slice is dropped)
+_SLICE = 1 << 24
+
+
 def _read_csv(
     path: Path, delimiter: str | None, encoding: str | None, skip_rows: int
 ) -> pd.DataFrame:
     import pandas as pd
 
-    text = _csv_text(path, encoding, skip_rows)
+    data = _utf8_bytes(path, encoding, skip_rows)
+    if data is None:
+        text = _csv_text(path, encoding, skip_rows)
+        # pandas reads bytes: a StringIO would hold the text as 4 bytes per character (~3 GB at 10^6)
+        head = text[: _line_offset(text, 50)]
+        data = text.encode("utf-8")
+        del text
+    else:
+        head = data[: _byte_line_offset(data, 50)].decode("utf-8")
     if delimiter is None:
-        sample = text[: _line_offset(text, 50)].removesuffix("\n")
+        sample = head.removesuffix("\n")
         try:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
     try:
         header = next(
-            csv.reader([text[: _line_offset(text, 1)].removesuffix("\n")], delimiter=delimiter), []
+            csv.reader([head[: _line_offset(head, 1)].removesuffix("\n")], delimiter=delimiter), []
         )
     except csv.Error as exc:  # e.g. a header field beyond the csv module's 128 KiB limit
         raise SurveyError(f"has a header row that cannot be read ({exc})", file=str(path)) from None
     _check_header(header, path)
-    # pandas reads bytes: a StringIO would hold the text as 4 bytes per character (~3 GB at 10^6)
-    data = text.encode("utf-8")
-    del text
     try:
         df = pd.read_csv(
             BytesIO(data),
@@ -294,12 +348,24 @@ def _read_csv(
         )
     except pd.errors.ParserError as exc:
         raise _parse_error(exc, path, delimiter, skip_rows) from None
+    del data
     # a blank line is no respondent: dropped, the others keep the row number a spreadsheet shows
     rows = pd.Series(range(2 + skip_rows, 2 + skip_rows + len(df)), index=df.index)
     blank = df.isna().all(axis=1)
     df = df[~blank].reset_index(drop=True)
     df.insert(0, "_source_row", rows[~blank].to_numpy())
     return df
+
+
+def _byte_line_offset(data: bytes, lines: int) -> int:
+    """:func:`_line_offset` of bytes."""
+    pos = 0
+    for _ in range(lines):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return len(data)
+        pos = nl + 1
+    return pos
 
 
 def _check_header(header: list[str], path: Path, *, allow_blank: bool = False) -> None:

@@ -46,7 +46,7 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.privacy.literals import LiteralMatcher
-from mscsurvey.privacy.scrub import NAME_TYPE, PLACEHOLDERS, name_tokens, value_kind
+from mscsurvey.privacy.scrub import _PHONE_SHAPE, NAME_TYPE, PLACEHOLDERS, name_tokens, value_kind
 
 __all__ = [
     "NAME_TOKEN",
@@ -104,7 +104,9 @@ def _norm(text: str) -> str:
 def _phone_core(value: str) -> str | None:
     """The digits that identify a phone number (country code 1/001 and extension dropped)."""
     text = str(value).strip()
-    if value_kind(text) != "PHONE":
+    # a phone number has the phone shape: most needles (names, e-mails, streets) fail this one test
+    # before value_kind's three
+    if not _PHONE_SHAPE.match(text) or value_kind(text) != "PHONE":
         return None
     main = re.split(r"(?i)x|ext|#", text)[0]
     digits = re.sub(r"\D", "", main)
@@ -126,7 +128,11 @@ class Needles:
     """
 
     def __init__(self, needles: Mapping[str, Iterable[str]]) -> None:
-        self.types: dict[str, tuple[str, str]] = {}  # normalised -> (type, original)
+        # normalised -> type, and -> the value as given where it differs: at 10^6 respondents
+        # (~6 million needles) a (type, value) tuple per needle and a normalised copy of values that
+        # are already normalised (e-mails) cost ~0.5 GB at the stage's peak
+        self._kinds: dict[str, str] = {}
+        self._originals: dict[str, str] = {}
         self.phones: dict[str, tuple[str, str]] = {}  # core digits -> (type, original)
         substrings, words = set(), set()
         for kind, values in needles.items():
@@ -135,9 +141,11 @@ class Needles:
                     continue
                 value = str(value).strip()
                 norm = _norm(value)
+                if norm == value:
+                    norm = value
                 if kind == NAME_TOKEN:
                     words.add(norm)
-                    self.types.setdefault(norm, (kind, value))
+                    self._add(norm, kind, value)
                     continue
                 core = _phone_core(value)
                 if core is not None:
@@ -146,16 +154,24 @@ class Needles:
                 if norm.isdigit():
                     continue  # short numbers: indistinguishable from any other number
                 (substrings if len(norm) >= _MIN_SUBSTRING else words).add(norm)
-                self.types.setdefault(norm, (kind, value))
-        self._matcher = LiteralMatcher(sorted(substrings), sorted(words))
+                self._add(norm, kind, value)
         # binary files (images, PDF streams): whole-word needles would match random byte runs.
         # Built on first use: a frame or text scan never needs it.
         self._substrings = sorted(substrings)
+        del substrings
+        self._matcher = LiteralMatcher(self._substrings, sorted(words))
         self._binary_matcher: LiteralMatcher | None = None
         self._phone_lengths = sorted({len(c) for c in self.phones})
 
+    def _add(self, norm: str, kind: str, value: str) -> None:
+        """Record a needle's type and value (the first of equal normalised needles wins)."""
+        if norm not in self._kinds:
+            self._kinds[norm] = kind
+            if value != norm:
+                self._originals[norm] = value
+
     def __len__(self) -> int:
-        return len(self.types) + len(self.phones)
+        return len(self._kinds) + len(self.phones)
 
     def find(self, text: str, *, binary: bool = False) -> Iterator[tuple[str, str, int]]:
         """Yield ``(needle_type, value, offset)`` for every needle found in ``text``: the literal
@@ -175,7 +191,11 @@ class Needles:
             self._binary_matcher = LiteralMatcher(self._substrings, ())
         matcher = self._binary_matcher if binary else self._matcher
         for start, end, entry in matcher.finditer(text):
-            kind, value = self.types.get(entry, ("unknown", text[start:end]))
+            kind_ = self._kinds.get(entry)
+            if kind_ is None:
+                kind, value = "unknown", text[start:end]
+            else:
+                kind, value = kind_, self._originals.get(entry, entry)
             yield 0, kind, value, start
         if self.phones:
             hashes: tuple[list[int], list[int]] | None = None  # starts, ends (in order)
@@ -268,7 +288,8 @@ def roster_values(raw: pd.DataFrame, codebook: Codebook) -> dict[str, list[str]]
     for col in cols:
         if col not in raw.columns:
             continue
-        values = {str(v).strip() for v in raw[col].dropna()}
+        # each distinct value once (tolist: an Arrow-backed column is slow to iterate)
+        values = {str(v).strip() for v in raw[col].dropna().unique().tolist()}
         values = {v for v in values if v and _norm(v) not in vocab}
         if ids.roster.get(col) == NAME_TYPE:
             for v in values:
@@ -315,15 +336,22 @@ def _findings_by_value(values: list[str], nd: Needles) -> list[list[tuple[int, s
     :meth:`Needles.find` yields them (pass 0: the literal matcher's, pass 1: the phone table's).
     The values are searched at once, joined by a separator no needle holds."""
     out: list[list[tuple[int, str, str]]] = [[] for _ in values]
-    if not values:
-        return out
-    starts, pos = [], 0
-    for v in values:
-        starts.append(pos)
-        pos += len(v) + 1
-    for search_pass, kind, value, offset in nd.find_by_pass(_SEP.join(values)):
-        out[bisect.bisect_right(starts, offset) - 1].append((search_pass, kind, value))
+    # in slices of values: a column of 10^6 distinct values (pseudonyms) joined at once held ~0.35 GB
+    # of offsets and hash spans at the stage's peak; no needle holds the separator, so a slice finds
+    # exactly what the whole column would
+    for first in range(0, len(values), _VALUES_AT_ONCE):
+        part = values[first : first + _VALUES_AT_ONCE]
+        starts, pos = [], 0
+        for v in part:
+            starts.append(pos)
+            pos += len(v) + 1
+        for search_pass, kind, value, offset in nd.find_by_pass(_SEP.join(part)):
+            i = first + bisect.bisect_right(starts, offset) - 1
+            out[i].append((search_pass, kind, value))
     return out
+
+
+_VALUES_AT_ONCE = 1 << 16
 
 
 _HEX_VALUE = re.compile(r"[0-9a-fA-F]{12,64}")
