@@ -46,7 +46,7 @@ import pandas as pd
 
 from mscsurvey.codebook.spec import Codebook
 from mscsurvey.privacy.literals import LiteralMatcher
-from mscsurvey.privacy.scrub import _PHONE_SHAPE, NAME_TYPE, PLACEHOLDERS, name_tokens, value_kind
+from mscsurvey.privacy.scrub import NAME_TYPE, PHONE_SHAPE, PLACEHOLDERS, name_tokens, value_kind
 
 __all__ = [
     "NAME_TOKEN",
@@ -106,7 +106,7 @@ def _phone_core(value: str) -> str | None:
     text = str(value).strip()
     # a phone number has the phone shape: most needles (names, e-mails, streets) fail this one test
     # before value_kind's three
-    if not _PHONE_SHAPE.match(text) or value_kind(text) != "PHONE":
+    if not PHONE_SHAPE.match(text) or value_kind(text) != "PHONE":
         return None
     main = re.split(r"(?i)x|ext|#", text)[0]
     digits = re.sub(r"\D", "", main)

@@ -65,6 +65,7 @@ __all__ = [
     "PLACEHOLDERS",
     "NAME_TYPE",
     "OTHER_TYPE",
+    "PHONE_SHAPE",
     "value_kind",
     "KINDS",
     "Span",
@@ -107,7 +108,8 @@ OTHER_TYPE = "IDENTIFIER"
 
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IP_SHAPE = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$")
-_PHONE_SHAPE = re.compile(r"^[\d\s().+\-#/]*(?:(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
+#: What a phone number may look like as a whole value: digits, separators, an extension.
+PHONE_SHAPE = re.compile(r"^[\d\s().+\-#/]*(?:(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -352,7 +354,7 @@ def value_kind(value: str) -> str:
         return "EMAIL"
     if _IP_SHAPE.match(text):
         return "IP_ADDRESS"
-    if _PHONE_SHAPE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
+    if PHONE_SHAPE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
         return "PHONE"
     return OTHER_TYPE
 
