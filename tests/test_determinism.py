@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 VARYING = {
     "benchmarks": "timings",
 }
-VARYING_FILES = {"manifest.json", "synthesize.benchmark.tsv"}
+VARYING_FILES = {"manifest.json", "synthesize.benchmark.tsv", "synthetic_truth.benchmark.tsv"}
 DAY = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
 # State the git commit and dirty flag of the code that made them.
 STAMPED = {

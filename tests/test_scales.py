@@ -629,6 +629,7 @@ TARGETS = (
     "results/scales/invariance.parquet",  # rule invariance
     "results/analyses/regressions.parquet",  # reads the scales outputs
     "results/analyses/agreement.parquet",  # reads only the clean responses
+    "data/raw/truth.json",  # rule synthetic_truth (the generator's estimands, its own job)
 )
 
 
