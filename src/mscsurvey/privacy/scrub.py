@@ -387,9 +387,9 @@ def build_roster(
     """
     columns = [(c, t) for c, t in roster_columns.items()]
     columns += [(c, "") for c in other_columns if c not in roster_columns]
-    # entry -> its rank (is_token, order, type) as one int of the same order, each distinct rank one
-    # object: a tuple per entry cost ~0.4 GB at 10^6 respondents (~6 million entries)
-    # every type value_kind gives, and the roster columns' (kinds in string order: ranks compare alike)
+    # entry -> its rank (is_token, order, type) packed into one int that sorts the same way, each
+    # distinct rank one shared object: a tuple per entry cost ~0.4 GB at 10^6 respondents (~6 million
+    # entries). The types: every one value_kind gives and the roster columns', in string order.
     kinds = sorted({"EMAIL", "IP_ADDRESS", "PHONE", OTHER_TYPE, *(k for _, k in columns if k)})
     kind_code = {k: i for i, k in enumerate(kinds)}
     ranks: dict[int, int] = {}

@@ -580,11 +580,11 @@ def _scrub_free_text(
     codebook: Codebook,
     out: pd.DataFrame,
     scrubber: Scrubber,
-    roster: dict[str, Any],
+    roster_summary: dict[str, Any],
     scrubbed: tuple[pd.DataFrame, dict[str, Any]] | None,
 ) -> dict[str, Any]:
-    """Scrub (or take the scrubbed chunks of) the free-text columns; ``roster`` is
-    :func:`_roster_summary`'s."""
+    """Scrub (or take the scrubbed chunks of) the free-text columns; the report's part with
+    :func:`_roster_summary`."""
     ids = codebook.identifiers
     frame, counts = scrubbed if scrubbed is not None else scrub_free_text(raw, codebook, scrubber)
     for c in ids.free_text:
@@ -592,7 +592,7 @@ def _scrub_free_text(
     return {
         "columns": list(ids.free_text),
         **counts,
-        **roster,
+        **roster_summary,
     }
 
 
@@ -738,15 +738,15 @@ def deidentify(
         raw, codebook, out, key=key, length=pseudonym_length, rows=rows, source=source
     )
     out[SOURCE_ROW] = rows.astype("int64")
-    scrubber, roster_ = scrubber_for(raw, codebook)
-    roster = _roster_summary(roster_)
-    del roster_  # the scrubber holds its own folded copy; at 10^6 respondents ~6 million entries
+    scrubber, roster = scrubber_for(raw, codebook)
+    roster_summary = _roster_summary(roster)
+    del roster  # the scrubber holds its own folded copy; at 10^6 respondents ~6 million entries
     screened, report["screening"] = screen_cells(raw, codebook, scrubber, k=k, rows=rows)
     for c in [*([codebook.cluster] if codebook.cluster else []), *codebook.groups, *codebook.items]:
         # analysis columns pass through (cleaning codes them) unless screening changed them
         out[c] = screened.get(c, raw[c])
     report.update(_generalise(raw, codebook, out, rows=rows, source=source))
-    report["free_text"] = _scrub_free_text(raw, codebook, out, scrubber, roster, scrubbed)
+    report["free_text"] = _scrub_free_text(raw, codebook, out, scrubber, roster_summary, scrubbed)
     del scrubber  # the leak check builds its own matcher: never hold both (~GBs at 10^6)
     report["k_anonymity"] = _k_anonymise(
         out, codebook, k=k, quasi_identifiers=quasi_identifiers, rows=rows
